@@ -1,0 +1,229 @@
+/*-------------------------------------------------------------------------
+ * dwsdr.h
+ *	  Declarations shared by the PostgreSQL-side modules of dwsdr_fdw.
+ *
+ * The flow of a query: options.c reads the catalogs, schema.c knows the
+ * API's fields, pushdown.c finds the WHERE clauses that name tasks, fetch.c
+ * turns a scan into calls and records, http.c runs the calls on libcurl.
+ *-------------------------------------------------------------------------
+ */
+#ifndef DWSDR_H
+#define DWSDR_H
+
+#include "postgres.h"
+
+#include "access/attnum.h"
+#include "fmgr.h"
+#include "foreign/foreign.h"
+#include "nodes/pathnodes.h"
+#include "nodes/execnodes.h"
+
+#include <jansson.h>
+
+/*
+ * PostgreSQL's SQL-callable json_object() and json_typeof()
+ * (utils/fmgrprotos.h) have the names of jansson's constructor and macro.  Declare PostgreSQL's under another name, once,
+ * before anything includes utils/builtins.h; so every .c file includes this
+ * header right after postgres.h.
+ */
+#pragma push_macro("json_typeof")
+#undef json_typeof
+#define json_object dws_pg_sql_json_object
+#define json_typeof dws_pg_sql_json_typeof
+#include "utils/fmgrprotos.h"
+#undef json_object
+#undef json_typeof
+#pragma pop_macro("json_typeof")
+
+/* ---- resources (foreign tables) ---- */
+typedef enum DwsResource
+{
+	DWS_RES_CLUSTERS,			/* dr_clusters: a row per cluster of a task */
+	DWS_RES_RECOVERIES,			/* disaster_recoveries: a row per task */
+	DWS_RES_PROGRESS			/* dr_progress: a row per task's progress */
+} DwsResource;
+
+#define DWS_NUM_RESOURCES 3
+
+/* ---- which call provides a field (bit set) ---- */
+#define DWS_SRC_LIST		0x01	/* GET /v2/{p}/disaster-recoveries */
+#define DWS_SRC_DETAIL		0x02	/* GET /v2/{p}/disaster-recovery/{id} */
+#define DWS_SRC_PROGRESS	0x04	/* GET /v1/{p}/disaster-recovery/{id}/show-progress */
+#define DWS_SRC_ANY			0x07	/* synthetic: known whatever call was made */
+
+typedef enum DwsCallKind
+{
+	DWS_CALL_LIST,
+	DWS_CALL_DETAIL,
+	DWS_CALL_PROGRESS
+} DwsCallKind;
+
+/* ---- options.c ---- */
+typedef struct DwsServerOptions
+{
+	char	   *endpoint;		/* base URL, no trailing '/' */
+	char	   *project_id;		/* default project, or NULL */
+	int			max_concurrency;
+	int			connect_timeout_ms;
+	int			timeout_ms;
+	int			max_retries;
+	int			max_retry_time_ms;
+	int64		max_response_bytes;
+	char	   *ca_file;
+	char	   *proxy;
+} DwsServerOptions;
+
+typedef struct DwsUserOptions
+{
+	char	   *access_key;
+	char	   *secret_key;
+	char	   *security_token;
+	char	   *auth_token;
+} DwsUserOptions;
+
+typedef struct DwsTableOptions
+{
+	DwsResource resource;
+	char	   *project_id;		/* overrides the server's, or NULL */
+} DwsTableOptions;
+
+extern void dws_server_options(ForeignServer *server, DwsServerOptions *opts);
+extern void dws_user_options(UserMapping *um, ForeignServer *server,
+							 DwsUserOptions *opts);
+extern void dws_table_options(Oid relid, DwsTableOptions *opts);
+extern char *dws_column_field(Oid relid, AttrNumber attnum);
+extern const char *dws_resource_name(DwsResource res);
+extern bool dws_resource_from_name(const char *name, DwsResource *res);
+extern char *dws_region_endpoint(const char *region);
+
+/* ---- schema.c ---- */
+typedef enum DwsColKind
+{
+	DWS_COL_PATH,				/* a JSON path of the canonical record */
+	DWS_COL_SIDE,				/* dr_clusters.side */
+	DWS_COL_RAW					/* the record as the API returned it */
+} DwsColKind;
+
+/* How one attribute of a foreign table is filled */
+typedef struct DwsColumn
+{
+	AttrNumber	attnum;
+	char	   *name;
+	DwsColKind	kind;
+	char	   *path;			/* DWS_COL_PATH: dotted JSON path */
+	bool		cluster_relative;	/* path starts at the row's cluster */
+	int			sources;		/* DWS_SRC_* that provide it */
+	Oid			typid;
+	int32		typmod;
+	Oid			typioparam;
+	FmgrInfo	typinput;
+} DwsColumn;
+
+/* All attributes of a foreign table, resolved */
+typedef struct DwsTableDesc
+{
+	Oid			relid;
+	char	   *relname;
+	DwsResource resource;
+	int			ncolumns;		/* = relation's natts; dropped ones kind PATH
+								 * with path NULL */
+	DwsColumn  *columns;		/* indexed by attnum - 1 */
+	AttrNumber	id_attnum;		/* column holding the task id, or 0 */
+	AttrNumber	project_attnum; /* column holding the project id, or 0 */
+} DwsTableDesc;
+
+extern DwsTableDesc *dws_table_desc(Relation rel, DwsResource res,
+									bool for_exec);
+extern void dws_columns_needs(DwsTableDesc *desc, Bitmapset *attrs_used,
+							  bool *list_fields, bool *per_id_fields);
+extern List *dws_import_statements(ImportForeignSchemaStmt *stmt,
+								   ForeignServer *server);
+extern int	dws_record_rows(DwsTableDesc *desc, json_t *record);
+extern void dws_build_row(DwsTableDesc *desc, json_t *record, json_t *raw,
+						  int rowno, Datum *values, bool *nulls);
+extern DwsCallKind dws_per_id_call(DwsResource res);
+
+/* ---- pushdown.c ---- */
+typedef struct DwsKeyQual
+{
+	Expr	   *expr;			/* the non-Var side */
+	bool		is_array;		/* = ANY(expr) */
+	int			nvalues;		/* known number of values, -1 if unknown */
+} DwsKeyQual;
+
+extern DwsKeyQual *dws_find_key_qual(PlannerInfo *root, RelOptInfo *baserel,
+									 List *clauses, AttrNumber attnum,
+									 Relids allowed_outer);
+extern List *dws_key_values(ExprState *state, bool is_array,
+							ExprContext *econtext, Oid typid);
+
+/* ---- http.c ---- */
+typedef struct DwsConn DwsConn;
+typedef struct DwsBatch DwsBatch;
+
+typedef struct DwsStats
+{
+	int64		calls[3];		/* list, detail, progress */
+	int64		retries;
+	int64		bytes;
+	double		wait_ms;
+	int64		errors;
+} DwsStats;
+
+typedef struct DwsRequest
+{
+	/* set by the caller */
+	DwsCallKind kind;
+	char	   *project_id;
+	char	   *dr_id;			/* detail/progress: the task; list: NULL */
+	char	   *list_filter_id; /* list: the `id` query filter, or NULL */
+	void	   *arg;			/* caller's */
+
+	/* results */
+	long		status;			/* HTTP status; 0 when no answer */
+	int			curl_code;		/* CURLcode of the last attempt */
+	char		curl_error[256];
+	bool		too_large;		/* body exceeded max_response_bytes */
+	char	   *body;			/* palloc'd, NUL-terminated */
+	size_t		body_len;
+	char		request_id[80];
+	int			attempts;
+	double		elapsed_ms;
+
+	/* private to http.c */
+	struct DwsTransfer *xfer;
+	TimestampTz not_before;
+	TimestampTz first_start;
+	DwsBatch   *batch;
+} DwsRequest;
+
+extern DwsConn *dws_get_conn(ForeignServer *server, UserMapping *um);
+extern const char *dws_conn_endpoint(DwsConn *conn);
+extern int	dws_conn_max_concurrency(DwsConn *conn);
+extern DwsBatch *dws_batch_create(DwsConn *conn, DwsStats *stats);
+extern void dws_batch_add(DwsBatch *batch, DwsRequest *req);
+extern DwsRequest *dws_batch_next(DwsBatch *batch);
+extern int	dws_batch_outstanding(DwsBatch *batch);
+extern void dws_http_init(void);
+extern const char *dws_call_name(DwsCallKind kind);
+extern char *dws_request_path(DwsRequest *req, char **query);
+
+/* ---- fetch.c ---- */
+typedef struct DwsFetchSpec
+{
+	DwsResource resource;
+	bool		need_list;		/* the list call is made */
+	bool		list_fields;	/* list items are merged into records */
+	bool		need_per_id;	/* the per-task call is made */
+	List	   *projects;		/* char *, distinct, non-empty */
+	bool		ids_given;		/* task ids come from quals */
+	List	   *ids;			/* char *, distinct */
+} DwsFetchSpec;
+
+typedef struct DwsFetch DwsFetch;
+
+extern DwsFetch *dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec,
+								 DwsTableDesc *desc, DwsStats *stats);
+extern json_t *dws_fetch_next(DwsFetch *fetch, json_t **raw);
+
+#endif							/* DWSDR_H */

@@ -1,0 +1,537 @@
+/*-------------------------------------------------------------------------
+ * fetch.c
+ *	  The calls one scan needs, and the records they give.
+ *
+ * Task ids from the WHERE clause become one per-task call (detail, or
+ * show-progress for dr_progress) per distinct id and project.  Without ids,
+ * the list call of each project runs first; its items are the records when
+ * no column needs more, else each item's per-task call follows.  Per-task
+ * calls run concurrently (http.c); records come back as calls complete.
+ * A task that does not exist is no record.  Any other failure is an ERROR:
+ * never a partial answer.  This file is also the one place where an API
+ * failure becomes an ereport.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "dwsdr.h"
+
+#include "utils/memutils.h"
+
+#include "record.h"
+
+typedef struct ListResult
+{
+	char	   *project_id;
+	json_t	   *items;			/* array of list items, or NULL when only
+								 * ids are kept */
+	char	  **ids;			/* the items' ids, when items is NULL */
+	size_t		nitems;
+} ListResult;
+
+struct DwsFetch
+{
+	DwsConn    *conn;
+	DwsFetchSpec *spec;
+	DwsTableDesc *desc;
+	DwsStats   *stats;
+	DwsCallKind per_id_kind;
+	MemoryContext cxt;			/* lives as long as the fetch */
+	MemoryContext rowcxt;		/* the record last returned */
+	DwsBatch   *batch;
+	int			window;			/* per-task calls queued or running, at most */
+	bool		started;
+
+	/* ids x projects (no list call) */
+	ListCell   *proj_cell;
+	ListCell   *id_cell;
+
+	/* list items */
+	ListResult *lists;
+	int			nlists;
+	int			list_i;
+	size_t		item_i;
+	char	  **want_ids;		/* sorted ids from quals, for filtering */
+	int			nwant;
+};
+
+/* The record handed to the caller, kept in rowcxt. */
+typedef struct PendingItem
+{
+	char	   *project_id;
+	char	   *id;
+	json_t	   *list_record;	/* canonical list item, or NULL */
+} PendingItem;
+
+/* ---- errors ---- */
+
+static char *
+clean_text(const char *s, size_t maxlen)
+{
+	StringInfoData buf;
+	size_t		i;
+
+	initStringInfo(&buf);
+	for (i = 0; s[i] && i < maxlen; i++)
+		appendStringInfoChar(&buf, ((unsigned char) s[i] < 0x20) ? ' ' : s[i]);
+	if (s[i])
+		appendStringInfoString(&buf, "...");
+	return buf.data;
+}
+
+static char *
+call_label(DwsRequest *req)
+{
+	if (req->kind == DWS_CALL_LIST)
+		return psprintf("list call for project \"%s\"", req->project_id);
+	return psprintf("%s call for DR task \"%s\"",
+					dws_call_name(req->kind), req->dr_id);
+}
+
+/*
+ * Reports a failed call.  root is the parsed body when there is one;
+ * problem says what was wrong with a 200 answer (NULL for an HTTP error).
+ */
+static void
+report_call_error(DwsRequest *req, json_t *root, const char *problem)
+{
+	const char *code = NULL,
+			   *msg = NULL,
+			   *body_rid = NULL;
+	const char *rid;
+	char	   *label = call_label(req);
+	int			sqlstate;
+
+	dws_error_fields(root, &code, &msg, &body_rid);
+	rid = req->request_id[0] ? req->request_id : body_rid;
+
+	if (req->too_large)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s failed: the answer is too large", label),
+				 errdetail("The body exceeded max_response_bytes (%zu bytes received so far).",
+						   req->body_len),
+				 errhint("Raise the server option max_response_bytes if the answer is expected to be this large.")));
+
+	if (req->status == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+				 errmsg("%s failed: no answer from the DWS API", label),
+				 errdetail("%s (after %d attempt%s).", req->curl_error,
+						   req->attempts, req->attempts == 1 ? "" : "s"),
+				 errhint("Check the server's endpoint (or region) and the network; timeout_ms and connect_timeout_ms bound each attempt, max_retries the attempts.")));
+
+	if (problem == NULL)
+	{
+		switch (req->status)
+		{
+			case 401:
+				sqlstate = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
+				break;
+			case 403:
+				sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
+				break;
+			case 429:
+			case 500:
+			case 502:
+			case 503:
+			case 504:
+				sqlstate = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
+				break;
+			default:
+				sqlstate = ERRCODE_FDW_ERROR;
+				break;
+		}
+		ereport(ERROR,
+				(errcode(sqlstate),
+				 errmsg("%s failed with HTTP status %ld", label, req->status),
+				 errdetail("HTTP status %ld, error_code %s, error_msg \"%s\", request id %s%s.",
+						   req->status, code ? code : "(none)",
+						   msg ? clean_text(msg, 300) :
+						   (root == NULL && req->body_len > 0 ?
+							clean_text(req->body, 120) : ""),
+						   rid && rid[0] ? rid : "(none)",
+						   req->attempts > 1 ?
+						   psprintf(", after %d attempts", req->attempts) : ""),
+				 req->status == 401 ?
+				 errhint("Check access_key and secret_key (or auth_token) in the user mapping; signed requests are also refused when this server's clock is more than 15 minutes off.") :
+				 req->status == 403 ?
+				 errhint("The credentials of the user mapping are not allowed to read DWS DR tasks in project \"%s\".",
+						 req->project_id) :
+				 req->status == 429 ?
+				 errhint("The API is throttling requests; lower max_concurrency or raise max_retries.") : 0));
+	}
+
+	ereport(ERROR,
+			(errcode(code ? ERRCODE_FDW_ERROR : ERRCODE_FDW_REPLY_HANDLE),
+			 errmsg("%s failed: %s", label, problem),
+			 errdetail("HTTP status %ld, error_code %s, error_msg \"%s\", request id %s; body begins \"%s\".",
+					   req->status, code ? code : "(none)",
+					   msg ? clean_text(msg, 300) : "",
+					   rid && rid[0] ? rid : "(none)",
+					   req->body ? clean_text(req->body, 120) : "")));
+}
+
+/* A task that does not exist: HTTP 400 with DWS.10101, or 404. */
+static bool
+is_missing_task(DwsRequest *req, json_t *root)
+{
+	const char *code = NULL,
+			   *msg,
+			   *rid;
+
+	if (req->status == 404)
+		return true;
+	if (req->status != 400)
+		return false;
+	dws_error_fields(root, &code, &msg, &rid);
+	return code && strcmp(code, "DWS.10101") == 0;
+}
+
+/* Parses a body; an unreadable one is an error naming the call. */
+static json_t *
+parse_or_error(DwsRequest *req, bool must_parse)
+{
+	char		err[200];
+	json_t	   *root;
+
+	root = dws_parse_body(req->body ? req->body : "", req->body_len,
+						  err, sizeof(err));
+	if (root == NULL && must_parse)
+		report_call_error(req, NULL, psprintf("the answer is not valid JSON (%s)", err));
+	return root;
+}
+
+/* ---- set-up ---- */
+
+static int
+cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+DwsFetch *
+dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
+				DwsStats *stats)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "dwsdr_fdw fetch",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	DwsFetch   *f = palloc0(sizeof(DwsFetch));
+
+	f->conn = conn;
+	f->spec = spec;
+	f->desc = desc;
+	f->stats = stats;
+	f->cxt = cxt;
+	f->rowcxt = AllocSetContextCreate(cxt, "dwsdr_fdw record",
+									  ALLOCSET_DEFAULT_SIZES);
+	f->per_id_kind = dws_per_id_call(spec->resource);
+	f->window = 2 * dws_conn_max_concurrency(conn);
+	f->batch = dws_batch_create(conn, stats);
+
+	if (spec->ids_given && spec->need_list)
+	{
+		ListCell   *lc;
+		int			i = 0;
+
+		f->nwant = list_length(spec->ids);
+		f->want_ids = palloc(sizeof(char *) * Max(f->nwant, 1));
+		foreach(lc, spec->ids)
+			f->want_ids[i++] = (char *) lfirst(lc);
+		qsort(f->want_ids, f->nwant, sizeof(char *), cmp_cstr);
+	}
+	MemoryContextSwitchTo(old);
+	return f;
+}
+
+static bool
+wanted(DwsFetch *f, const char *id)
+{
+	if (!f->spec->ids_given)
+		return true;
+	if (id == NULL)
+		return false;
+	return bsearch(&id, f->want_ids, f->nwant, sizeof(char *), cmp_cstr) != NULL;
+}
+
+/*
+ * Runs the list call of every project, concurrently, and keeps the items
+ * (or, when no column needs list fields, only their ids).
+ */
+static void
+run_lists(DwsFetch *f)
+{
+	DwsFetchSpec *spec = f->spec;
+	ListCell   *lc;
+	DwsRequest *req;
+	int			i = 0;
+	bool		keep_items = spec->list_fields || !spec->need_per_id;
+
+	f->nlists = list_length(spec->projects);
+	f->lists = palloc0(sizeof(ListResult) * f->nlists);
+	foreach(lc, spec->projects)
+	{
+		req = palloc0(sizeof(DwsRequest));
+		req->kind = DWS_CALL_LIST;
+		req->project_id = (char *) lfirst(lc);
+		if (spec->ids_given && list_length(spec->ids) == 1)
+			req->list_filter_id = linitial(spec->ids);
+		req->arg = &f->lists[i];
+		f->lists[i++].project_id = req->project_id;
+		dws_batch_add(f->batch, req);
+	}
+
+	while ((req = dws_batch_next(f->batch)) != NULL)
+	{
+		ListResult *lr = (ListResult *) req->arg;
+		json_t	   *root = NULL;
+		json_t	   *items;
+
+		if (req->status == 404)
+		{
+			pfree(req->body);
+			continue;			/* no such project: no tasks */
+		}
+		if (req->status != 200)
+			report_call_error(req, parse_or_error(req, false), NULL);
+		root = parse_or_error(req, true);
+		items = dws_list_array(root);
+		if (items == NULL)
+			report_call_error(req, root, dws_is_error_body(root) ?
+							  "the answer is an error object" :
+							  "the answer has no \"disaster_recovery\" array");
+		pfree(req->body);
+		req->body = NULL;
+		lr->nitems = json_array_size(items);
+		if (keep_items)
+		{
+			lr->items = json_incref(items);
+		}
+		else
+		{
+			size_t		k;
+
+			/* only the ids are needed: keep them, drop the tree */
+			lr->ids = palloc(sizeof(char *) * Max(lr->nitems, 1));
+			for (k = 0; k < lr->nitems; k++)
+			{
+				const char *id = json_string_value(json_object_get(json_array_get(items, k), "id"));
+
+				lr->ids[k] = id ? pstrdup(id) : NULL;
+			}
+		}
+		json_decref(root);
+	}
+}
+
+/* ---- iteration ---- */
+
+static DwsRequest *
+per_id_request(DwsFetch *f, const char *project_id, const char *id,
+			   json_t *list_record)
+{
+	DwsRequest *req = palloc0(sizeof(DwsRequest));
+
+	req->kind = f->per_id_kind;
+	req->project_id = (char *) project_id;
+	req->dr_id = pstrdup(id);
+	req->arg = list_record;
+	return req;
+}
+
+/*
+ * The next item of the list results that the quals want; its canonical
+ * form when with_record.  false when the lists are exhausted.
+ */
+static bool
+next_list_item(DwsFetch *f, bool with_record, char **project_id, char **id,
+			   json_t **record)
+{
+	while (f->list_i < f->nlists)
+	{
+		ListResult *lr = &f->lists[f->list_i];
+
+		while (f->item_i < lr->nitems)
+		{
+			size_t		k = f->item_i++;
+			const char *item_id;
+			json_t	   *item = NULL;
+
+			if (lr->items)
+			{
+				item = json_array_get(lr->items, k);
+				item_id = json_string_value(json_object_get(item, "id"));
+			}
+			else
+				item_id = lr->ids[k];
+			if (item_id == NULL || !wanted(f, item_id))
+				continue;
+			*project_id = lr->project_id;
+			*id = (char *) item_id;
+			*record = NULL;
+			if (with_record && item)
+			{
+				*record = dws_list_item_canonical(item);
+				if (*record == NULL)
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_REPLY_HANDLE),
+							 errmsg("list call for project \"%s\" returned an item that is not an object",
+									lr->project_id)));
+				json_object_set_new(*record, "project_id",
+									json_string(lr->project_id));
+			}
+			return true;
+		}
+		f->list_i++;
+		f->item_i = 0;
+	}
+	return false;
+}
+
+/* Queues per-task calls until the window is full or the work runs out. */
+static void
+fill_window(DwsFetch *f)
+{
+	DwsFetchSpec *spec = f->spec;
+
+	while (dws_batch_outstanding(f->batch) < f->window)
+	{
+		if (spec->need_list)
+		{
+			char	   *project_id,
+					   *id;
+			json_t	   *rec;
+
+			if (!next_list_item(f, spec->list_fields, &project_id, &id, &rec))
+				return;
+			dws_batch_add(f->batch, per_id_request(f, project_id, id, rec));
+		}
+		else
+		{
+			if (f->proj_cell == NULL)
+				return;
+			if (f->id_cell == NULL)
+			{
+				f->proj_cell = lnext(spec->projects, f->proj_cell);
+				if (f->proj_cell == NULL)
+					return;
+				f->id_cell = list_head(spec->ids);
+				if (f->id_cell == NULL)
+					return;
+			}
+			dws_batch_add(f->batch,
+						  per_id_request(f, (char *) lfirst(f->proj_cell),
+										 (char *) lfirst(f->id_cell), NULL));
+			f->id_cell = lnext(spec->ids, f->id_cell);
+		}
+	}
+}
+
+/*
+ * Turns a finished per-task call into a canonical record, or NULL when the
+ * task does not exist.  Runs in rowcxt.
+ */
+static json_t *
+per_id_record(DwsFetch *f, DwsRequest *req, json_t **raw)
+{
+	json_t	   *root;
+	json_t	   *obj;
+	json_t	   *rec;
+	json_t	   *list_record = (json_t *) req->arg;
+
+	if (req->status != 200)
+	{
+		root = parse_or_error(req, false);
+		if (is_missing_task(req, root))
+			return NULL;
+		report_call_error(req, root, NULL);
+	}
+	root = parse_or_error(req, true);
+	obj = req->kind == DWS_CALL_DETAIL ? dws_detail_object(root) :
+		dws_progress_object(root);
+	if (obj == NULL)
+		report_call_error(req, root, dws_is_error_body(root) ?
+						  "the answer is an error object" :
+						  req->kind == DWS_CALL_DETAIL ?
+						  "the answer has no \"disaster_recovery\" object" :
+						  "the answer has no \"disaster_recovery_progress\" object");
+
+	rec = json_deep_copy(obj);
+	if (rec == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+						errmsg("out of memory")));
+	if (!json_is_string(json_object_get(rec, "id")))
+		json_object_set_new(rec, "id", json_string(req->dr_id));
+	json_object_set_new(rec, "project_id", json_string(req->project_id));
+	if (list_record && dws_merge_missing(rec, list_record) != 0)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+						errmsg("out of memory")));
+	*raw = obj;
+	return rec;
+}
+
+/*
+ * The next record of the scan, or NULL at the end.  The record (and *raw,
+ * the object as the API sent it) stay valid until the next call.
+ */
+json_t *
+dws_fetch_next(DwsFetch *f, json_t **raw)
+{
+	DwsFetchSpec *spec = f->spec;
+	MemoryContext old;
+	json_t	   *rec = NULL;
+
+	MemoryContextReset(f->rowcxt);
+	*raw = NULL;
+	old = MemoryContextSwitchTo(f->cxt);
+
+	if (!f->started)
+	{
+		f->started = true;
+		if (spec->need_list)
+			run_lists(f);
+		else
+		{
+			f->proj_cell = list_head(spec->projects);
+			f->id_cell = list_head(spec->ids);
+		}
+	}
+
+	if (!spec->need_per_id)
+	{
+		char	   *project_id,
+				   *id;
+
+		/* the list items are the records */
+		MemoryContextSwitchTo(f->rowcxt);
+		if (next_list_item(f, true, &project_id, &id, &rec))
+			*raw = rec;
+		MemoryContextSwitchTo(old);
+		return rec;
+	}
+
+	for (;;)
+	{
+		DwsRequest *req;
+
+		fill_window(f);
+		req = dws_batch_next(f->batch);
+		if (req == NULL)
+			break;
+		MemoryContextSwitchTo(f->rowcxt);
+		rec = per_id_record(f, req, raw);
+		MemoryContextSwitchTo(f->cxt);
+		if (req->arg)
+			json_decref((json_t *) req->arg);
+		if (req->body)
+			pfree(req->body);
+		pfree(req->dr_id);
+		pfree(req);
+		if (rec != NULL)
+			break;
+	}
+	MemoryContextSwitchTo(old);
+	return rec;
+}

@@ -1,0 +1,884 @@
+/*-------------------------------------------------------------------------
+ * http.c
+ *	  libcurl for dwsdr_fdw: a cached multi handle per user mapping (its
+ *	  connection cache is what keeps connections and TLS sessions alive
+ *	  across calls and queries), concurrent calls, retries with backoff,
+ *	  timeouts, a cap on body size, and a wait loop that stays
+ *	  interruptible.
+ *
+ * Ownership: a DwsConn lives in a backend-wide hash keyed by user mapping,
+ * like postgres_fdw's connections, and is dropped when its server or user
+ * mapping changes.  A DwsBatch belongs to a memory context of the scan;
+ * when that context goes (end of scan or an ERROR unwinding), its reset
+ * callback removes and frees every curl handle, header list and buffer it
+ * still has.  Nothing here calls ereport from inside a curl callback.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "dwsdr.h"
+
+#include "catalog/pg_foreign_server.h"
+#include "common/pg_prng.h"
+#include "catalog/pg_user_mapping.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include <curl/curl.h>
+
+#include "sign.h"
+
+/* Longest sleep between checks for interrupts while waiting on the API. */
+#define DWS_POLL_MS 100
+/* First retry backoff and its ceiling. */
+#define DWS_BACKOFF_BASE_MS 200
+#define DWS_BACKOFF_MAX_MS 10000
+
+struct DwsConn
+{
+	Oid			umid;			/* hash key */
+	bool		invalidated;
+	uint32		server_hashvalue;
+	uint32		mapping_hashvalue;
+	int			refcount;		/* batches using it */
+	int			in_flight;		/* transfers added to multi */
+	MemoryContext cxt;			/* options and strings below */
+	CURLM	   *multi;
+	DwsServerOptions opts;
+	DwsUserOptions creds;
+	char	   *origin;			/* scheme://host[:port] */
+	char	   *host_header;	/* host[:port], as sent and signed */
+	char	   *base_path;		/* endpoint path without trailing '/' */
+	List	   *idle;			/* CURL * handles ready for reuse */
+};
+
+typedef struct DwsTransfer
+{
+	CURL	   *easy;
+	struct curl_slist *headers;
+	char	   *buf;			/* malloc'd body */
+	size_t		len;
+	size_t		cap;
+	size_t		limit;
+	bool		too_large;
+	char		request_id[80];
+	char		retry_after[64];
+	char		errbuf[CURL_ERROR_SIZE];
+	DwsRequest *req;
+} DwsTransfer;
+
+struct DwsBatch
+{
+	DwsConn    *conn;
+	DwsStats   *stats;
+	List	   *queued;			/* DwsRequest * waiting to start */
+	List	   *running;		/* DwsTransfer * in the multi handle */
+	List	   *done;			/* DwsRequest * finished for good */
+	MemoryContextCallback cb;
+};
+
+static HTAB *ConnHash = NULL;
+
+static const char *const call_names[] = {"list", "detail", "progress"};
+
+const char *
+dws_call_name(DwsCallKind kind)
+{
+	return call_names[kind];
+}
+
+/* ---- jansson on palloc: freed with the context an ERROR unwinds ---- */
+
+static void *
+dws_json_malloc(size_t size)
+{
+	return palloc_extended(size, MCXT_ALLOC_NO_OOM);
+}
+
+static void
+dws_json_free(void *p)
+{
+	if (p)
+		pfree(p);
+}
+
+/*
+ * Called once from _PG_init: curl's global state and jansson's allocator.
+ */
+void
+dws_http_init(void)
+{
+	if (curl_global_init(CURL_GLOBAL_ALL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not initialize libcurl")));
+	json_set_alloc_funcs(dws_json_malloc, dws_json_free);
+}
+
+/* ---- connection cache ---- */
+
+static void
+conn_destroy(DwsConn *conn)
+{
+	ListCell   *lc;
+
+	foreach(lc, conn->idle)
+		curl_easy_cleanup((CURL *) lfirst(lc));
+	conn->idle = NIL;
+	if (conn->multi)
+		curl_multi_cleanup(conn->multi);
+	conn->multi = NULL;
+	/* scrub secrets before the memory goes back to the allocator */
+	if (conn->creds.secret_key)
+		explicit_bzero(conn->creds.secret_key, strlen(conn->creds.secret_key));
+	if (conn->creds.security_token)
+		explicit_bzero(conn->creds.security_token, strlen(conn->creds.security_token));
+	if (conn->creds.auth_token)
+		explicit_bzero(conn->creds.auth_token, strlen(conn->creds.auth_token));
+	if (conn->cxt)
+		MemoryContextDelete(conn->cxt);
+	conn->cxt = NULL;
+}
+
+/* Syscache callback: a server or user mapping changed; drop what used it. */
+static void
+conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	HASH_SEQ_STATUS scan;
+	DwsConn    *conn;
+
+	if (ConnHash == NULL)
+		return;
+	hash_seq_init(&scan, ConnHash);
+	while ((conn = (DwsConn *) hash_seq_search(&scan)))
+	{
+		if (hashvalue == 0 ||
+			(cacheid == FOREIGNSERVEROID && conn->server_hashvalue == hashvalue) ||
+			(cacheid == USERMAPPINGOID && conn->mapping_hashvalue == hashvalue))
+			conn->invalidated = true;
+	}
+}
+
+static char *
+cxt_strdup(MemoryContext cxt, const char *s)
+{
+	return s ? MemoryContextStrdup(cxt, s) : NULL;
+}
+
+/* Splits the endpoint into origin, Host header and base path. */
+static void
+conn_parse_endpoint(DwsConn *conn)
+{
+	CURLU	   *u = curl_url();
+	char	   *scheme = NULL,
+			   *host = NULL,
+			   *port = NULL,
+			   *path = NULL;
+	size_t		plen;
+
+	if (u == NULL ||
+		curl_url_set(u, CURLUPART_URL, conn->opts.endpoint, 0) != CURLUE_OK ||
+		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+		curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+	{
+		curl_url_cleanup(u);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid endpoint \"%s\"", conn->opts.endpoint)));
+	}
+	(void) curl_url_get(u, CURLUPART_PORT, &port, 0);
+	(void) curl_url_get(u, CURLUPART_PATH, &path, 0);
+
+	conn->host_header = MemoryContextStrdup(conn->cxt,
+											psprintf("%s%s%s", host,
+													 port ? ":" : "",
+													 port ? port : ""));
+	conn->origin = MemoryContextStrdup(conn->cxt,
+									   psprintf("%s://%s", scheme,
+												conn->host_header));
+	plen = path ? strlen(path) : 0;
+	while (plen > 0 && path[plen - 1] == '/')
+		plen--;
+	conn->base_path = MemoryContextStrdup(conn->cxt,
+										  pnstrdup(path ? path : "", plen));
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_url_cleanup(u);
+}
+
+/*
+ * The cached connection of a user mapping, made on first use.  Options are
+ * read (and checked) before anything is created, so an ERROR leaves no
+ * half-made entry.
+ */
+DwsConn *
+dws_get_conn(ForeignServer *server, UserMapping *um)
+{
+	DwsConn    *conn;
+	bool		found;
+	DwsServerOptions opts;
+	DwsUserOptions creds;
+	MemoryContext cxt;
+
+	if (ConnHash == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(DwsConn);
+		ConnHash = hash_create("dwsdr_fdw connections", 8, &ctl,
+							   HASH_ELEM | HASH_BLOBS);
+		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, conn_inval_callback, 0);
+		CacheRegisterSyscacheCallback(USERMAPPINGOID, conn_inval_callback, 0);
+	}
+
+	conn = hash_search(ConnHash, &um->umid, HASH_FIND, NULL);
+	if (conn && conn->invalidated && conn->refcount == 0)
+	{
+		conn_destroy(conn);
+		hash_search(ConnHash, &um->umid, HASH_REMOVE, NULL);
+		conn = NULL;
+	}
+	if (conn)
+		return conn;
+
+	dws_server_options(server, &opts);
+	dws_user_options(um, server, &creds);
+
+	cxt = AllocSetContextCreate(CacheMemoryContext, "dwsdr_fdw connection",
+								ALLOCSET_SMALL_SIZES);
+	conn = hash_search(ConnHash, &um->umid, HASH_ENTER, &found);
+	memset(((char *) conn) + sizeof(Oid), 0, sizeof(DwsConn) - sizeof(Oid));
+	conn->cxt = cxt;
+	conn->server_hashvalue = GetSysCacheHashValue1(FOREIGNSERVEROID,
+												   ObjectIdGetDatum(server->serverid));
+	conn->mapping_hashvalue = GetSysCacheHashValue1(USERMAPPINGOID,
+													ObjectIdGetDatum(um->umid));
+	conn->opts = opts;
+	conn->opts.endpoint = cxt_strdup(cxt, opts.endpoint);
+	conn->opts.project_id = cxt_strdup(cxt, opts.project_id);
+	conn->opts.ca_file = cxt_strdup(cxt, opts.ca_file);
+	conn->opts.proxy = cxt_strdup(cxt, opts.proxy);
+	conn->creds.access_key = cxt_strdup(cxt, creds.access_key);
+	conn->creds.secret_key = cxt_strdup(cxt, creds.secret_key);
+	conn->creds.security_token = cxt_strdup(cxt, creds.security_token);
+	conn->creds.auth_token = cxt_strdup(cxt, creds.auth_token);
+
+	PG_TRY();
+	{
+		conn_parse_endpoint(conn);
+		conn->multi = curl_multi_init();
+		if (conn->multi == NULL)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+							errmsg("out of memory")));
+		curl_multi_setopt(conn->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+						  (long) opts.max_concurrency);
+		curl_multi_setopt(conn->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+						  (long) opts.max_concurrency);
+		curl_multi_setopt(conn->multi, CURLMOPT_MAXCONNECTS,
+						  (long) opts.max_concurrency);
+		curl_multi_setopt(conn->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	}
+	PG_CATCH();
+	{
+		conn_destroy(conn);
+		hash_search(ConnHash, &um->umid, HASH_REMOVE, NULL);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return conn;
+}
+
+const char *
+dws_conn_endpoint(DwsConn *conn)
+{
+	return conn->opts.endpoint;
+}
+
+int
+dws_conn_max_concurrency(DwsConn *conn)
+{
+	return conn->opts.max_concurrency;
+}
+
+/* ---- one call ---- */
+
+/*
+ * The wire path and query of a request.  dr_id and project_id are escaped
+ * as single path segments: no value can name another path.
+ */
+char *
+dws_request_path(DwsRequest *req, char **query)
+{
+	char	   *p = dws_escape(req->project_id, strlen(req->project_id));
+	char	   *id = req->dr_id ? dws_escape(req->dr_id, strlen(req->dr_id)) : NULL;
+	char	   *path;
+
+	if (p == NULL || (req->dr_id && id == NULL))
+	{
+		free(p);
+		free(id);
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+						errmsg("out of memory")));
+	}
+	*query = NULL;
+	switch (req->kind)
+	{
+		case DWS_CALL_LIST:
+			path = psprintf("/v2/%s/disaster-recoveries", p);
+			if (req->list_filter_id)
+			{
+				DwsKV		kv = {"id", req->list_filter_id};
+				char	   *q = dws_canonical_query(&kv, 1);
+
+				if (q == NULL)
+					ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+									errmsg("out of memory")));
+				*query = pstrdup(q);
+				free(q);
+			}
+			break;
+		case DWS_CALL_DETAIL:
+			path = psprintf("/v2/%s/disaster-recovery/%s", p, id);
+			break;
+		default:
+			path = psprintf("/v1/%s/disaster-recovery/%s/show-progress", p, id);
+			break;
+	}
+	free(p);
+	free(id);
+	return path;
+}
+
+static size_t
+write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	DwsTransfer *x = (DwsTransfer *) arg;
+	size_t		n = size * nmemb;
+
+	if (x->len + n > x->limit)
+	{
+		x->too_large = true;
+		return 0;				/* aborts the transfer: CURLE_WRITE_ERROR */
+	}
+	if (x->len + n + 1 > x->cap)
+	{
+		size_t		newcap = Max(x->cap * 2, x->len + n + 1);
+		char	   *nb;
+
+		newcap = Max(newcap, 4096);
+		nb = realloc(x->buf, newcap);
+		if (nb == NULL)
+			return 0;
+		x->buf = nb;
+		x->cap = newcap;
+	}
+	memcpy(x->buf + x->len, data, n);
+	x->len += n;
+	x->buf[x->len] = '\0';
+	return n;
+}
+
+/* Copies a header's value (trimmed) into dst when the line is that header. */
+static void
+grab_header(const char *line, size_t len, const char *name,
+			char *dst, size_t dstlen)
+{
+	size_t		nlen = strlen(name);
+	size_t		i;
+
+	if (len <= nlen || pg_strncasecmp(line, name, nlen) != 0 || line[nlen] != ':')
+		return;
+	line += nlen + 1;
+	len -= nlen + 1;
+	while (len > 0 && (*line == ' ' || *line == '\t'))
+		line++, len--;
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' ||
+					   line[len - 1] == ' '))
+		len--;
+	if (len >= dstlen)
+		len = dstlen - 1;
+	for (i = 0; i < len; i++)
+		dst[i] = ((unsigned char) line[i] < 0x20) ? '?' : line[i];
+	dst[len] = '\0';
+}
+
+static size_t
+header_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	DwsTransfer *x = (DwsTransfer *) arg;
+	size_t		n = size * nmemb;
+
+	/* a new status line starts a new response: forget the previous one's */
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0)
+	{
+		x->request_id[0] = '\0';
+		x->retry_after[0] = '\0';
+	}
+	grab_header(data, n, "X-Request-Id", x->request_id, sizeof(x->request_id));
+	grab_header(data, n, "Retry-After", x->retry_after, sizeof(x->retry_after));
+	return n;
+}
+
+static struct curl_slist *
+slist_add(struct curl_slist *list, const char *name, const char *value)
+{
+	char	   *line = psprintf("%s: %s", name, value);
+	struct curl_slist *l = curl_slist_append(list, line);
+
+	pfree(line);
+	if (l == NULL)
+	{
+		curl_slist_free_all(list);
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+						errmsg("out of memory")));
+	}
+	return l;
+}
+
+/*
+ * The headers of one attempt, signed afresh (X-Sdk-Date is the time of this
+ * attempt).  The Authorization value is built and dropped here; it never
+ * reaches a message.
+ */
+static struct curl_slist *
+build_headers(DwsConn *conn, DwsRequest *req, const char *path,
+			  const char *query)
+{
+	struct curl_slist *h = NULL;
+	DwsUserOptions *c = &conn->creds;
+
+	h = slist_add(h, "Host", conn->host_header);
+	h = slist_add(h, "Accept", "application/json");
+	h = slist_add(h, "Content-Type", "application/json");
+	h = slist_add(h, "User-Agent", "dwsdr_fdw/1.0");
+	h = slist_add(h, "X-Project-Id", req->project_id);
+	h = slist_add(h, "Expect", "");
+
+	if (c->auth_token)
+		h = slist_add(h, "X-Auth-Token", c->auth_token);
+	else
+	{
+		char		date[DWS_SDK_DATE_LEN + 1];
+		DwsKV		sh[4];
+		int			n = 0;
+		char	   *auth;
+		char	   *line;
+		struct curl_slist *l;
+
+		dws_sdk_date(time(NULL), date);
+		h = slist_add(h, "X-Sdk-Date", date);
+		sh[n++] = (DwsKV) {"host", conn->host_header};
+		sh[n++] = (DwsKV) {"x-sdk-date", date};
+		sh[n++] = (DwsKV) {"x-project-id", req->project_id};
+		if (c->security_token)
+		{
+			h = slist_add(h, "X-Security-Token", c->security_token);
+			sh[n++] = (DwsKV) {"x-security-token", c->security_token};
+		}
+		auth = dws_sign("GET", path, query ? query : "", sh, n,
+						(const unsigned char *) "", 0, date,
+						c->access_key, c->secret_key, NULL);
+		if (auth == NULL)
+		{
+			curl_slist_free_all(h);
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+							errmsg("out of memory")));
+		}
+		line = psprintf("Authorization: %s", auth);
+		l = curl_slist_append(h, line);
+		explicit_bzero(line, strlen(line));
+		pfree(line);
+		explicit_bzero(auth, strlen(auth));
+		free(auth);
+		if (l == NULL)
+		{
+			curl_slist_free_all(h);
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+							errmsg("out of memory")));
+		}
+		h = l;
+	}
+	return h;
+}
+
+/* Frees what a transfer holds outside PostgreSQL's memory. */
+static void
+transfer_release(DwsConn *conn, DwsTransfer *x, bool reuse_handle)
+{
+	if (x->easy)
+	{
+		curl_multi_remove_handle(conn->multi, x->easy);
+		conn->in_flight--;
+		if (reuse_handle && conn->multi && !conn->invalidated)
+		{
+			MemoryContext old = MemoryContextSwitchTo(conn->cxt);
+
+			conn->idle = lappend(conn->idle, x->easy);
+			MemoryContextSwitchTo(old);
+		}
+		else
+			curl_easy_cleanup(x->easy);
+		x->easy = NULL;
+	}
+	if (x->headers)
+		curl_slist_free_all(x->headers);
+	x->headers = NULL;
+	free(x->buf);
+	x->buf = NULL;
+}
+
+/* Starts one attempt of a request: a handle, signed headers, into multi. */
+static void
+transfer_start(DwsBatch *batch, DwsRequest *req)
+{
+	DwsConn    *conn = batch->conn;
+	DwsServerOptions *o = &conn->opts;
+	DwsTransfer *x;
+	char	   *relpath;
+	char	   *query;
+	char	   *path;
+	char	   *url;
+	CURL	   *easy;
+
+	relpath = dws_request_path(req, &query);
+	path = psprintf("%s%s", conn->base_path, relpath);
+	url = psprintf("%s%s%s%s", conn->origin, path, query ? "?" : "",
+				   query ? query : "");
+
+	x = palloc0(sizeof(DwsTransfer));
+	x->req = req;
+	x->limit = (size_t) o->max_response_bytes;
+	req->xfer = x;
+
+	/* from here on, the batch's cleanup frees x's resources on ERROR */
+	batch->running = lappend(batch->running, x);
+
+	if (conn->idle != NIL)
+	{
+		easy = (CURL *) llast(conn->idle);
+		conn->idle = list_delete_last(conn->idle);
+		curl_easy_reset(easy);
+	}
+	else
+		easy = curl_easy_init();
+	if (easy == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+						errmsg("out of memory")));
+	x->easy = easy;
+	conn->in_flight++;			/* matched in transfer_release */
+	x->headers = build_headers(conn, req, path, query);
+
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, x->headers);
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(easy, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long) o->connect_timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long) o->timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
+					 (curl_off_t) o->max_response_bytes);
+	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(easy, CURLOPT_PROXY, o->proxy ? o->proxy : "");
+	if (o->ca_file)
+		curl_easy_setopt(easy, CURLOPT_CAINFO, o->ca_file);
+
+	if (req->attempts == 0)
+		req->first_start = GetCurrentTimestamp();
+	req->attempts++;
+	if (req->attempts > 1)
+		batch->stats->retries++;
+	else
+		batch->stats->calls[req->kind]++;
+
+	if (curl_multi_add_handle(conn->multi, easy) != CURLM_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not start a %s call", dws_call_name(req->kind))));
+	pfree(url);
+	pfree(path);
+	pfree(relpath);
+}
+
+static bool
+is_retryable(DwsRequest *req)
+{
+	if (req->too_large)
+		return false;
+	if (req->status == 0)
+	{
+		switch (req->curl_code)
+		{
+			case CURLE_COULDNT_CONNECT:
+			case CURLE_OPERATION_TIMEDOUT:
+			case CURLE_RECV_ERROR:
+			case CURLE_SEND_ERROR:
+			case CURLE_GOT_NOTHING:
+			case CURLE_PARTIAL_FILE:
+			case CURLE_SSL_CONNECT_ERROR:
+			case CURLE_COULDNT_RESOLVE_HOST:
+			case CURLE_HTTP2:
+			case CURLE_HTTP2_STREAM:
+				return true;
+			default:
+				return false;
+		}
+	}
+	return req->status == 429 || req->status == 500 || req->status == 502 ||
+		req->status == 503 || req->status == 504;
+}
+
+/*
+ * Delay before the next attempt: Retry-After when the server gave one
+ * (seconds or an HTTP date), else exponential backoff with jitter.
+ */
+static long
+retry_delay_ms(DwsRequest *req, const char *retry_after)
+{
+	long		backoff;
+
+	if (retry_after[0])
+	{
+		char	   *end;
+		long		secs = strtol(retry_after, &end, 10);
+
+		if (end != retry_after && *end == '\0' && secs >= 0)
+			return secs * 1000;
+		else
+		{
+			time_t		t = curl_getdate(retry_after, NULL);
+
+			if (t != -1)
+				return Max(0, (long) (t - time(NULL)) * 1000);
+		}
+	}
+	backoff = DWS_BACKOFF_BASE_MS << Min(req->attempts - 1, 10);
+	backoff = Min(backoff, DWS_BACKOFF_MAX_MS);
+	/* "equal jitter": half fixed, half random */
+	return backoff / 2 + (long) pg_prng_uint64_range(&pg_global_prng_state, 0, backoff / 2);
+}
+
+/* A transfer ended: record its outcome, then retry or hand it back. */
+static void
+transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
+{
+	DwsConn    *conn = batch->conn;
+	DwsRequest *req = x->req;
+	long		status = 0;
+	char		retry_after[64];
+
+	if (code == CURLE_OK)
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	req->status = status;
+	req->curl_code = (int) code;
+	req->too_large = x->too_large || code == CURLE_FILESIZE_EXCEEDED;
+	strlcpy(req->curl_error, x->errbuf[0] ? x->errbuf : curl_easy_strerror(code),
+			sizeof(req->curl_error));
+	strlcpy(req->request_id, x->request_id, sizeof(req->request_id));
+	strlcpy(retry_after, x->retry_after, sizeof(retry_after));
+	batch->stats->bytes += x->len;
+
+	if (req->body)
+		pfree(req->body);
+	req->body = NULL;
+	req->body_len = 0;
+	if (code == CURLE_OK)
+	{
+		req->body = palloc(x->len + 1);
+		if (x->len)
+			memcpy(req->body, x->buf, x->len);
+		req->body[x->len] = '\0';
+		req->body_len = x->len;
+	}
+
+	batch->running = list_delete_ptr(batch->running, x);
+	transfer_release(conn, x, code == CURLE_OK);
+	pfree(x);
+	req->xfer = NULL;
+
+	if (is_retryable(req) && req->attempts <= conn->opts.max_retries)
+	{
+		long		delay = retry_delay_ms(req, retry_after);
+		long		spent = (long) ((GetCurrentTimestamp() - req->first_start) / 1000);
+
+		if (spent + delay <= conn->opts.max_retry_time_ms)
+		{
+			req->not_before = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														  delay);
+			batch->queued = lappend(batch->queued, req);
+			return;
+		}
+	}
+	if (req->status != 200)
+		batch->stats->errors++;
+	req->elapsed_ms = (double) (GetCurrentTimestamp() - req->first_start) / 1000.0;
+	batch->done = lappend(batch->done, req);
+}
+
+/* Frees everything a batch still has in curl: end of scan or ERROR. */
+static void
+batch_cleanup(void *arg)
+{
+	DwsBatch   *batch = (DwsBatch *) arg;
+	DwsConn    *conn = batch->conn;
+	ListCell   *lc;
+
+	foreach(lc, batch->running)
+		transfer_release(conn, (DwsTransfer *) lfirst(lc), false);
+	batch->running = NIL;
+	conn->refcount--;
+}
+
+/*
+ * A batch of calls on conn, owned by the current memory context.
+ */
+DwsBatch *
+dws_batch_create(DwsConn *conn, DwsStats *stats)
+{
+	DwsBatch   *batch = palloc0(sizeof(DwsBatch));
+
+	batch->conn = conn;
+	batch->stats = stats;
+	batch->cb.func = batch_cleanup;
+	batch->cb.arg = batch;
+	conn->refcount++;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &batch->cb);
+	return batch;
+}
+
+void
+dws_batch_add(DwsBatch *batch, DwsRequest *req)
+{
+	req->batch = batch;
+	req->attempts = 0;
+	req->not_before = 0;
+	batch->queued = lappend(batch->queued, req);
+}
+
+int
+dws_batch_outstanding(DwsBatch *batch)
+{
+	return list_length(batch->queued) + list_length(batch->running);
+}
+
+/* Starts queued requests that are due, while the connection has room. */
+static long
+start_due(DwsBatch *batch)
+{
+	DwsConn    *conn = batch->conn;
+	TimestampTz now = GetCurrentTimestamp();
+	long		next_ms = -1;
+	ListCell   *lc;
+
+	foreach(lc, batch->queued)
+	{
+		DwsRequest *req = (DwsRequest *) lfirst(lc);
+
+		if (conn->in_flight >= conn->opts.max_concurrency)
+			break;
+		if (req->not_before > now)
+		{
+			long		ms = (long) ((req->not_before - now) / 1000) + 1;
+
+			if (next_ms < 0 || ms < next_ms)
+				next_ms = ms;
+			continue;
+		}
+		batch->queued = foreach_delete_current(batch->queued, lc);
+		transfer_start(batch, req);
+	}
+	return next_ms;
+}
+
+/* Hands every finished transfer of the multi handle to its own batch. */
+static void
+collect_done(DwsConn *conn)
+{
+	CURLMsg    *msg;
+	int			left;
+
+	while ((msg = curl_multi_info_read(conn->multi, &left)) != NULL)
+	{
+		DwsTransfer *x = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &x);
+		if (x)
+			transfer_finish(x->req->batch, x, msg->data.result);
+	}
+}
+
+/*
+ * The next request of the batch that is finished for good (answered, or
+ * out of retries), or NULL when the batch has nothing left.  Waits on the
+ * network with a wait event reported and interrupts checked at least every
+ * DWS_POLL_MS; a signal (cancel, timeout, terminate) wakes the poll at once.
+ */
+DwsRequest *
+dws_batch_next(DwsBatch *batch)
+{
+	DwsConn    *conn = batch->conn;
+
+	for (;;)
+	{
+		long		wait_ms;
+		long		curl_ms = -1;
+		long		due_ms;
+		int			still;
+		instr_time	t0,
+					t1;
+
+		CHECK_FOR_INTERRUPTS();
+		if (batch->done != NIL)
+		{
+			DwsRequest *req = (DwsRequest *) linitial(batch->done);
+
+			batch->done = list_delete_first(batch->done);
+			return req;
+		}
+		if (batch->queued == NIL && batch->running == NIL)
+			return NULL;
+
+		due_ms = start_due(batch);
+		curl_multi_perform(conn->multi, &still);
+		collect_done(conn);
+		if (batch->done != NIL)
+			continue;
+
+		curl_multi_timeout(conn->multi, &curl_ms);
+		wait_ms = DWS_POLL_MS;
+		if (curl_ms >= 0 && curl_ms < wait_ms)
+			wait_ms = curl_ms;
+		if (due_ms >= 0 && due_ms < wait_ms)
+			wait_ms = due_ms;
+		if (wait_ms <= 0)
+			continue;
+
+		INSTR_TIME_SET_CURRENT(t0);
+		pgstat_report_wait_start(PG_WAIT_EXTENSION);
+		curl_multi_poll(conn->multi, NULL, 0, (int) wait_ms, NULL);
+		pgstat_report_wait_end();
+		INSTR_TIME_SET_CURRENT(t1);
+		INSTR_TIME_SUBTRACT(t1, t0);
+		batch->stats->wait_ms += INSTR_TIME_GET_MILLISEC(t1);
+	}
+}

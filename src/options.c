@@ -1,0 +1,589 @@
+/*-------------------------------------------------------------------------
+ * options.c
+ *	  The options of dwsdr_fdw: one table drives the validator, the defaults
+ *	  and the readers used at plan and execution time.
+ *
+ * Secret options (secret_key, security_token, auth_token) exist only in the
+ * user-mapping context, and their values are never echoed in a message.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "dwsdr.h"
+
+#include <limits.h>
+
+#include "access/reloptions.h"
+#include "catalog/pg_foreign_data_wrapper.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_foreign_table.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+
+#include <curl/curl.h>
+
+typedef enum DwsOptType
+{
+	OPT_TEXT,					/* any non-empty string */
+	OPT_INT,					/* integer in [min, max] */
+	OPT_URL,					/* http:// or https:// base URL */
+	OPT_REGION,					/* a region name: [a-z0-9-]+ */
+	OPT_RESOURCE,				/* a resource name */
+	OPT_PATH,					/* a dotted JSON path */
+	OPT_ID						/* a project id: no '/' and no control chars */
+} DwsOptType;
+
+typedef struct DwsOption
+{
+	const char *name;
+	Oid			context;		/* catalog the option belongs to */
+	DwsOptType	type;
+	int64		min;
+	int64		max;
+	int64		dflt;			/* default of OPT_INT options */
+	bool		secret;
+} DwsOption;
+
+/*
+ * The one table of options.  Defaults of integer options are used by
+ * dws_server_options; README.md documents each of them.
+ */
+static const DwsOption dws_options[] = {
+	/* server */
+	{"region", ForeignServerRelationId, OPT_REGION},
+	{"endpoint", ForeignServerRelationId, OPT_URL},
+	{"project_id", ForeignServerRelationId, OPT_ID},
+	{"max_concurrency", ForeignServerRelationId, OPT_INT, 1, 256, 8},
+	{"connect_timeout_ms", ForeignServerRelationId, OPT_INT, 1, 600000, 5000},
+	{"timeout_ms", ForeignServerRelationId, OPT_INT, 1, 3600000, 30000},
+	{"max_retries", ForeignServerRelationId, OPT_INT, 0, 10, 3},
+	{"max_retry_time_ms", ForeignServerRelationId, OPT_INT, 0, 3600000, 60000},
+	{"max_response_bytes", ForeignServerRelationId, OPT_INT, 1024,
+	INT64CONST(1073741824), 8 * 1024 * 1024},
+	{"ca_file", ForeignServerRelationId, OPT_TEXT},
+	{"proxy", ForeignServerRelationId, OPT_TEXT},
+	/* user mapping */
+	{"access_key", UserMappingRelationId, OPT_TEXT},
+	{"secret_key", UserMappingRelationId, OPT_TEXT, 0, 0, 0, true},
+	{"security_token", UserMappingRelationId, OPT_TEXT, 0, 0, 0, true},
+	{"auth_token", UserMappingRelationId, OPT_TEXT, 0, 0, 0, true},
+	/* foreign table */
+	{"resource", ForeignTableRelationId, OPT_RESOURCE},
+	{"project_id", ForeignTableRelationId, OPT_ID},
+	/* column */
+	{"field", AttributeRelationId, OPT_PATH},
+	{NULL}
+};
+
+static const char *const dws_resource_names[DWS_NUM_RESOURCES] = {
+	"dr_clusters", "disaster_recoveries", "dr_progress"
+};
+
+PG_FUNCTION_INFO_V1(dwsdr_fdw_validator);
+
+static const DwsOption *
+find_option(const char *name, Oid context)
+{
+	const DwsOption *opt;
+
+	for (opt = dws_options; opt->name; opt++)
+		if (opt->context == context && strcmp(opt->name, name) == 0)
+			return opt;
+	return NULL;
+}
+
+static bool
+is_secret_option(const char *name)
+{
+	const DwsOption *opt;
+
+	for (opt = dws_options; opt->name; opt++)
+		if (opt->secret && strcmp(opt->name, name) == 0)
+			return true;
+	return false;
+}
+
+static const char *
+context_name(Oid context)
+{
+	switch (context)
+	{
+		case ForeignServerRelationId:
+			return "foreign servers";
+		case UserMappingRelationId:
+			return "user mappings";
+		case ForeignTableRelationId:
+			return "foreign tables";
+		case AttributeRelationId:
+			return "foreign table columns";
+		default:
+			return "foreign-data wrappers";
+	}
+}
+
+/* The hint of an unknown option: the names valid where it was given. */
+static char *
+valid_options_list(Oid context)
+{
+	StringInfoData buf;
+	const DwsOption *opt;
+
+	initStringInfo(&buf);
+	for (opt = dws_options; opt->name; opt++)
+	{
+		if (opt->context != context)
+			continue;
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", opt->name);
+	}
+	return buf.data;
+}
+
+bool
+dws_resource_from_name(const char *name, DwsResource *res)
+{
+	int			i;
+
+	for (i = 0; i < DWS_NUM_RESOURCES; i++)
+		if (strcmp(name, dws_resource_names[i]) == 0)
+		{
+			*res = (DwsResource) i;
+			return true;
+		}
+	return false;
+}
+
+const char *
+dws_resource_name(DwsResource res)
+{
+	return dws_resource_names[res];
+}
+
+/*
+ * Parses an integer option, strictly: digits only, within the table's range.
+ */
+static int64
+parse_int_option(const DwsOption *opt, const char *value)
+{
+	char	   *end;
+	long long	v;
+
+	errno = 0;
+	v = strtoll(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' ||
+		v < opt->min || v > opt->max)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"",
+						opt->name, value),
+				 errhint("Use a whole number from " INT64_FORMAT " to " INT64_FORMAT ".",
+						 opt->min, opt->max)));
+	return (int64) v;
+}
+
+/*
+ * Checks a base URL: http or https only, a host, no credentials, query or
+ * fragment (the FDW builds those itself).
+ */
+static void
+check_endpoint(const char *value)
+{
+	CURLU	   *u = curl_url();
+	char	   *scheme = NULL;
+	char	   *host = NULL;
+	char	   *part = NULL;
+	const char *problem = NULL;
+
+	if (u == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+						errmsg("out of memory")));
+	if (curl_url_set(u, CURLUPART_URL, value, 0) != CURLUE_OK)
+		problem = "it is not a valid URL";
+	else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+			 (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+		problem = "only http and https are supported";
+	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+			 host[0] == '\0')
+		problem = "it has no host";
+	else if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK)
+		problem = "it must not contain credentials";
+	else if (curl_url_get(u, CURLUPART_QUERY, &part, 0) == CURLUE_OK)
+		problem = "it must not have a query";
+	else if (curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK)
+		problem = "it must not have a fragment";
+	/* scheme-less input like "example.com" is refused above by curl */
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(part);
+	curl_url_cleanup(u);
+
+	if (problem)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"endpoint\": \"%s\"", value),
+				 errdetail("The endpoint must be a URL such as https://dws.cn-north-4.myhuaweicloud.com; %s.",
+						   problem)));
+}
+
+static bool
+valid_json_path(const char *p)
+{
+	const char *s;
+	bool		seg_empty = true;
+
+	if (*p == '\0')
+		return false;
+	for (s = p; *s; s++)
+	{
+		if (*s == '.')
+		{
+			if (seg_empty)
+				return false;
+			seg_empty = true;
+		}
+		else if ((unsigned char) *s < 0x20)
+			return false;
+		else
+			seg_empty = false;
+	}
+	return !seg_empty;
+}
+
+/* Checks one value against its option's type. */
+static void
+check_option_value(const DwsOption *opt, const char *value)
+{
+	const char *s;
+	bool		ok = true;
+
+	switch (opt->type)
+	{
+		case OPT_INT:
+			(void) parse_int_option(opt, value);
+			return;
+		case OPT_URL:
+			check_endpoint(value);
+			return;
+		case OPT_TEXT:
+			ok = value[0] != '\0';
+			break;
+		case OPT_REGION:
+			ok = value[0] != '\0';
+			for (s = value; *s; s++)
+				if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+					  *s == '-'))
+					ok = false;
+			break;
+		case OPT_ID:
+			ok = value[0] != '\0';
+			for (s = value; *s; s++)
+				if ((unsigned char) *s < 0x20 || *s == '/')
+					ok = false;
+			break;
+		case OPT_RESOURCE:
+			{
+				DwsResource res;
+
+				if (!dws_resource_from_name(value, &res))
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+							 errmsg("invalid value for option \"resource\": \"%s\"",
+									value),
+							 errhint("Valid resources are: dr_clusters, disaster_recoveries, dr_progress.")));
+				return;
+			}
+		case OPT_PATH:
+			ok = valid_json_path(value);
+			break;
+	}
+
+	if (!ok)
+	{
+		if (opt->secret)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value for option \"%s\"", opt->name),
+					 errdetail("The value must not be empty.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"",
+						opt->name, value),
+				 opt->type == OPT_REGION ?
+				 errhint("A region is written like cn-north-4.") :
+				 opt->type == OPT_PATH ?
+				 errhint("A field is a dotted JSON path such as \"primary_cluster.progress\".") :
+				 opt->type == OPT_ID ?
+				 errhint("A project id must not be empty or contain \"/\".") :
+				 errhint("The value must not be empty.")));
+	}
+}
+
+/*
+ * Validator of every object of the wrapper: unknown or misplaced options,
+ * bad values, duplicates, and the combinations of credentials.
+ */
+Datum
+dwsdr_fdw_validator(PG_FUNCTION_ARGS)
+{
+	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
+	Oid			catalog = PG_GETARG_OID(1);
+	ListCell   *lc;
+	bool		has_ak = false,
+				has_sk = false,
+				has_token = false,
+				has_auth = false;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		const char *value = defGetString(def);
+		const DwsOption *opt = find_option(def->defname, catalog);
+		ListCell   *lc2;
+
+		if (opt == NULL)
+		{
+			char	   *valid = valid_options_list(catalog);
+
+			if (is_secret_option(def->defname))
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+						 errmsg("option \"%s\" is allowed only on user mappings",
+								def->defname),
+						 errhint("Put credentials in CREATE USER MAPPING ... OPTIONS (...); valid options for %s are: %s.",
+								 context_name(catalog),
+								 valid[0] ? valid : "(none)")));
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("invalid option \"%s\"", def->defname),
+					 valid[0] ?
+					 errhint("Valid options in this context are: %s.", valid) :
+					 errhint("There are no valid options in this context.")));
+		}
+
+		/* a repeated option would silently win or lose: refuse it */
+		foreach(lc2, options)
+		{
+			DefElem    *other = (DefElem *) lfirst(lc2);
+
+			if (other == def)
+				break;
+			if (strcmp(other->defname, def->defname) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_SYNTAX_ERROR),
+						 errmsg("option \"%s\" given more than once",
+								def->defname)));
+		}
+
+		check_option_value(opt, value);
+
+		if (strcmp(opt->name, "access_key") == 0)
+			has_ak = true;
+		else if (strcmp(opt->name, "secret_key") == 0)
+			has_sk = true;
+		else if (strcmp(opt->name, "security_token") == 0)
+			has_token = true;
+		else if (strcmp(opt->name, "auth_token") == 0)
+			has_auth = true;
+	}
+
+	if (catalog == UserMappingRelationId)
+	{
+		if (has_ak != has_sk)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+					 errmsg("access_key and secret_key must be given together")));
+		if (has_token && !has_ak)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+					 errmsg("security_token requires access_key and secret_key"),
+					 errhint("A security token comes with temporary credentials: give all three.")));
+		if (has_auth && has_ak)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("auth_token cannot be combined with access_key"),
+					 errhint("Use either access_key and secret_key (signed requests) or auth_token (an IAM token).")));
+	}
+
+	PG_RETURN_VOID();
+}
+
+/*
+ * The endpoint of a region, following the published rules: most regions are
+ * under myhuaweicloud.com, eu-west-101 under .eu and a few under .cn.
+ */
+char *
+dws_region_endpoint(const char *region)
+{
+	static const char *const cn_regions[] = {
+		"cn-south-4", "cn-north-12", "cn-east-4", "tr-west-1", "ap-southeast-4"
+	};
+	const char *suffix = "myhuaweicloud.com";
+	int			i;
+
+	if (strcmp(region, "eu-west-101") == 0)
+		suffix = "myhuaweicloud.eu";
+	for (i = 0; i < lengthof(cn_regions); i++)
+		if (strcmp(region, cn_regions[i]) == 0)
+			suffix = "myhuaweicloud.cn";
+	return psprintf("https://dws.%s.%s", region, suffix);
+}
+
+static int64
+int_default(const char *name)
+{
+	return find_option(name, ForeignServerRelationId)->dflt;
+}
+
+/*
+ * The server's options with defaults applied and the endpoint resolved.
+ */
+void
+dws_server_options(ForeignServer *server, DwsServerOptions *opts)
+{
+	ListCell   *lc;
+	char	   *region = NULL;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->max_concurrency = (int) int_default("max_concurrency");
+	opts->connect_timeout_ms = (int) int_default("connect_timeout_ms");
+	opts->timeout_ms = (int) int_default("timeout_ms");
+	opts->max_retries = (int) int_default("max_retries");
+	opts->max_retry_time_ms = (int) int_default("max_retry_time_ms");
+	opts->max_response_bytes = int_default("max_response_bytes");
+
+	foreach(lc, server->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		const char *name = def->defname;
+		char	   *value = defGetString(def);
+		const DwsOption *opt = find_option(name, ForeignServerRelationId);
+
+		if (opt && opt->type == OPT_INT)
+		{
+			int64		v = parse_int_option(opt, value);
+
+			if (strcmp(name, "max_concurrency") == 0)
+				opts->max_concurrency = (int) v;
+			else if (strcmp(name, "connect_timeout_ms") == 0)
+				opts->connect_timeout_ms = (int) v;
+			else if (strcmp(name, "timeout_ms") == 0)
+				opts->timeout_ms = (int) v;
+			else if (strcmp(name, "max_retries") == 0)
+				opts->max_retries = (int) v;
+			else if (strcmp(name, "max_retry_time_ms") == 0)
+				opts->max_retry_time_ms = (int) v;
+			else if (strcmp(name, "max_response_bytes") == 0)
+				opts->max_response_bytes = v;
+		}
+		else if (strcmp(name, "region") == 0)
+			region = value;
+		else if (strcmp(name, "endpoint") == 0)
+			opts->endpoint = value;
+		else if (strcmp(name, "project_id") == 0)
+			opts->project_id = value;
+		else if (strcmp(name, "ca_file") == 0)
+			opts->ca_file = value;
+		else if (strcmp(name, "proxy") == 0)
+			opts->proxy = value;
+	}
+
+	if (opts->endpoint == NULL && region != NULL)
+		opts->endpoint = dws_region_endpoint(region);
+	if (opts->endpoint == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("foreign server \"%s\" has neither region nor endpoint",
+						server->servername),
+				 errhint("Set one: ALTER SERVER %s OPTIONS (ADD region 'cn-north-4').",
+						 quote_identifier(server->servername))));
+	else
+	{
+		size_t		len = strlen(opts->endpoint);
+
+		opts->endpoint = pstrdup(opts->endpoint);
+		while (len > 0 && opts->endpoint[len - 1] == '/')
+			opts->endpoint[--len] = '\0';
+	}
+}
+
+/*
+ * The credentials of a user mapping.  A mapping without any is an error
+ * here, at first use, with a hint saying what to add.
+ */
+void
+dws_user_options(UserMapping *um, ForeignServer *server, DwsUserOptions *opts)
+{
+	ListCell   *lc;
+
+	memset(opts, 0, sizeof(*opts));
+	foreach(lc, um->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "access_key") == 0)
+			opts->access_key = defGetString(def);
+		else if (strcmp(def->defname, "secret_key") == 0)
+			opts->secret_key = defGetString(def);
+		else if (strcmp(def->defname, "security_token") == 0)
+			opts->security_token = defGetString(def);
+		else if (strcmp(def->defname, "auth_token") == 0)
+			opts->auth_token = defGetString(def);
+	}
+
+	if (opts->auth_token == NULL &&
+		(opts->access_key == NULL || opts->secret_key == NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("user mapping for server \"%s\" has no credentials",
+						server->servername),
+				 errhint("Add access_key and secret_key (or auth_token): ALTER USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (ADD access_key '...', ADD secret_key '...').",
+						 quote_identifier(server->servername))));
+}
+
+void
+dws_table_options(Oid relid, DwsTableOptions *opts)
+{
+	ForeignTable *ft = GetForeignTable(relid);
+	ListCell   *lc;
+	bool		have_resource = false;
+
+	memset(opts, 0, sizeof(*opts));
+	foreach(lc, ft->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "resource") == 0)
+			have_resource = dws_resource_from_name(defGetString(def),
+												   &opts->resource);
+		else if (strcmp(def->defname, "project_id") == 0)
+			opts->project_id = defGetString(def);
+	}
+	if (!have_resource)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("foreign table \"%s\" has no resource option",
+						get_rel_name(relid)),
+				 errhint("Add one: ALTER FOREIGN TABLE %s OPTIONS (ADD resource 'dr_clusters'); valid resources are dr_clusters, disaster_recoveries, dr_progress.",
+						 quote_identifier(get_rel_name(relid)))));
+}
+
+/* The column's field option, or NULL. */
+char *
+dws_column_field(Oid relid, AttrNumber attnum)
+{
+	List	   *options = GetForeignColumnOptions(relid, attnum);
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "field") == 0)
+			return defGetString(def);
+	}
+	return NULL;
+}

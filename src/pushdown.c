@@ -1,0 +1,242 @@
+/*-------------------------------------------------------------------------
+ * pushdown.c
+ *	  Which WHERE clauses name tasks (or projects), and their values.
+ *
+ * A clause "col = expr" or "col = ANY(expr)" (IN lists are the latter),
+ * where col is the task-id (or project-id) column, the operator is the
+ * column type's equality and expr uses no column of this table, turns into
+ * calls.  expr may be a constant, a parameter ($1, a PL/pgSQL variable, an
+ * initplan such as ARRAY(SELECT ...)) or, on a parameterized path, a column
+ * of the outer side of a nested loop.  Every clause is still checked
+ * locally, so the choice only decides which calls are made.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "dwsdr.h"
+
+#include "catalog/pg_type.h"
+#include "nodes/nodeFuncs.h"
+#include "executor/executor.h"
+#include "catalog/pg_operator.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/restrictinfo.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+
+
+/* The Var of baserel's column attnum, under any binary-compatible relabel. */
+static bool
+is_key_var(Node *node, RelOptInfo *baserel, AttrNumber attnum)
+{
+	while (node && IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	return node && IsA(node, Var) &&
+		((Var *) node)->varno == baserel->relid &&
+		((Var *) node)->varattno == attnum &&
+		((Var *) node)->varlevelsup == 0;
+}
+
+/*
+ * True when opno is the equality of the key column's type, so that the
+ * value's text form is the id the API knows.
+ */
+static bool
+is_key_equality(Oid opno, Node *keyvar)
+{
+	TypeCacheEntry *tce;
+
+	if (opno == TextEqualOperator)
+		return true;
+	while (IsA(keyvar, RelabelType))
+		keyvar = (Node *) ((RelabelType *) keyvar)->arg;
+	tce = lookup_type_cache(exprType(keyvar), TYPECACHE_EQ_OPR);
+	return OidIsValid(tce->eq_opr) && tce->eq_opr == opno;
+}
+
+/*
+ * The other side can be evaluated before the scan: no column of this table,
+ * only columns of allowed_outer rels, nothing volatile, no subplan.
+ */
+static bool
+is_usable_value(Node *expr, RelOptInfo *baserel, Relids allowed_outer)
+{
+	Relids		varnos = pull_varnos(NULL, expr);
+	bool		ok;
+
+	ok = !bms_is_member(baserel->relid, varnos) &&
+		bms_is_subset(varnos, allowed_outer) &&
+		!contain_volatile_functions(expr) &&
+		!contain_subplans(expr) &&
+		!contain_agg_clause(expr) &&
+		!contain_window_function(expr);
+	bms_free(varnos);
+	return ok;
+}
+
+/* Number of values of a constant array, -1 when not constant. */
+static int
+const_array_length(Node *expr)
+{
+	if (IsA(expr, Const))
+	{
+		Const	   *c = (Const *) expr;
+
+		if (c->constisnull)
+			return 0;
+		return ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(c->constvalue)),
+							  ARR_DIMS(DatumGetArrayTypeP(c->constvalue)));
+	}
+	if (IsA(expr, ArrayExpr))
+		return list_length(((ArrayExpr *) expr)->elements);
+	return -1;
+}
+
+/*
+ * The best clause of clauses (RestrictInfos or bare expressions) naming
+ * values of column attnum, or NULL: the one with the fewest known values,
+ * "=" before "= ANY".
+ */
+DwsKeyQual *
+dws_find_key_qual(PlannerInfo *root, RelOptInfo *baserel, List *clauses,
+				  AttrNumber attnum, Relids allowed_outer)
+{
+	DwsKeyQual *best = NULL;
+	ListCell   *lc;
+
+	if (attnum == 0)
+		return NULL;
+
+	foreach(lc, clauses)
+	{
+		Node	   *clause = (Node *) lfirst(lc);
+		DwsKeyQual	cand = {0};
+
+		if (IsA(clause, RestrictInfo))
+			clause = (Node *) ((RestrictInfo *) clause)->clause;
+
+		if (IsA(clause, OpExpr) && list_length(((OpExpr *) clause)->args) == 2)
+		{
+			OpExpr	   *op = (OpExpr *) clause;
+			Node	   *l = linitial(op->args);
+			Node	   *r = lsecond(op->args);
+
+			if (is_key_var(r, baserel, attnum))
+			{
+				Node	   *t = l;
+
+				l = r;
+				r = t;
+			}
+			if (!is_key_var(l, baserel, attnum) || !is_key_equality(op->opno, l) ||
+				!is_usable_value(r, baserel, allowed_outer))
+				continue;
+			cand.expr = (Expr *) r;
+			cand.is_array = false;
+			cand.nvalues = 1;
+		}
+		else if (IsA(clause, ScalarArrayOpExpr))
+		{
+			ScalarArrayOpExpr *sa = (ScalarArrayOpExpr *) clause;
+			Node	   *l = linitial(sa->args);
+			Node	   *r = lsecond(sa->args);
+
+			if (!sa->useOr || !is_key_var(l, baserel, attnum) ||
+				!is_key_equality(sa->opno, l) ||
+				!is_usable_value(r, baserel, allowed_outer))
+				continue;
+			cand.expr = (Expr *) r;
+			cand.is_array = true;
+			cand.nvalues = const_array_length(r);
+		}
+		else
+			continue;
+
+		if (best == NULL ||
+			(cand.nvalues >= 0 &&
+			 (best->nvalues < 0 || cand.nvalues < best->nvalues)))
+		{
+			if (best == NULL)
+				best = palloc(sizeof(DwsKeyQual));
+			*best = cand;
+		}
+	}
+	return best;
+}
+
+static int
+cmp_cstring_cells(const ListCell *a, const ListCell *b)
+{
+	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+}
+
+/*
+ * Evaluates a key expression and returns its distinct non-null values as
+ * text (List of char *), sorted.
+ */
+List *
+dws_key_values(ExprState *state, bool is_array, ExprContext *econtext,
+			   Oid typid)
+{
+	bool		isnull;
+	Datum		d = ExecEvalExpr(state, econtext, &isnull);
+	List	   *result = NIL;
+	Oid			elemtype;
+	Oid			outfunc;
+	bool		varlena;
+	Datum	   *elems;
+	bool	   *elemnulls;
+	int			nelems;
+	int			i;
+
+	if (isnull)
+		return NIL;
+
+	if (!is_array)
+	{
+		elems = &d;
+		elemnulls = &isnull;
+		nelems = 1;
+		elemtype = typid;
+	}
+	else
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(d);
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+
+		elemtype = ARR_ELEMTYPE(arr);
+		get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+		deconstruct_array(arr, elemtype, typlen, typbyval, typalign,
+						  &elems, &elemnulls, &nelems);
+	}
+
+	getTypeOutputInfo(elemtype, &outfunc, &varlena);
+	for (i = 0; i < nelems; i++)
+		if (!elemnulls[i])
+			result = lappend(result, OidOutputFunctionCall(outfunc, elems[i]));
+
+	/* sort and drop duplicates: each id is asked once */
+	if (list_length(result) > 1)
+	{
+		ListCell   *lc;
+		char	   *prev = NULL;
+		List	   *uniq = NIL;
+
+		list_sort(result, cmp_cstring_cells);
+		foreach(lc, result)
+		{
+			char	   *s = (char *) lfirst(lc);
+
+			if (prev == NULL || strcmp(prev, s) != 0)
+				uniq = lappend(uniq, s);
+			prev = s;
+		}
+		list_free(result);
+		result = uniq;
+	}
+	return result;
+}

@@ -1,0 +1,656 @@
+/*-------------------------------------------------------------------------
+ * sign.c
+ *	  Huawei Cloud SDK-HMAC-SHA256 request signing and URL escaping.
+ *
+ * Builds the canonical request, the string to sign and the Authorization
+ * header value that the Huawei Cloud API gateway verifies (see
+ * shared/reference/signing.md).  SHA-256 and HMAC come from OpenSSL's
+ * libcrypto.  No PostgreSQL headers: everything is malloc'd and every
+ * function reports out-of-memory by returning NULL, so the unit tests and
+ * the fuzzers can link this file alone.
+ *-------------------------------------------------------------------------
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "sign.h"
+
+/* Hex SHA-256 digest length, without the terminator. */
+#define DWS_SHA256_HEX_LEN 64
+
+static const char hexdigits_upper[] = "0123456789ABCDEF";
+static const char hexdigits_lower[] = "0123456789abcdef";
+
+/*
+ * A growable malloc'd string.  Once an allocation fails "oom" is set and
+ * later appends do nothing, so callers check only once at the end.
+ */
+typedef struct DwsBuf
+{
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+	int			oom;
+} DwsBuf;
+
+/* One header kept for signing: lowercased name, trimmed value. */
+typedef struct DwsSignedHeader
+{
+	char	   *name;			/* malloc'd, lowercased */
+	const char *value;			/* points into the caller's value */
+	size_t		valuelen;
+	int			order;			/* position among the caller's headers */
+} DwsSignedHeader;
+
+/* One escaped query parameter, for sorting. */
+typedef struct DwsQueryPair
+{
+	char	   *name;
+	char	   *value;
+} DwsQueryPair;
+
+/* Makes room for extra more bytes plus a terminator; sets oom on failure. */
+static void
+buf_reserve(DwsBuf *buf, size_t extra)
+{
+	size_t		need;
+	size_t		newcap;
+	char	   *newdata;
+
+	if (buf->oom)
+		return;
+	if (extra > SIZE_MAX - buf->len - 1)
+	{
+		buf->oom = 1;
+		return;
+	}
+	need = buf->len + extra + 1;
+	if (need <= buf->cap)
+		return;
+	newcap = buf->cap ? buf->cap : 64;
+	while (newcap < need)
+	{
+		if (newcap > SIZE_MAX / 2)
+		{
+			newcap = need;
+			break;
+		}
+		newcap *= 2;
+	}
+	newdata = realloc(buf->data, newcap);
+	if (newdata == NULL)
+	{
+		buf->oom = 1;
+		return;
+	}
+	buf->data = newdata;
+	buf->cap = newcap;
+}
+
+/* Appends len bytes of s, keeping the buffer NUL-terminated. */
+static void
+buf_append(DwsBuf *buf, const char *s, size_t len)
+{
+	buf_reserve(buf, len);
+	if (buf->oom)
+		return;
+	if (len > 0)
+		memcpy(buf->data + buf->len, s, len);
+	buf->len += len;
+	buf->data[buf->len] = '\0';
+}
+
+/* Appends a NUL-terminated string. */
+static void
+buf_append_str(DwsBuf *buf, const char *s)
+{
+	buf_append(buf, s, strlen(s));
+}
+
+/*
+ * Hands the buffer's string to the caller (an empty string if nothing was
+ * appended), or frees it and returns NULL after an allocation failure.
+ */
+static char *
+buf_finish(DwsBuf *buf)
+{
+	if (!buf->oom && buf->data == NULL)
+		buf_reserve(buf, 0);
+	if (buf->oom)
+	{
+		free(buf->data);
+		buf->data = NULL;
+		return NULL;
+	}
+	buf->data[buf->len] = '\0';
+	return buf->data;
+}
+
+/* malloc'd copy of a NUL-terminated string; NULL on out-of-memory. */
+static char *
+dws_strdup(const char *s)
+{
+	size_t		len = strlen(s);
+	char	   *copy = malloc(len + 1);
+
+	if (copy != NULL)
+		memcpy(copy, s, len + 1);
+	return copy;
+}
+
+/* The unreserved characters of the signing spec, tested without locale. */
+static int
+is_unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		(c >= '0' && c <= '9') ||
+		c == '-' || c == '_' || c == '.' || c == '~';
+}
+
+/* Value of one hex digit, or -1. */
+static int
+hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Writes len bytes of in as lowercase hex plus a terminator into out. */
+static void
+hex_lower(const unsigned char *in, size_t len, char *out)
+{
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+	{
+		out[2 * i] = hexdigits_lower[in[i] >> 4];
+		out[2 * i + 1] = hexdigits_lower[in[i] & 0x0f];
+	}
+	out[2 * len] = '\0';
+}
+
+/*
+ * Lowercase hex SHA-256 of data into out (DWS_SHA256_HEX_LEN + 1 bytes).
+ * Returns 0, or -1 if libcrypto fails (which means out-of-memory).
+ */
+static int
+sha256_hex(const unsigned char *data, size_t len, char *out)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	static const unsigned char empty[1] = {0};
+
+	if (data == NULL)
+		data = empty;
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+		mdlen != DWS_SHA256_HEX_LEN / 2)
+		return -1;
+	hex_lower(md, mdlen, out);
+	return 0;
+}
+
+/*
+ * Percent-encoding shared by path segments and query parameters: the
+ * gateway recomputes the canonical request from the same rules, so this
+ * must be byte-for-byte what the SDKs do.
+ */
+char *
+dws_escape(const char *in, size_t len)
+{
+	char	   *out;
+	char	   *p;
+	size_t		i;
+
+	if (len > (SIZE_MAX - 1) / 3)
+		return NULL;
+	out = malloc(len * 3 + 1);
+	if (out == NULL)
+		return NULL;
+	p = out;
+	for (i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) in[i];
+
+		if (is_unreserved(c))
+			*p++ = (char) c;
+		else
+		{
+			*p++ = '%';
+			*p++ = hexdigits_upper[c >> 4];
+			*p++ = hexdigits_upper[c & 0x0f];
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
+/*
+ * X-Sdk-Date value for t.  Computed with civil-date arithmetic rather than
+ * gmtime so that it cannot fail or depend on the C library's time zone
+ * state.
+ */
+void
+dws_sdk_date(time_t t, char *out)
+{
+	long long	secs = (long long) t;
+	long long	days;
+	long long	rem;
+	long long	z;
+	long long	era;
+	long long	doe;
+	long long	yoe;
+	long long	y;
+	long long	doy;
+	long long	mp;
+	long long	d;
+	long long	m;
+
+	days = secs / 86400;
+	rem = secs % 86400;
+	if (rem < 0)
+	{
+		rem += 86400;
+		days--;
+	}
+
+	/* days since 1970-01-01 -> proleptic Gregorian y-m-d */
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	if (m <= 2)
+		y++;
+
+	/* The field is four digits wide; clamp what cannot be represented. */
+	if (y < 0)
+		y = 0;
+	if (y > 9999)
+		y = 9999;
+
+	snprintf(out, DWS_SDK_DATE_LEN + 1, "%04d%02d%02dT%02d%02d%02dZ",
+			 (int) y, (int) m, (int) d,
+			 (int) (rem / 3600), (int) (rem % 3600 / 60), (int) (rem % 60));
+}
+
+/*
+ * The canonical URI: the path is decoded and encoded again segment by
+ * segment so that an already escaped path ("a%2Fb") and an unusual but
+ * equivalent spelling ("%7e") both produce what the gateway computes.
+ */
+char *
+dws_canonical_uri(const char *path)
+{
+	DwsBuf		buf = {NULL, 0, 0, 0};
+	char	   *seg;
+	const char *p;
+
+	if (path == NULL)
+		path = "";
+	seg = malloc(strlen(path) + 1);
+	if (seg == NULL)
+		return NULL;
+
+	p = path;
+	for (;;)
+	{
+		size_t		seglen = 0;
+		char	   *escaped;
+
+		/* decode one segment; a '%' not followed by two hex digits stays */
+		while (*p != '\0' && *p != '/')
+		{
+			int			hi;
+			int			lo;
+
+			if (*p == '%' &&
+				(hi = hex_value((unsigned char) p[1])) >= 0 &&
+				(lo = hex_value((unsigned char) p[2])) >= 0)
+			{
+				seg[seglen++] = (char) (hi * 16 + lo);
+				p += 3;
+			}
+			else
+				seg[seglen++] = *p++;
+		}
+
+		escaped = dws_escape(seg, seglen);
+		if (escaped == NULL)
+		{
+			buf.oom = 1;
+			break;
+		}
+		buf_append_str(&buf, escaped);
+		free(escaped);
+
+		if (*p != '/')
+			break;
+		buf_append(&buf, "/", 1);
+		p++;
+	}
+	free(seg);
+
+	if (!buf.oom && (buf.len == 0 || buf.data[buf.len - 1] != '/'))
+		buf_append(&buf, "/", 1);
+	return buf_finish(&buf);
+}
+
+/* qsort order of escaped query parameters: by name, then by value. */
+static int
+query_pair_cmp(const void *a, const void *b)
+{
+	const DwsQueryPair *pa = a;
+	const DwsQueryPair *pb = b;
+	int			c = strcmp(pa->name, pb->name);
+
+	if (c != 0)
+		return c;
+	return strcmp(pa->value, pb->value);
+}
+
+/*
+ * The canonical query, which is also what goes on the wire so that the
+ * gateway sees exactly the string that was signed.  A NULL value is taken
+ * as empty ("k=").
+ */
+char *
+dws_canonical_query(const DwsKV *params, int n)
+{
+	DwsQueryPair *pairs;
+	DwsBuf		buf = {NULL, 0, 0, 0};
+	int			i;
+	int			made = 0;
+
+	if (params == NULL || n <= 0)
+		return dws_strdup("");
+
+	pairs = calloc((size_t) n, sizeof(DwsQueryPair));
+	if (pairs == NULL)
+		return NULL;
+
+	for (i = 0; i < n; i++)
+	{
+		const char *name = params[i].name ? params[i].name : "";
+		const char *value = params[i].value ? params[i].value : "";
+
+		pairs[i].name = dws_escape(name, strlen(name));
+		pairs[i].value = dws_escape(value, strlen(value));
+		made = i + 1;
+		if (pairs[i].name == NULL || pairs[i].value == NULL)
+		{
+			buf.oom = 1;
+			break;
+		}
+	}
+
+	if (!buf.oom)
+	{
+		qsort(pairs, (size_t) n, sizeof(DwsQueryPair), query_pair_cmp);
+		for (i = 0; i < n; i++)
+		{
+			if (i > 0)
+				buf_append(&buf, "&", 1);
+			buf_append_str(&buf, pairs[i].name);
+			buf_append(&buf, "=", 1);
+			buf_append_str(&buf, pairs[i].value);
+		}
+	}
+
+	for (i = 0; i < made; i++)
+	{
+		free(pairs[i].name);
+		free(pairs[i].value);
+	}
+	free(pairs);
+	return buf_finish(&buf);
+}
+
+/* qsort order of signed headers: by lowercased name, then caller order. */
+static int
+signed_header_cmp(const void *a, const void *b)
+{
+	const DwsSignedHeader *ha = a;
+	const DwsSignedHeader *hb = b;
+	int			c = strcmp(ha->name, hb->name);
+
+	if (c != 0)
+		return c;
+	return (ha->order > hb->order) - (ha->order < hb->order);
+}
+
+/* Whitespace trimmed from signed header values (what the SDKs strip). */
+static int
+is_trim_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
+		c == '\v' || c == '\f';
+}
+
+/*
+ * Collects the headers to sign: names lowercased (ASCII only, whatever the
+ * locale), values trimmed, sorted by name.  When a name appears more than
+ * once the last one wins, as in the SDKs, which keep headers in a map.
+ * Returns the count kept, or -1 on out-of-memory (*out is then NULL).
+ */
+static int
+collect_signed_headers(const DwsKV *headers, int nheaders,
+					   DwsSignedHeader **out)
+{
+	DwsSignedHeader *list;
+	int			n = 0;
+	int			kept = 0;
+	int			i;
+
+	*out = NULL;
+	if (headers == NULL || nheaders <= 0)
+		return 0;
+
+	list = calloc((size_t) nheaders, sizeof(DwsSignedHeader));
+	if (list == NULL)
+		return -1;
+
+	for (i = 0; i < nheaders; i++)
+	{
+		const char *name = headers[i].name;
+		const char *value = headers[i].value ? headers[i].value : "";
+		size_t		vlen;
+		char	   *lname;
+		size_t		j;
+
+		if (name == NULL || name[0] == '\0' || strchr(name, '_') != NULL)
+			continue;
+
+		lname = dws_strdup(name);
+		if (lname == NULL)
+		{
+			for (j = 0; j < (size_t) n; j++)
+				free(list[j].name);
+			free(list);
+			return -1;
+		}
+		for (j = 0; lname[j] != '\0'; j++)
+		{
+			if (lname[j] >= 'A' && lname[j] <= 'Z')
+				lname[j] = (char) (lname[j] - 'A' + 'a');
+		}
+
+		while (is_trim_space(*value))
+			value++;
+		vlen = strlen(value);
+		while (vlen > 0 && is_trim_space(value[vlen - 1]))
+			vlen--;
+
+		list[n].name = lname;
+		list[n].value = value;
+		list[n].valuelen = vlen;
+		list[n].order = i;
+		n++;
+	}
+
+	qsort(list, (size_t) n, sizeof(DwsSignedHeader), signed_header_cmp);
+
+	/* drop all but the last of each run of equal names */
+	for (i = 0; i < n; i++)
+	{
+		if (i + 1 < n && strcmp(list[i].name, list[i + 1].name) == 0)
+		{
+			free(list[i].name);
+			continue;
+		}
+		list[kept++] = list[i];
+	}
+
+	*out = list;
+	return kept;
+}
+
+/*
+ * Signs one request.  The canonical request and string to sign follow
+ * signing.md step by step; the result is the Authorization header value.
+ */
+char *
+dws_sign(const char *method, const char *path, const char *query,
+		 const DwsKV *headers, int nheaders,
+		 const unsigned char *body, size_t bodylen,
+		 const char *sdk_date, const char *ak, const char *sk,
+		 char **canonical_out)
+{
+	DwsSignedHeader *sh = NULL;
+	int			nsh;
+	char	   *uri = NULL;
+	char	   *canonical = NULL;
+	char	   *result = NULL;
+	DwsBuf		creq = {NULL, 0, 0, 0};
+	DwsBuf		signedh = {NULL, 0, 0, 0};
+	DwsBuf		sts = {NULL, 0, 0, 0};
+	DwsBuf		auth = {NULL, 0, 0, 0};
+	char		bodyhex[DWS_SHA256_HEX_LEN + 1];
+	char		creqhex[DWS_SHA256_HEX_LEN + 1];
+	char		sighex[2 * EVP_MAX_MD_SIZE + 1];
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	size_t		sklen;
+	int			i;
+
+	if (canonical_out != NULL)
+		*canonical_out = NULL;
+	if (method == NULL)
+		method = "";
+	if (query == NULL)
+		query = "";
+	if (sdk_date == NULL)
+		sdk_date = "";
+	if (ak == NULL)
+		ak = "";
+	if (sk == NULL)
+		sk = "";
+
+	nsh = collect_signed_headers(headers, nheaders, &sh);
+	if (nsh < 0)
+		return NULL;
+
+	uri = dws_canonical_uri(path);
+	if (uri == NULL)
+		goto done;
+	if (sha256_hex(body, bodylen, bodyhex) != 0)
+		goto done;
+
+	/* SignedHeaders */
+	for (i = 0; i < nsh; i++)
+	{
+		if (i > 0)
+			buf_append(&signedh, ";", 1);
+		buf_append_str(&signedh, sh[i].name);
+	}
+	if (buf_finish(&signedh) == NULL)
+		goto done;
+
+	/* CanonicalRequest */
+	buf_append_str(&creq, method);
+	buf_append(&creq, "\n", 1);
+	buf_append_str(&creq, uri);
+	buf_append(&creq, "\n", 1);
+	buf_append_str(&creq, query);
+	buf_append(&creq, "\n", 1);
+	for (i = 0; i < nsh; i++)
+	{
+		buf_append_str(&creq, sh[i].name);
+		buf_append(&creq, ":", 1);
+		buf_append(&creq, sh[i].value, sh[i].valuelen);
+		buf_append(&creq, "\n", 1);
+	}
+	/* the SDKs' header block is "\n" even with no header at all */
+	if (nsh == 0)
+		buf_append(&creq, "\n", 1);
+	buf_append(&creq, "\n", 1);
+	buf_append_str(&creq, signedh.data);
+	buf_append(&creq, "\n", 1);
+	buf_append_str(&creq, bodyhex);
+	canonical = buf_finish(&creq);
+	if (canonical == NULL)
+		goto done;
+
+	/* StringToSign */
+	if (sha256_hex((const unsigned char *) canonical, strlen(canonical),
+				   creqhex) != 0)
+		goto done;
+	buf_append_str(&sts, DWS_SIGN_ALGORITHM "\n");
+	buf_append_str(&sts, sdk_date);
+	buf_append(&sts, "\n", 1);
+	buf_append_str(&sts, creqhex);
+	if (buf_finish(&sts) == NULL)
+		goto done;
+
+	/* Signature */
+	sklen = strlen(sk);
+	if (sklen > (size_t) INT32_MAX)
+		goto done;
+	if (HMAC(EVP_sha256(), sk, (int) sklen,
+			 (const unsigned char *) sts.data, sts.len,
+			 mac, &maclen) == NULL || maclen == 0)
+		goto done;
+	hex_lower(mac, maclen, sighex);
+
+	/* Authorization */
+	buf_append_str(&auth, DWS_SIGN_ALGORITHM " Access=");
+	buf_append_str(&auth, ak);
+	buf_append_str(&auth, ", SignedHeaders=");
+	buf_append_str(&auth, signedh.data);
+	buf_append_str(&auth, ", Signature=");
+	buf_append_str(&auth, sighex);
+	result = buf_finish(&auth);
+
+	if (result != NULL && canonical_out != NULL)
+	{
+		*canonical_out = canonical;
+		canonical = NULL;
+	}
+
+done:
+	if (sh != NULL)
+	{
+		for (i = 0; i < nsh; i++)
+			free(sh[i].name);
+		free(sh);
+	}
+	free(uri);
+	free(canonical);
+	free(signedh.data);
+	free(sts.data);
+	return result;
+}

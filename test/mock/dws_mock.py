@@ -1,0 +1,1588 @@
+#!/usr/bin/env python3
+"""Local stand-in for the Huawei Cloud GaussDB(DWS) disaster-recovery API.
+
+Used by the regression tests, the demo and the benchmark of the dwsdr_fdw
+PostgreSQL foreign data wrapper so that they never talk to the real cloud.
+Standard library only (Python 3.11).
+
+What it serves (GET only; see /work/shared/reference/dws-dr-api.md):
+
+  GET /v2/{project_id}/disaster-recovery/{id}                  detail
+  GET /v2/{project_id}/disaster-recoveries[?id=&primary_cluster_id=&standby_cluster_id=]
+                                                               list
+  GET /v1/{project_id}/disaster-recovery/{id}/show-progress    progress
+
+Requests must be authenticated like the real API gateway does it: an AK/SK
+signature (``SDK-HMAC-SHA256``, verified here with our own implementation of
+the algorithm), optionally with a temporary security token, or an IAM token in
+``X-Auth-Token``.  Failures answer 401 ``APIGW.0301``.
+
+Control routes (no authentication, not counted in the statistics):
+
+  GET  /__mock/health      {"ok": true}
+  GET  /__mock/stats       request counters (see MockState.snapshot)
+  POST /__mock/reset       zero the counters, the once/twice state and rules
+  POST /__mock/fault       add a fault rule, body
+                           {"fault": "fault-503", "times": 1,
+                            "route": "detail|list|progress|any", "id": null}
+                           (the next `times` matching requests get the fault;
+                           times <= 0 means forever; id matches the task id,
+                           or the project id for the list route)
+  DELETE /__mock/fault     drop all fault rules
+
+Fault injection by magic ids (the task id for detail/progress, the project
+id for the list call):  fault-<kind>[-<arg>][-once-<nonce>|-twice-<nonce>]
+See parse_fault() for the kinds.  A fault id that is not failing (e.g. the
+second request for a ``-once-`` id) answers a synthesized valid task whose id
+is the fault id (name "fault task", status running, both clusters present).
+
+Usage:
+  python3 test/mock/dws_mock.py [--host H] [--port P] [--generate N] [--quiet]
+  python3 test/mock/dws_mock.py --selftest
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import json
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+import zlib
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Iterable
+from urllib.parse import unquote_to_bytes
+
+# ---------------------------------------------------------------------------
+# Defaults
+# ---------------------------------------------------------------------------
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 18931
+
+# Permanent AK/SK.
+DEFAULT_ACCESS_KEY = "DEMOACCESSKEY000001"
+DEFAULT_SECRET_KEY = "demo-secret-key-0001"
+# Temporary AK/SK; requests with it must carry (and sign) X-Security-Token.
+DEFAULT_TEMP_ACCESS_KEY = "TEMPACCESSKEY000002"
+DEFAULT_TEMP_SECRET_KEY = "temp-secret-key-0002"
+DEFAULT_SECURITY_TOKEN = "demo-security-token-0002"
+# IAM token, sent in X-Auth-Token instead of a signature.
+DEFAULT_IAM_TOKEN = "demo-iam-token-0003"
+
+MAX_CLOCK_SKEW_SECONDS = 15 * 60
+SIGN_ALGORITHM = "SDK-HMAC-SHA256"
+SDK_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+
+JSON_CONTENT_TYPE = "application/json;charset=utf8"
+HTML_CONTENT_TYPE = "text/html"
+HTML_502 = b"<html><body>502 Bad Gateway</body></html>"
+
+MAX_REQUEST_BODY = 1 << 20
+
+API_NOT_FOUND = ("APIGW.0101",
+                 "The API does not exist or has not been published in the environment.")
+TASK_MISSING = ("DWS.10101", "The disaster recovery does not exist.")
+
+# ---------------------------------------------------------------------------
+# Data section: the fixed tasks
+# ---------------------------------------------------------------------------
+
+PROJECT_MAIN = "0536cdee2200d5912f7cc00b877980f1"
+PROJECT_EU = "e1c3a2d4f5b6a7c8d9e0f1a2b3c4d5e6"
+PROJECT_GENERATED = "b0000000000000000000000000000000"
+
+# Ids of the fixed tasks (for readers of this file and for test_mock.py).
+TASK_PUBLISHED = "b303b78d-438c-41dd-aaf6-c98eea1fc2a6"
+TASK_FINANCE = "6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a"
+TASK_ABNORMAL = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+TASK_LAGGING = "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f"
+TASK_CREATING = "f0e1d2c3-b4a5-4968-8776-655443322110"
+TASK_EU_1 = "11111111-2222-4333-8444-555555555555"
+TASK_EU_2 = "66666666-7777-4888-8999-aaaaaaaaaaaa"
+
+
+def cluster(id, name, cluster_az, role, region, status, progress,
+            last_success_time, obs_bucket_name, **newer) -> dict:
+    """A DisasterRecoveryCluster object, keys in the published order.
+
+    `newer` holds the fields of newer API versions (datastore_type,
+    datastore_version, disk_capacity, disk_used); they are only present in
+    the output when given, so the published example stays exact.
+    """
+    obj = {"id": id, "name": name, "cluster_az": cluster_az, "role": role,
+           "region": region, "status": status, "progress": progress,
+           "last_success_time": last_success_time,
+           "obs_bucket_name": obs_bucket_name}
+    obj.update(newer)
+    return obj
+
+
+def progress_side(key, action_type, unrestore_keys, start, end) -> dict:
+    """One side (primary_cluster / standby_cluster) of a progress record."""
+    return {"key": key, "action_type": action_type,
+            "unrestore_keys": unrestore_keys,
+            "action_start_time": start, "action_end_time": end}
+
+
+def progress_record(primary, standby, latest_barrier_time,
+                    last_recovery_spend, rpo, rto) -> dict:
+    """The disaster_recovery_progress object."""
+    return {"primary_cluster": primary, "standby_cluster": standby,
+            "latest_barrier_time": latest_barrier_time,
+            "last_recovery_spend": last_recovery_spend,
+            "recovery_point_object": rpo, "recovery_time_object": rto}
+
+
+_SAME_AS_PROJECT = object()
+
+
+@dataclass
+class Task:
+    """One DR task: the single internal record its detail, list item and
+    progress answers are all derived from."""
+
+    project_id: str
+    id: Any
+    name: Any
+    status: Any
+    dr_type: Any
+    primary: dict | None
+    standby: dict | None
+    dr_sync_period: Any
+    start_time: Any
+    create_time: Any
+    progress: dict
+    last_disaster_time: Any = None
+    # Project of each cluster for the list item; defaults to the task's
+    # project (null when the cluster itself is null).
+    primary_project_id: Any = _SAME_AS_PROJECT
+    standby_project_id: Any = _SAME_AS_PROJECT
+
+    # -- API objects -------------------------------------------------------
+
+    def detail_obj(self) -> dict:
+        """DisasterRecoveryQueryResp (key order of the published example)."""
+        return {"id": self.id, "name": self.name, "status": self.status,
+                "dr_type": self.dr_type,
+                "primary_cluster": self.primary,
+                "standby_cluster": self.standby,
+                "dr_sync_period": self.dr_sync_period,
+                "start_time": self.start_time,
+                "create_time": self.create_time}
+
+    def _cluster_project(self, cl, override):
+        if override is not _SAME_AS_PROJECT:
+            return override
+        return self.project_id if cl is not None else None
+
+    def list_item_obj(self) -> dict:
+        """DisasterRecovery: the flat list item (no period, progress, AZ,
+        last_success_time or bucket)."""
+        p = self.primary or {}
+        s = self.standby or {}
+        return {
+            "id": self.id, "status": self.status, "name": self.name,
+            "dr_type": self.dr_type,
+            "primary_cluster_id": p.get("id"),
+            "primary_cluster_name": p.get("name"),
+            "standby_cluster_id": s.get("id"),
+            "standby_cluster_name": s.get("name"),
+            "primary_cluster_role": p.get("role"),
+            "standby_cluster_role": s.get("role"),
+            "primary_cluster_status": p.get("status"),
+            "standby_cluster_status": s.get("status"),
+            "primary_cluster_region": p.get("region"),
+            "standby_cluster_region": s.get("region"),
+            "primary_cluster_project_id":
+                self._cluster_project(self.primary, self.primary_project_id),
+            "standby_cluster_project_id":
+                self._cluster_project(self.standby, self.standby_project_id),
+            "last_disaster_time": self.last_disaster_time,
+            "start_time": self.start_time, "create_time": self.create_time,
+        }
+
+    # -- serialized answers (cached: generated tasks are served from here) --
+
+    @functools.cached_property
+    def detail_bytes(self) -> bytes:
+        return to_json({"disaster_recovery": self.detail_obj()})
+
+    @functools.cached_property
+    def progress_bytes(self) -> bytes:
+        return to_json({"disaster_recovery_progress": self.progress})
+
+    @functools.cached_property
+    def list_item_bytes(self) -> bytes:
+        return to_json(self.list_item_obj())
+
+    @functools.cached_property
+    def filter_keys(self) -> dict:
+        item = self.list_item_obj()
+        return {k: item[k] for k in
+                ("id", "primary_cluster_id", "standby_cluster_id")}
+
+
+def fixed_tasks() -> list[Task]:
+    """The deterministic data set (projects PROJECT_MAIN and PROJECT_EU)."""
+    tasks = []
+
+    # a. Exactly the published example of ShowDisasterDetail.
+    tasks.append(Task(
+        project_id=PROJECT_MAIN, id=TASK_PUBLISHED, name="dws-it-02",
+        status="running", dr_type="region",
+        primary=cluster("3de21046-e65e-4fcf-86bf-583115b39c27",
+                        "dws-203-primary", "cn-north-7c", "primary",
+                        "cn-north-7", "waiting", "100",
+                        "2023-04-29T06:39:56", None),
+        standby=cluster("5d946c51-9ffa-49e3-9129-2bea4d23d3fd",
+                        "dws-205-standby", None, "standby",
+                        "cn-north-208", "waiting", "100",
+                        "2023-04-29T06:39:56", None),
+        dr_sync_period="3H", start_time="2023-04-28T09:23:38",
+        create_time="2023-04-28T08:51:54",
+        last_disaster_time=None,
+        progress=progress_record(
+            progress_side("20230327_201637", "Backup", "N/A",
+                          "2023-03-27 20:16:34", "2023-03-27 20:17:01"),
+            progress_side("20230327_201637", "Restore", "N/A",
+                          "2023-03-27 20:16:34", "2023-03-27 20:17:01"),
+            "2023-03-27 20:16:37", 27, 180, 27),
+    ))
+
+    # b. Running region DR with the newer cluster fields, a numeric
+    #    progress, and times with Z / fractional seconds / +08:00 offset.
+    tasks.append(Task(
+        project_id=PROJECT_MAIN, id=TASK_FINANCE, name="dr-finance-01",
+        status="running", dr_type="region",
+        primary=cluster("a1b2c3d4-0001-4000-8000-00000000f001",
+                        "dws-finance-primary", "cn-north-4a", "primary",
+                        "cn-north-4", "backuping", 87.5,
+                        "2024-03-01T10:00:00Z", "dr-finance-bucket",
+                        datastore_type="dws", datastore_version="8.2.1",
+                        disk_capacity="1600", disk_used="412.5"),
+        standby=cluster("a1b2c3d4-0002-4000-8000-00000000f002",
+                        "dws-finance-standby", "cn-east-3b", "standby",
+                        "cn-east-3", "restoring", "100",
+                        "2024-03-01T18:30:00.250+08:00", "dr-finance-bucket",
+                        datastore_type="dws", datastore_version="8.2.1",
+                        disk_capacity="1600", disk_used="398.25"),
+        dr_sync_period="20m", start_time="2024-02-01T08:00:00Z",
+        create_time="2024-02-01T07:45:12Z",
+        last_disaster_time="2024-02-20T03:04:05",
+        progress=progress_record(
+            progress_side("20240301_103000", "Backup", "N/A",
+                          "2024-03-01 10:29:41", "2024-03-01 10:30:12"),
+            progress_side("20240301_103000", "Restore", "20240301_103000",
+                          "2024-03-01 10:30:15", "2024-03-01 10:30:50"),
+            "2024-03-01 10:30:00", 35, 1200, 35),
+    ))
+
+    # c. Abnormal AZ DR whose standby cluster is gone (null).
+    tasks.append(Task(
+        project_id=PROJECT_MAIN, id=TASK_ABNORMAL, name="dr-abnormal-02",
+        status="abnormal", dr_type="az",
+        primary=cluster("b2c3d4e5-0001-4000-8000-00000000a001",
+                        "dws-ops-primary", "cn-south-1a", "primary",
+                        "cn-south-1", "abnormal", "0",
+                        "2024-01-05 08:00:00", None),
+        standby=None,
+        dr_sync_period="1d", start_time="2024-01-05 07:30:00",
+        create_time="2024-01-05 07:00:00",
+        last_disaster_time=None,
+        progress=progress_record(
+            progress_side("20240105_080000", "Backup", "N/A",
+                          "2024-01-05 07:59:40", "2024-01-05 08:00:05"),
+            None, "2024-01-05 08:00:00", 0, None, None),
+    ))
+
+    # d. Running but the last successful sync is years old (lagging).
+    tasks.append(Task(
+        project_id=PROJECT_MAIN, id=TASK_LAGGING, name="dr-lagging-03",
+        status="running", dr_type="region",
+        primary=cluster("c3d4e5f6-0001-4000-8000-00000000d001",
+                        "dws-lag-primary", "cn-north-4b", "primary",
+                        "cn-north-4", "backuping", "42",
+                        "2020-01-01T00:00:00", "dr-lag-bucket"),
+        standby=cluster("c3d4e5f6-0002-4000-8000-00000000d002",
+                        "dws-lag-standby", "cn-south-1c", "standby",
+                        "cn-south-1", "restoring", "42",
+                        "2020-01-01T00:00:00", "dr-lag-bucket"),
+        dr_sync_period="3H", start_time="2019-12-31T12:00:00",
+        create_time="2019-12-31T11:00:00",
+        last_disaster_time=None,
+        progress=progress_record(
+            progress_side("20200101_000000", "Backup", "N/A",
+                          "2019-12-31 23:59:10", "2020-01-01 00:00:00"),
+            progress_side("20200101_000000", "Restore", "20200101_000000",
+                          "2020-01-01 00:00:05", None),
+            "2020-01-01 00:00:00", 3600, 10800, 3600),
+    ))
+
+    # e. Being created: clusters present but most fields still null.
+    tasks.append(Task(
+        project_id=PROJECT_MAIN, id=TASK_CREATING, name="dr-creating-04",
+        status="creating", dr_type="region",
+        primary=cluster("d4e5f6a7-0001-4000-8000-00000000c001",
+                        "dws-new-primary", None, "primary", "cn-north-4",
+                        None, None, None, None),
+        standby=cluster("d4e5f6a7-0002-4000-8000-00000000c002",
+                        None, None, "standby", None,
+                        None, None, None, None),
+        dr_sync_period=None, start_time=None,
+        create_time="2024-03-10T12:00:00",
+        last_disaster_time=None,
+        progress=progress_record(
+            progress_side(None, None, None, None, None),
+            progress_side(None, None, None, None, None),
+            None, None, None, None),
+    ))
+
+    # Project PROJECT_EU: two tasks in eu-west-101.
+    tasks.append(Task(
+        project_id=PROJECT_EU, id=TASK_EU_1, name="dr-eu-01",
+        status="running", dr_type="az",
+        primary=cluster("e5f6a7b8-0001-4000-8000-00000000e001",
+                        "dws-eu-primary-01", "eu-west-101a", "primary",
+                        "eu-west-101", "backuping", "100",
+                        "2024-04-02T06:00:00", "dr-eu-bucket-01"),
+        standby=cluster("e5f6a7b8-0002-4000-8000-00000000e002",
+                        "dws-eu-standby-01", "eu-west-101b", "standby",
+                        "eu-west-101", "restoring", "100",
+                        "2024-04-02T06:00:00", "dr-eu-bucket-01"),
+        dr_sync_period="30m", start_time="2024-04-01T09:00:00",
+        create_time="2024-04-01T08:30:00",
+        last_disaster_time=None,
+        progress=progress_record(
+            progress_side("20240402_060000", "Backup", "N/A",
+                          "2024-04-02 05:59:30", "2024-04-02 06:00:00"),
+            progress_side("20240402_060000", "Restore", "N/A",
+                          "2024-04-02 06:00:02", "2024-04-02 06:00:20"),
+            "2024-04-02 06:00:00", 18, 1800, 18),
+    ))
+    tasks.append(Task(
+        project_id=PROJECT_EU, id=TASK_EU_2, name="dr-eu-02",
+        status="stopped", dr_type="az",
+        primary=cluster("e5f6a7b8-0003-4000-8000-00000000e003",
+                        "dws-eu-primary-02", "eu-west-101a", "primary",
+                        "eu-west-101", "stopped", "100",
+                        "2024-03-15T22:10:00", "dr-eu-bucket-02"),
+        standby=cluster("e5f6a7b8-0004-4000-8000-00000000e004",
+                        "dws-eu-standby-02", "eu-west-101c", "standby",
+                        "eu-west-101", "stopped", "100",
+                        "2024-03-15T22:10:00", "dr-eu-bucket-02"),
+        dr_sync_period="2H", start_time="2024-03-01T10:00:00",
+        create_time="2024-03-01T09:40:00",
+        last_disaster_time="2024-03-16T01:00:00",
+        progress=progress_record(
+            progress_side("20240315_221000", "Backup", "N/A",
+                          "2024-03-15 22:09:20", "2024-03-15 22:10:00"),
+            progress_side("20240315_221000", "Restore", "N/A",
+                          "2024-03-15 22:10:04", "2024-03-15 22:10:41"),
+            "2024-03-15 22:10:00", 37, 7200, 37),
+    ))
+    return tasks
+
+
+_GEN_STATUSES = ("running", "running", "running", "stopped", "abnormal",
+                 "unstart", "creating", "switchovering")
+_GEN_CLUSTER_STATUS = {"running": ("backuping", "restoring"),
+                       "stopped": ("stopped", "stopped"),
+                       "abnormal": ("abnormal", "abnormal")}
+_GEN_BASE = dt.datetime(2024, 1, 1, 0, 0, 0)
+
+
+def generated_task(i: int) -> Task:
+    """Synthetic task number i (1-based) of project PROJECT_GENERATED."""
+    def ts(minutes: int, sep: str = "T") -> str:
+        return (_GEN_BASE + dt.timedelta(minutes=minutes)).strftime(
+            f"%Y-%m-%d{sep}%H:%M:%S")
+
+    status = _GEN_STATUSES[i % len(_GEN_STATUSES)]
+    p_status, s_status = _GEN_CLUSTER_STATUS.get(status, ("waiting", "waiting"))
+    region_dr = i % 2 == 1
+    newer = {}
+    if i % 2 == 0:
+        newer = {"datastore_type": "dws", "datastore_version": "8.2.1",
+                 "disk_capacity": str(400 * (1 + i % 4)),
+                 "disk_used": f"{(i * 37) % 400}.5"}
+    progress = str((i * 7) % 101)
+    last_ok = ts(i * 10)
+    period = (f"{i % 60 + 1}m", f"{i % 24 + 1}H", f"{i % 7 + 1}d")[i % 3]
+    key = (_GEN_BASE + dt.timedelta(minutes=i * 10)).strftime("%Y%m%d_%H%M%S")
+    return Task(
+        project_id=PROJECT_GENERATED,
+        id=f"00000000-0000-4000-8000-{i:012d}",
+        name=f"gen-dr-{i:06d}", status=status,
+        dr_type="region" if region_dr else "az",
+        primary=cluster(f"00000000-0000-4000-8001-{i:012d}",
+                        f"gen-primary-{i:06d}", "cn-north-4a", "primary",
+                        "cn-north-4", p_status, progress, last_ok,
+                        f"gen-bucket-{i % 10}", **newer),
+        standby=cluster(f"00000000-0000-4000-8002-{i:012d}",
+                        f"gen-standby-{i:06d}",
+                        "cn-east-3b" if region_dr else "cn-north-4b",
+                        "standby", "cn-east-3" if region_dr else "cn-north-4",
+                        s_status, progress, last_ok,
+                        f"gen-bucket-{i % 10}", **newer),
+        dr_sync_period=period, start_time=ts(i), create_time=ts(i - 30),
+        last_disaster_time=ts(i * 5) if i % 10 == 0 else None,
+        progress=progress_record(
+            progress_side(key, "Backup", "N/A", ts(i * 10 - 1, " "),
+                          ts(i * 10, " ")),
+            progress_side(key, "Restore", "N/A", ts(i * 10, " "),
+                          ts(i * 10 + 1, " ")),
+            ts(i * 10, " "), 30 + i % 60, 600 + i % 3600, 30 + i % 60),
+    )
+
+
+def fault_task(project_id: str, task_id: str) -> Task:
+    """The valid task answered for a fault id that is not (or no longer)
+    failing."""
+    return Task(
+        project_id=project_id, id=task_id, name="fault task",
+        status="running", dr_type="region",
+        primary=cluster("fa000000-0000-4000-8000-000000000001",
+                        "fault-primary", "cn-north-4a", "primary",
+                        "cn-north-4", "backuping", "100",
+                        "2024-01-01T00:00:00", None),
+        standby=cluster("fa000000-0000-4000-8000-000000000002",
+                        "fault-standby", "cn-east-3b", "standby",
+                        "cn-east-3", "restoring", "100",
+                        "2024-01-01T00:00:00", None),
+        dr_sync_period="20m", start_time="2023-12-31T00:00:00",
+        create_time="2023-12-30T00:00:00",
+        progress=progress_record(
+            progress_side("20240101_000000", "Backup", "N/A",
+                          "2023-12-31 23:59:30", "2024-01-01 00:00:00"),
+            progress_side("20240101_000000", "Restore", "N/A",
+                          "2024-01-01 00:00:02", "2024-01-01 00:00:20"),
+            "2024-01-01 00:00:00", 20, 1200, 20),
+    )
+
+
+def to_json(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False).encode("utf-8")
+
+
+class TaskStore:
+    """Tasks by project, with precomputed answers."""
+
+    def __init__(self, tasks: Iterable[Task]):
+        self.projects: dict[str, dict[str, Task]] = {}
+        for task in tasks:
+            self.projects.setdefault(task.project_id, {})[task.id] = task
+        self._full_list: dict[str, bytes] = {}
+        for project, by_id in self.projects.items():
+            for task in by_id.values():
+                # Fill the caches now so serving is a dictionary lookup.
+                task.detail_bytes, task.progress_bytes  # noqa: B018
+                task.filter_keys  # noqa: B018
+            self._full_list[project] = list_envelope(
+                t.list_item_bytes for t in by_id.values())
+
+    def get(self, project: str, task_id: str) -> Task | None:
+        return self.projects.get(project, {}).get(task_id)
+
+    def list_body(self, project: str, filters: dict[str, str]) -> bytes:
+        by_id = self.projects.get(project, {})
+        if not filters:
+            return self._full_list.get(project, list_envelope(()))
+        if "id" in filters:
+            task = by_id.get(filters["id"])
+            candidates = [task] if task else []
+        else:
+            candidates = by_id.values()
+        return list_envelope(t.list_item_bytes for t in candidates
+                             if matches_filters(t, filters))
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.projects.values())
+
+
+LIST_FILTER_KEYS = ("id", "primary_cluster_id", "standby_cluster_id")
+
+
+def matches_filters(task: Task, filters: dict[str, str]) -> bool:
+    keys = task.filter_keys
+    return all(keys[k] == v for k, v in filters.items())
+
+
+def list_envelope(items: Iterable[bytes]) -> bytes:
+    return b'{"disaster_recovery": [' + b", ".join(items) + b"]}"
+
+
+# ---------------------------------------------------------------------------
+# AK/SK signing (SDK-HMAC-SHA256), our own implementation of signing.md
+# ---------------------------------------------------------------------------
+
+_UNRESERVED = frozenset(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+def sdk_encode(data: bytes | str) -> str:
+    """Percent-encode every byte except the unreserved ones (uppercase hex)."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return "".join(chr(b) if b in _UNRESERVED else "%%%02X" % b for b in data)
+
+
+def canonical_uri(raw_path: str) -> str:
+    """Split the raw path on '/', decode and re-encode each segment, join,
+    and make sure it ends in '/'."""
+    uri = "/".join(sdk_encode(unquote_to_bytes(seg))
+                   for seg in raw_path.split("/"))
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def parse_query(raw_query: str) -> list[tuple[bytes, bytes]]:
+    """The raw query as decoded (key, value) byte pairs, in order."""
+    pairs = []
+    for part in raw_query.split("&"):
+        if not part:
+            continue
+        key, _, value = part.partition("=")
+        pairs.append((unquote_to_bytes(key), unquote_to_bytes(value)))
+    return pairs
+
+
+def canonical_query(pairs: Iterable[tuple[bytes | str, bytes | str]],
+                    sort_encoded: bool = False) -> str:
+    """k=v pairs, encoded, sorted by key then value, joined with '&'.
+
+    The official SDKs sort the decoded pairs; a client sorting the encoded
+    pairs gets the same order except for rare byte combinations, so the
+    verifier accepts both orders (sort_encoded selects which)."""
+    def raw(x):
+        return x.encode("utf-8") if isinstance(x, str) else x
+    entries = [(sdk_encode(k), sdk_encode(v), raw(k), raw(v)) for k, v in pairs]
+    if sort_encoded:
+        entries.sort(key=lambda e: (e[0], e[1]))
+    else:
+        entries.sort(key=lambda e: (e[2], e[3]))
+    return "&".join(f"{ek}={ev}" for ek, ev, _, _ in entries)
+
+
+def canonical_request(method: str, uri: str, query: str,
+                      headers: dict[str, str], signed: list[str],
+                      body: bytes) -> str:
+    """The canonical request; headers maps lowercase names to values."""
+    canon_headers = "".join(f"{name}:{headers[name].strip()}\n"
+                            for name in signed)
+    return "\n".join([method, uri, query, canon_headers, ";".join(signed),
+                      hashlib.sha256(body).hexdigest()])
+
+
+def signature(secret_key: str, sdk_date: str, canon_request: str) -> str:
+    string_to_sign = "\n".join([
+        SIGN_ALGORITHM, sdk_date,
+        hashlib.sha256(canon_request.encode("utf-8")).hexdigest()])
+    return hmac.new(secret_key.encode("utf-8"), string_to_sign.encode("utf-8"),
+                    hashlib.sha256).hexdigest()
+
+
+def parse_authorization(value: str) -> dict[str, str] | None:
+    """Access, SignedHeaders and Signature of an SDK-HMAC-SHA256 header."""
+    prefix = SIGN_ALGORITHM + " "
+    if not value.startswith(prefix):
+        return None
+    parts: dict[str, str] = {}
+    for item in value[len(prefix):].split(","):
+        name, sep, val = item.strip().partition("=")
+        if not sep or name in parts:
+            return None
+        parts[name] = val.strip()
+    if set(parts) != {"Access", "SignedHeaders", "Signature"}:
+        return None
+    return parts
+
+
+@dataclass
+class Credentials:
+    access_key: str = DEFAULT_ACCESS_KEY
+    secret_key: str = DEFAULT_SECRET_KEY
+    temp_access_key: str = DEFAULT_TEMP_ACCESS_KEY
+    temp_secret_key: str = DEFAULT_TEMP_SECRET_KEY
+    security_token: str = DEFAULT_SECURITY_TOKEN
+    iam_token: str = DEFAULT_IAM_TOKEN
+    max_skew: int = MAX_CLOCK_SKEW_SECONDS
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode("utf-8", "surrogateescape"),
+                               b.encode("utf-8", "surrogateescape"))
+
+
+def check_auth(creds: Credentials, method: str, raw_path: str, raw_query: str,
+               headers, body: bytes, project_id: str,
+               now: dt.datetime | None = None) -> str | None:
+    """Authenticate a request the way the API gateway does.
+
+    headers needs get_all(name) (an http.client.HTTPMessage).  Returns None
+    when the request is authentic, else the reason it is not.
+    """
+    auth_values = headers.get_all("Authorization") or []
+    if not auth_values:
+        tokens = headers.get_all("X-Auth-Token") or []
+        if not tokens:
+            return "no authentication information in the request"
+        if len(tokens) != 1 or not _same(tokens[0].strip(), creds.iam_token):
+            return "the IAM token is invalid or expired"
+        return None
+    if len(auth_values) != 1:
+        return "more than one Authorization header"
+    auth = parse_authorization(auth_values[0].strip())
+    if auth is None:
+        return "malformed Authorization header"
+
+    access_key = auth["Access"]
+    temporary = False
+    if _same(access_key, creds.access_key):
+        secret = creds.secret_key
+    elif _same(access_key, creds.temp_access_key):
+        secret = creds.temp_secret_key
+        temporary = True
+    else:
+        return "unknown access key"
+
+    signed = auth["SignedHeaders"].split(";")
+    if any(not n or n != n.lower() or "_" in n for n in signed):
+        return "SignedHeaders must be lowercase names without '_'"
+    if signed != sorted(set(signed)):
+        return "SignedHeaders must be sorted and without duplicates"
+    required = {"host", "x-sdk-date", "x-project-id"}
+    if temporary:
+        required.add("x-security-token")
+    missing = required.difference(signed)
+    if missing:
+        return "SignedHeaders lacks " + ", ".join(sorted(missing))
+
+    values: dict[str, str] = {}
+    for name in signed:
+        got = headers.get_all(name) or []
+        if len(got) != 1:
+            return f"signed header {name} is missing or repeated"
+        values[name] = got[0]
+
+    try:
+        sdk_date = dt.datetime.strptime(values["x-sdk-date"].strip(),
+                                        SDK_DATE_FORMAT)
+    except ValueError:
+        return "X-Sdk-Date is not YYYYMMDDTHHMMSSZ"
+    now = now or dt.datetime.now(dt.timezone.utc)
+    skew = abs((now.replace(tzinfo=None) - sdk_date).total_seconds())
+    if skew > creds.max_skew:
+        return "X-Sdk-Date is more than 15 minutes off the gateway clock"
+
+    if values["x-project-id"].strip() != project_id:
+        return "X-Project-Id does not match the project in the path"
+
+    tokens = headers.get_all("X-Security-Token") or []
+    if temporary:
+        if not _same(values["x-security-token"].strip(), creds.security_token):
+            return "the security token is invalid or expired"
+    elif tokens:
+        return "a security token was sent with a permanent access key"
+
+    given = auth["Signature"]
+    uri = canonical_uri(raw_path)
+    pairs = parse_query(raw_query)
+    queries = {canonical_query(pairs), canonical_query(pairs, sort_encoded=True)}
+    for query in queries:
+        expected = signature(secret, values["x-sdk-date"].strip(),
+                             canonical_request(method, uri, query, values,
+                                               signed, body))
+        if _same(expected, given):
+            return None
+    return "verify aksk signature fail"
+
+
+def sign_headers(access_key: str, secret_key: str, method: str, raw_path: str,
+                 raw_query: str, headers: dict[str, str], body: bytes = b"",
+                 signed: list[str] | None = None) -> str:
+    """Authorization value for a request (used by the self-test)."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    if signed is None:
+        signed = sorted(n for n in lower if "_" not in n)
+    canon = canonical_request(method, canonical_uri(raw_path),
+                              canonical_query(parse_query(raw_query)),
+                              lower, signed, body)
+    sig = signature(secret_key, lower["x-sdk-date"].strip(), canon)
+    return (f"{SIGN_ALGORITHM} Access={access_key}, "
+            f"SignedHeaders={';'.join(signed)}, Signature={sig}")
+
+
+# ---------------------------------------------------------------------------
+# Fault injection
+# ---------------------------------------------------------------------------
+
+# error_code / error_msg per injected HTTP status.  Codes marked "mock" are
+# not documented anywhere; they only need to look like DWS errors.
+STATUS_ERRORS = {
+    400: ("DWS.0001", "Invalid request parameter."),
+    401: ("APIGW.0301", "Incorrect IAM authentication information: "
+                        "verify aksk signature fail"),
+    403: ("DWS.0015", "The cluster does not exist or you do not have the "
+                      "required permissions."),
+    404: API_NOT_FOUND,
+    409: ("DWS.0409", "The DR task is being modified; try again later."),  # mock
+    429: ("APIGW.0308", "The throttling threshold has been reached: "
+                        "policy user over ratelimit, limit:10, time:1 second"),
+    500: ("DWS.9999", "Internal server error."),
+    502: ("APIGW.0202", "Backend unavailable."),                           # mock
+    503: ("DWS.0503", "Service unavailable. Try again later."),            # mock
+    504: ("APIGW.0204", "Backend timeout."),                               # mock
+}
+
+# Kinds that take an integer argument: name -> (default or None if
+# required, maximum).
+_ARG_KINDS = {
+    "slow": (None, 600_000),        # ms
+    "slowbody": (None, 600_000),    # ms
+    "huge": (None, 4096),           # MB
+    "gzipbomb": (None, 4096),       # MB
+    "deep": (1000, 1_000_000),      # nesting depth
+}
+_PLAIN_KINDS = {"badjson", "html", "html502", "200error", "notobject",
+                "wrongtypes", "truncated", "close", "gzip", "missing",
+                "404missing"}
+
+_FAULT_RE = re.compile(
+    r"fault-(?P<body>.+?)(?:-(?P<rep>once|twice)-(?P<nonce>.+))?", re.S)
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str          # "status", one of _ARG_KINDS/_PLAIN_KINDS, "invalid"
+    arg: int | None    # status code, ms, MB or depth
+    repeat: int        # 0: every request fails; 1 (once) / 2 (twice)
+
+
+def is_magic(ident: str) -> bool:
+    return ident.startswith("fault-")
+
+
+def parse_fault(ident: str) -> Fault | None:
+    """Fault described by a magic id, None when ident is not one.
+
+    Grammar: fault-<kind>[-<arg>][-once-<nonce>|-twice-<nonce>]
+      fault-<status>     400..599 (401, 403, 404, 409, 429, 500, 502, 503,
+                         504 have their own error bodies); 429 and 503 add
+                         Retry-After: 1
+      fault-slow-<ms>    sleep, then answer normally
+      fault-slowbody-<ms> headers and half the body, sleep, the rest
+      fault-badjson      200, truncated JSON
+      fault-html         200, text/html 502 page
+      fault-html502      502, text/html 502 page
+      fault-200error     200 {"error_code":"DWS.9999",...}
+      fault-notobject    200 [1,2,3]
+      fault-wrongtypes   200, every field of the wrong JSON type
+      fault-deep[-<n>]   200, n (1000) nested arrays under "extra"
+      fault-huge-<MB>    200, valid JSON whose name is MB megabytes long
+      fault-truncated    200, Content-Length larger than what is sent, close
+      fault-close        close the connection without answering
+      fault-gzip         200, gzip body, Content-Encoding: gzip
+      fault-gzipbomb-<MB> 200, gzip body inflating to MB megabytes
+      fault-missing      400 DWS.10101 (task does not exist)
+      fault-404missing   404 DWS.0404
+    Anything else starting with "fault-" is answered 400 DWS.0001 so that a
+    typo in a test is noticed.
+    """
+    if not is_magic(ident):
+        return None
+    m = _FAULT_RE.fullmatch(ident)
+    if m is None:
+        return Fault("invalid", None, 0)
+    body = m.group("body")
+    repeat = {"once": 1, "twice": 2}.get(m.group("rep") or "", 0)
+    if re.fullmatch(r"[45][0-9][0-9]", body):
+        return Fault("status", int(body), repeat)
+    if body in _PLAIN_KINDS:
+        return Fault(body, None, repeat)
+    name, sep, arg = body.partition("-")
+    if name in _ARG_KINDS:
+        default, maximum = _ARG_KINDS[name]
+        if not sep and default is not None:
+            return Fault(name, default, repeat)
+        if sep and re.fullmatch(r"[0-9]{1,9}", arg) and int(arg) <= maximum:
+            return Fault(name, int(arg), repeat)
+    return Fault("invalid", None, repeat)
+
+
+_GZIP_BOMB_CACHE: dict[tuple, bytes] = {}
+_GZIP_BOMB_LOCK = threading.Lock()
+
+
+def gzip_stream(parts: Iterable[bytes]) -> bytes:
+    """gzip-compress an iterable of chunks without joining them first."""
+    comp = zlib.compressobj(6, zlib.DEFLATED, 31)
+    out = [comp.compress(p) for p in parts]
+    out.append(comp.flush())
+    return b"".join(out)
+
+
+# ---------------------------------------------------------------------------
+# Server state and statistics
+# ---------------------------------------------------------------------------
+
+@dataclass
+class FaultRule:
+    fault: Fault
+    remaining: int | None      # None: forever
+    route: str                 # detail, list, progress or any
+    ident: str | None          # task id (project id for list) or None
+
+
+class MockState:
+    """Counters, once/twice state and fault rules, shared by all threads."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.requests = 0
+            self.routes = {"detail": 0, "list": 0, "progress": 0}
+            self.auth_failures = 0
+            self.connections = 0
+            self.by_id: dict[str, int] = {}
+            self.progress_by_id: dict[str, int] = {}
+            self.list_by_project: dict[str, int] = {}
+            self.by_status: dict[str, int] = {}
+            self.max_in_flight = self.in_flight
+            self.fault_hits: dict[str, int] = {}
+            self.rules: list[FaultRule] = []
+
+    def connection_opened(self) -> None:
+        with self.lock:
+            self.connections += 1
+
+    def request_started(self) -> None:
+        with self.lock:
+            self.requests += 1
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def request_finished(self, status) -> None:
+        with self.lock:
+            self.in_flight -= 1
+            key = str(status) if status is not None else "closed"
+            self.by_status[key] = self.by_status.get(key, 0) + 1
+
+    def count_route(self, kind: str, ident: str) -> None:
+        table = {"detail": self.by_id, "progress": self.progress_by_id,
+                 "list": self.list_by_project}[kind]
+        with self.lock:
+            self.routes[kind] += 1
+            table[ident] = table.get(ident, 0) + 1
+
+    def count_auth_failure(self) -> None:
+        with self.lock:
+            self.auth_failures += 1
+
+    def fault_hit(self, ident: str) -> int:
+        """How many earlier requests there were for this fault id."""
+        with self.lock:
+            n = self.fault_hits.get(ident, 0)
+            self.fault_hits[ident] = n + 1
+            return n
+
+    def add_rule(self, rule: FaultRule) -> int:
+        with self.lock:
+            self.rules.append(rule)
+            return len(self.rules)
+
+    def clear_rules(self) -> None:
+        with self.lock:
+            self.rules = []
+
+    def take_rule(self, kind: str, ident: str) -> Fault | None:
+        """The fault of the first rule matching this request, if any."""
+        with self.lock:
+            for rule in self.rules:
+                if rule.route not in ("any", kind):
+                    continue
+                if rule.ident is not None and rule.ident != ident:
+                    continue
+                if rule.remaining is not None:
+                    rule.remaining -= 1
+                    if rule.remaining <= 0:
+                        self.rules.remove(rule)
+                return rule.fault
+        return None
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {
+                "requests": self.requests,
+                "detail": self.routes["detail"],
+                "list": self.routes["list"],
+                "progress": self.routes["progress"],
+                "auth_failures": self.auth_failures,
+                "connections": self.connections,
+                "by_id": dict(self.by_id),
+                "max_in_flight": self.max_in_flight,
+                "in_flight": self.in_flight,
+                "progress_by_id": dict(self.progress_by_id),
+                "list_by_project": dict(self.list_by_project),
+                "by_status": dict(self.by_status),
+                "fault_rules": len(self.rules),
+            }
+
+
+# ---------------------------------------------------------------------------
+# HTTP
+# ---------------------------------------------------------------------------
+
+@dataclass
+class ApiRoute:
+    kind: str               # detail, list or progress
+    project: str
+    task_id: str | None     # None for list
+
+    @property
+    def fault_ident(self) -> str:
+        return self.project if self.kind == "list" else self.task_id
+
+
+def _decode_segment(seg: str) -> str:
+    return unquote_to_bytes(seg).decode("utf-8", "replace")
+
+
+def match_api_route(raw_path: str) -> ApiRoute | None:
+    """The API route of a raw path, None when there is none.
+
+    The path is split on '/' first and each segment decoded afterwards, so
+    an id with an encoded '/' (or '.', '..', empty) never matches."""
+    raw = raw_path.split("/")
+    if raw[0] != "":
+        return None
+    segs = [_decode_segment(s) for s in raw[1:]]
+    if any(not s or "/" in s or s in (".", "..") for s in segs):
+        return None
+    if len(segs) == 4 and segs[0] == "v2" and segs[2] == "disaster-recovery":
+        return ApiRoute("detail", segs[1], segs[3])
+    if len(segs) == 3 and segs[0] == "v2" and segs[2] == "disaster-recoveries":
+        return ApiRoute("list", segs[1], None)
+    if (len(segs) == 5 and segs[0] == "v1" and segs[2] == "disaster-recovery"
+            and segs[4] == "show-progress"):
+        return ApiRoute("progress", segs[1], segs[3])
+    return None
+
+
+def _printable(text: str) -> str:
+    return re.sub(r"[^\x20-\x7e]", lambda m: "\\x%02x" % ord(m.group()), text)
+
+
+class MockServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    block_on_close = False
+    request_queue_size = 512
+
+    def __init__(self, address, store: TaskStore, creds: Credentials,
+                 quiet: bool = False, no_auth: bool = False):
+        host = address[0]
+        if ":" in host:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, MockHandler)
+        self.store = store
+        self.creds = creds
+        self.quiet = quiet
+        self.no_auth = no_auth
+        self.state = MockState()
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
+class MockHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "dws_mock/1.0"
+    sys_version = ""
+    timeout = 300            # idle keep-alive connections are dropped after
+    server: MockServer
+
+    # -- plumbing ----------------------------------------------------------
+
+    def setup(self):
+        super().setup()
+        # Headers and body go out in separate writes: without this, Nagle's
+        # algorithm and the client's delayed ACK cost ~40 ms per answer.
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        self.server.state.connection_opened()
+
+    def log_request(self, code="-", size="-"):
+        pass  # one line per request is written by _log_line instead
+
+    def log_message(self, format, *args):
+        if not self.server.quiet:
+            sys.stderr.write("%s dws_mock %s %s\n" % (
+                time.strftime("%Y-%m-%dT%H:%M:%S"), self.client_address[0],
+                _printable(format % args)))
+
+    def _log_line(self, started: float) -> None:
+        if self.server.quiet:
+            return
+        ms = (time.monotonic() - started) * 1000
+        line = (f'"{self.command} {self.path}" '
+                f'{self._status if self._status is not None else "closed"} '
+                f"{self._sent}B {ms:.1f}ms rid={self._rid}")
+        if self._note:
+            line += f" ({self._note})"
+        self.log_message("%s", line)
+
+    def send_error(self, code, message=None, explain=None):
+        """Malformed requests: a JSON error instead of the HTML default."""
+        self._rid = uuid.uuid4().hex
+        self._status, self._sent = None, 0
+        self._note = getattr(self, "_note", "")
+        self.close_connection = True
+        self._send(code, to_json({"error_code": f"MOCK.{code}",
+                                  "error_msg": message or "bad request"}),
+                   headers=[("Connection", "close")])
+
+    def _send(self, status: int, body: bytes, *, content_type=JSON_CONTENT_TYPE,
+              headers: Iterable[tuple[str, str]] = (),
+              length: int | None = None) -> None:
+        """Status line and headers, then body (unless HEAD)."""
+        self.send_response(status)
+        self.send_header("X-Request-Id", self._rid)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length",
+                         str(len(body) if length is None else length))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self._status = status
+        if self.command != "HEAD" and body:
+            self.wfile.write(body)
+            self._sent += len(body)
+
+    def _send_error_body(self, status: int, code: str, msg: str,
+                         headers: Iterable[tuple[str, str]] = ()) -> None:
+        body = {"error_code": code, "error_msg": msg}
+        if code.startswith("APIGW."):
+            body["request_id"] = self._rid
+        self._send(status, to_json(body), headers=headers)
+
+    def _read_body(self) -> bytes | None:
+        if self.headers.get("Transfer-Encoding"):
+            self.send_error(411, "chunked request bodies are not supported")
+            return None
+        length = self.headers.get("Content-Length")
+        if length is None:
+            return b""
+        if not re.fullmatch(r"[0-9]{1,18}", length.strip()):
+            self.send_error(400, "invalid Content-Length")
+            return None
+        n = int(length)
+        if n > MAX_REQUEST_BODY:
+            self.send_error(413, "request body too large")
+            return None
+        return self.rfile.read(n)
+
+    # -- dispatch ----------------------------------------------------------
+
+    def _dispatch(self):
+        started = time.monotonic()
+        self._rid = uuid.uuid4().hex
+        self._status, self._sent, self._note = None, 0, ""
+        try:
+            body = self._read_body()
+            if body is None:
+                return
+            target = self.path
+            if "://" in target.split("?", 1)[0]:        # absolute-form
+                target = "/" + target.split("://", 1)[1].partition("/")[2]
+            raw_path, _, raw_query = target.partition("?")
+            if raw_path == "/__mock" or raw_path.startswith("/__mock/"):
+                self._control(raw_path, body)
+            else:
+                self._api(raw_path, raw_query, body)
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+        finally:
+            self._log_line(started)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = \
+        do_OPTIONS = _dispatch
+
+    # -- control routes ----------------------------------------------------
+
+    def _control(self, raw_path: str, body: bytes) -> None:
+        state = self.server.state
+        route = (self.command, raw_path.rstrip("/"))
+        if route == ("GET", "/__mock/stats"):
+            self._send(200, to_json(state.snapshot()))
+        elif route == ("GET", "/__mock/health"):
+            self._send(200, to_json({"ok": True,
+                                     "tasks": self.server.store.count()}))
+        elif route == ("POST", "/__mock/reset"):
+            state.reset()
+            self._send(200, to_json({"ok": True}))
+        elif route == ("POST", "/__mock/fault"):
+            self._add_fault_rule(body)
+        elif route == ("DELETE", "/__mock/fault"):
+            state.clear_rules()
+            self._send(200, to_json({"ok": True}))
+        else:
+            self._send_error_body(404, *API_NOT_FOUND)
+
+    def _add_fault_rule(self, body: bytes) -> None:
+        try:
+            spec = json.loads(body or b"{}")
+            if not isinstance(spec, dict):
+                raise ValueError("the body must be a JSON object")
+            name = str(spec.get("fault", ""))
+            if not name.startswith("fault-"):
+                name = "fault-" + name
+            fault = parse_fault(name)
+            if fault.kind == "invalid":
+                raise ValueError(f"unknown fault {name!r}")
+            times = int(spec.get("times", 1))
+            route = spec.get("route", "any")
+            if route not in ("any", "detail", "list", "progress"):
+                raise ValueError(f"unknown route {route!r}")
+            ident = spec.get("id")
+            rule = FaultRule(fault, times if times > 0 else None, route,
+                             None if ident is None else str(ident))
+        except (ValueError, TypeError) as exc:
+            self._send_error_body(400, "MOCK.0400", str(exc))
+            return
+        n = self.server.state.add_rule(rule)
+        self._send(200, to_json({"ok": True, "rules": n}))
+
+    # -- API routes --------------------------------------------------------
+
+    def _api(self, raw_path: str, raw_query: str, body: bytes) -> None:
+        state = self.server.state
+        state.request_started()
+        try:
+            route = match_api_route(raw_path)
+            if route is None:
+                self._send_error_body(404, *API_NOT_FOUND)
+                return
+            if self.command != "GET":
+                self._send_error_body(405, "MOCK.0405",
+                                      "Method not allowed: only GET is served.",
+                                      headers=[("Allow", "GET")])
+                return
+            state.count_route(route.kind, route.fault_ident)
+            if not self.server.no_auth:
+                reason = check_auth(self.server.creds, self.command, raw_path,
+                                    raw_query, self.headers, body,
+                                    route.project)
+                if reason:
+                    state.count_auth_failure()
+                    self._note = "auth: " + reason
+                    self._send_error_body(
+                        401, "APIGW.0301",
+                        "Incorrect IAM authentication information: " + reason)
+                    return
+            self._serve(route, raw_query)
+        finally:
+            state.request_finished(self._status)
+
+    def _serve(self, route: ApiRoute, raw_query: str) -> None:
+        ident = route.fault_ident
+        fault = self.server.state.take_rule(route.kind, ident)
+        if fault is None and is_magic(ident):
+            fault = parse_fault(ident)
+            if fault.repeat and self.server.state.fault_hit(ident) >= fault.repeat:
+                fault = None
+        if fault is None:
+            self._send(*self._normal_answer(route, raw_query))
+        else:
+            self._note = f"fault {fault.kind}" + (
+                f" {fault.arg}" if fault.arg is not None else "")
+            self._serve_fault(fault, route, raw_query)
+
+    def _task_for(self, route: ApiRoute) -> Task | None:
+        """The stored task, or the synthesized one for a magic id."""
+        if route.kind == "list":
+            return (fault_task(route.project, route.project)
+                    if is_magic(route.project) else None)
+        task = self.server.store.get(route.project, route.task_id)
+        if task is None and is_magic(route.task_id):
+            task = fault_task(route.project, route.task_id)
+        return task
+
+    def _normal_answer(self, route: ApiRoute, raw_query: str):
+        """(status, body) of the ordinary answer to this request."""
+        if route.kind == "list":
+            filters: dict[str, str] = {}
+            for k, v in parse_query(raw_query):
+                key = k.decode("utf-8", "replace")
+                if key in LIST_FILTER_KEYS and key not in filters:
+                    filters[key] = v.decode("utf-8", "replace")
+            if is_magic(route.project):
+                task = self._task_for(route)
+                items = [task.list_item_bytes] if matches_filters(task, filters) else []
+                return 200, list_envelope(items)
+            return 200, self.server.store.list_body(route.project, filters)
+        task = self._task_for(route)
+        if task is None:
+            return 400, to_json(dict(zip(("error_code", "error_msg"), TASK_MISSING)))
+        return 200, (task.detail_bytes if route.kind == "detail"
+                     else task.progress_bytes)
+
+    def _success_object(self, route: ApiRoute) -> tuple[dict, dict]:
+        """A valid answer as an object, and the object inside it that
+        receives the 'extra' key / long string (the record itself)."""
+        task = self._task_for(route) or fault_task(route.project,
+                                                   route.fault_ident)
+        if route.kind == "detail":
+            inner = task.detail_obj()
+            return {"disaster_recovery": inner}, inner
+        if route.kind == "list":
+            inner = task.list_item_obj()
+            return {"disaster_recovery": [inner]}, inner
+        inner = dict(task.progress)
+        return {"disaster_recovery_progress": inner}, inner
+
+    def _split_around(self, route: ApiRoute, key: str) -> tuple[bytes, bytes]:
+        """(prefix, suffix) of a valid answer whose `key` string value is cut
+        out, so a large value can be streamed between them."""
+        marker = "\u0000dws-mock-marker\u0000"
+        outer, inner = self._success_object(route)
+        inner[key] = marker
+        text = to_json(outer)
+        quoted = to_json(marker)
+        at = text.index(quoted)
+        return text[:at + 1], text[at + len(quoted) - 1:]
+
+    def _serve_fault(self, fault: Fault, route: ApiRoute, raw_query: str):
+        kind, arg = fault.kind, fault.arg
+        if kind == "status":
+            code, msg = STATUS_ERRORS.get(
+                arg, ("DWS.0001", "Request error.") if arg < 500
+                else ("DWS.9999", "Internal server error."))
+            headers = [("Retry-After", "1")] if arg in (429, 503) else []
+            self._send_error_body(arg, code, msg, headers=headers)
+        elif kind == "missing":
+            if route.kind == "list":   # a list never says "missing": empty
+                self._send(200, list_envelope(()))
+            else:
+                self._send_error_body(400, *TASK_MISSING)
+        elif kind == "404missing":
+            self._send_error_body(404, "DWS.0404", "not found")
+        elif kind == "invalid":
+            self._send_error_body(400, "DWS.0001",
+                                  "Invalid request parameter (mock: unknown "
+                                  f"fault id {route.fault_ident!r}).")
+        elif kind == "slow":
+            time.sleep(arg / 1000)
+            self._send(*self._normal_answer(route, raw_query))
+        elif kind == "slowbody":
+            status, body = self._normal_answer(route, raw_query)
+            half = len(body) // 2
+            self._send(status, body[:half], length=len(body))
+            self.wfile.flush()
+            time.sleep(arg / 1000)
+            self.wfile.write(body[half:])
+            self._sent += len(body) - half
+        elif kind == "badjson":
+            key = ("disaster_recovery_progress" if route.kind == "progress"
+                   else "disaster_recovery")
+            opener = "[{" if route.kind == "list" else "{"
+            self._send(200, f'{{"{key}": {opener}"id": "x",'.encode())
+        elif kind == "html":
+            self._send(200, HTML_502, content_type=HTML_CONTENT_TYPE)
+        elif kind == "html502":
+            self._send(502, HTML_502, content_type=HTML_CONTENT_TYPE)
+        elif kind == "200error":
+            self._send(200, b'{"error_code":"DWS.9999","error_msg":"internal error"}')
+        elif kind == "notobject":
+            self._send(200, b"[1,2,3]")
+        elif kind == "wrongtypes":
+            self._send(200, to_json(wrong_types_answer(route)))
+        elif kind == "deep":
+            prefix, suffix = self._split_around(route, "extra")
+            # Replace the "" left around the cut with the nested arrays.
+            self._send(200, prefix[:-1] + b"[" * arg + b"]" * arg + suffix[1:])
+        elif kind == "huge":
+            prefix, suffix = self._split_around(route, _long_string_key(route))
+            size = arg << 20
+            self._send(200, prefix, length=len(prefix) + size + len(suffix))
+            chunk = b"x" * min(size, 1 << 20)
+            left = size
+            while left > 0:
+                piece = chunk if left >= len(chunk) else chunk[:left]
+                self.wfile.write(piece)
+                left -= len(piece)
+            self.wfile.write(suffix)
+            self._sent += size + len(suffix)
+        elif kind == "truncated":
+            status, body = self._normal_answer(route, raw_query)
+            self.close_connection = True
+            self._send(status, body[:len(body) // 2], length=len(body),
+                       headers=[("Connection", "close")])
+        elif kind == "close":
+            self.close_connection = True
+        elif kind == "gzip":
+            status, body = self._normal_answer(route, raw_query)
+            self._send(status, gzip_stream([body]),
+                       headers=[("Content-Encoding", "gzip")])
+        elif kind == "gzipbomb":
+            self._send(200, self._gzip_bomb(route, arg),
+                       headers=[("Content-Encoding", "gzip")])
+        else:  # pragma: no cover - parse_fault only yields the kinds above
+            self._send_error_body(500, "DWS.9999", f"mock: unhandled {kind}")
+
+    def _gzip_bomb(self, route: ApiRoute, megabytes: int) -> bytes:
+        key = (route.kind, route.project, route.fault_ident, megabytes)
+        with _GZIP_BOMB_LOCK:
+            cached = _GZIP_BOMB_CACHE.get(key)
+        if cached is not None:
+            return cached
+        prefix, suffix = self._split_around(route, _long_string_key(route))
+        chunk = b"a" * (1 << 20)
+        data = gzip_stream([prefix, *([chunk] * megabytes), suffix])
+        with _GZIP_BOMB_LOCK:
+            if len(_GZIP_BOMB_CACHE) >= 8:
+                _GZIP_BOMB_CACHE.clear()
+            _GZIP_BOMB_CACHE[key] = data
+        return data
+
+
+def _long_string_key(route: ApiRoute) -> str:
+    """The string field made huge by fault-huge / fault-gzipbomb."""
+    return "latest_barrier_time" if route.kind == "progress" else "name"
+
+
+def wrong_types_answer(route: ApiRoute) -> dict:
+    """A 200 answer whose fields all have unexpected JSON types."""
+    ident = route.fault_ident
+    if route.kind == "detail":
+        return {"disaster_recovery": {
+            "id": ident, "name": 42, "status": True, "dr_type": ["region"],
+            "primary_cluster": "oops",
+            "standby_cluster": {"id": 7, "name": None, "cluster_az": False,
+                                "role": {"r": 1}, "region": [],
+                                "status": 3.5, "progress": 99.5,
+                                "last_success_time": 1700000000,
+                                "obs_bucket_name": ["b"]},
+            "dr_sync_period": 20, "start_time": {"a": 1},
+            "create_time": "2024-13-45T99:99:99"}}
+    if route.kind == "list":
+        return {"disaster_recovery": [
+            {"id": ident, "status": True, "name": 42, "dr_type": ["region"],
+             "primary_cluster_id": 7, "primary_cluster_name": None,
+             "standby_cluster_id": {"a": 1}, "standby_cluster_name": False,
+             "primary_cluster_role": 1.5, "standby_cluster_role": [],
+             "primary_cluster_status": "oops", "standby_cluster_status": 0,
+             "primary_cluster_region": {}, "standby_cluster_region": True,
+             "primary_cluster_project_id": 12, "standby_cluster_project_id": [],
+             "last_disaster_time": 5, "start_time": {"a": 1},
+             "create_time": 1700000000},
+            "oops", None, 17]}
+    return {"disaster_recovery_progress": {
+        "primary_cluster": "oops",
+        "standby_cluster": {"key": 20230327, "action_type": None,
+                            "unrestore_keys": ["N/A"],
+                            "action_start_time": {"a": 1},
+                            "action_end_time": True},
+        "latest_barrier_time": 42, "last_recovery_spend": "27",
+        "recovery_point_object": 180.5, "recovery_time_object": True}}
+
+
+# ---------------------------------------------------------------------------
+# Self-test of the signer against the official vectors in signing.md
+# ---------------------------------------------------------------------------
+
+class _Headers:
+    """Minimal get_all() view over (name, value) pairs, for the self-test."""
+
+    def __init__(self, pairs):
+        self.pairs = list(pairs)
+
+    def get_all(self, name):
+        found = [v for k, v in self.pairs if k.lower() == name.lower()]
+        return found or None
+
+
+def run_selftest() -> bool:
+    results = []
+
+    def check(name, got, want):
+        ok = got == want
+        results.append(ok)
+        print(f"{'ok' if ok else 'not ok'} - {name}")
+        if not ok:
+            print(f"#   got:  {got!r}\n#   want: {want!r}")
+
+    host = "service.endpoint.myhuaweicloud.com"
+    date = "20200608T023900Z"
+    headers = {"host": host, "x-sdk-date": date}
+    signed = ["host", "x-sdk-date"]
+    canon = canonical_request("GET", canonical_uri("/resources"),
+                              canonical_query(parse_query("size=1")),
+                              headers, signed, b"")
+    check("GET canonical request", canon,
+          "GET\n/resources/\nsize=1\n"
+          f"host:{host}\nx-sdk-date:{date}\n\n"
+          f"host;x-sdk-date\n{EMPTY_BODY_SHA256}")
+    check("GET signature vector", signature("SecretKey", date, canon),
+          "cfb4171acec81de07d50e53d57eb77edd537414d66ddb1d7d780f128e12cd842")
+    all_headers = {"Host": host, "X-Sdk-Date": date,
+                   "TEST_UNDERSCORE": "TEST_VALUE"}
+    check("GET Authorization header (underscore header unsigned)",
+          sign_headers("AccessKey", "SecretKey", "GET", "/resources",
+                       "size=1", all_headers),
+          "SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=host;x-sdk-date, "
+          "Signature=cfb4171acec81de07d50e53d57eb77edd537414d66ddb1d7d780f128e12cd842")
+    post_body = b'{"name":"test","id":1}'
+    check("POST signature vector",
+          sign_headers("AccessKey", "SecretKey", "POST", "/resources",
+                       "size=1", all_headers, post_body),
+          "SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=host;x-sdk-date, "
+          "Signature=436b1ac0a1ae03705934bb70ef2f2e09f7bfed2117d731a38235053199323a1f")
+
+    expected_query = ("enable=true&limit=1&multi=1&multi=2&multi=3&"
+                      "path=%2Ftmp%2F123&test=%E4%B8%80%20%28%26%3D%3F%21%23%25.%2A%29")
+    params = [("limit", "1"), ("enable", "true"),
+              ("test", "一 (&=?!#%.*)"), ("path", "/tmp/123"),
+              ("multi", "1"), ("multi", "2"), ("multi", "3")]
+    check("query vector from parameters", canonical_query(params),
+          expected_query)
+    check("query vector, encoded sort order", canonical_query(params, True),
+          expected_query)
+    wire = "&".join(f"{sdk_encode(k)}={sdk_encode(v)}" for k, v in params)
+    check("query vector from the wire (uppercase escapes)",
+          canonical_query(parse_query(wire)), expected_query)
+    loose = ("limit=1&enable=true&test=%e4%b8%80%20(%26%3d%3f!%23%25.*)&"
+             "path=/tmp/123&multi=1&multi=2&multi=3")
+    check("query vector from the wire (lowercase, unescaped)",
+          canonical_query(parse_query(loose)), expected_query)
+
+    check("canonical URI keeps an encoded slash inside a segment",
+          canonical_uri("/v2/p/disaster-recovery/a%2Fb"),
+          "/v2/p/disaster-recovery/a%2Fb/")
+    check("canonical URI re-encodes", canonical_uri("/x/caf%c3%a9/~a*b"),
+          "/x/caf%C3%A9/~a%2Ab/")
+    check("canonical URI of /", canonical_uri("/"), "/")
+
+    # Round trip through check_auth with the default credentials.
+    creds = Credentials()
+    now = dt.datetime.now(dt.timezone.utc)
+    path = f"/v2/{PROJECT_MAIN}/disaster-recoveries"
+    query = "id=" + TASK_PUBLISHED
+    hdrs = {"Host": "127.0.0.1:18931", "X-Sdk-Date": now.strftime(SDK_DATE_FORMAT),
+            "X-Project-Id": PROJECT_MAIN, "Content-Type": "application/json"}
+    hdrs["Authorization"] = sign_headers(creds.access_key, creds.secret_key,
+                                         "GET", path, query, hdrs)
+    check("check_auth accepts a signed request",
+          check_auth(creds, "GET", path, query, _Headers(hdrs.items()), b"",
+                     PROJECT_MAIN), None)
+    check("check_auth rejects a changed query",
+          check_auth(creds, "GET", path, "id=x", _Headers(hdrs.items()), b"",
+                     PROJECT_MAIN), "verify aksk signature fail")
+    old = dict(hdrs)
+    old["X-Sdk-Date"] = (now - dt.timedelta(minutes=16)).strftime(SDK_DATE_FORMAT)
+    del old["Authorization"]
+    old["Authorization"] = sign_headers(creds.access_key, creds.secret_key,
+                                        "GET", path, query, old)
+    check("check_auth rejects a stale X-Sdk-Date",
+          check_auth(creds, "GET", path, query, _Headers(old.items()), b"",
+                     PROJECT_MAIN) is not None, True)
+
+    # Fault grammar.
+    check("parse fault-503-once-abc", parse_fault("fault-503-once-abc"),
+          Fault("status", 503, 1))
+    check("parse fault-slow-250", parse_fault("fault-slow-250"),
+          Fault("slow", 250, 0))
+    check("parse fault-deep", parse_fault("fault-deep"), Fault("deep", 1000, 0))
+    check("parse fault-gzipbomb-5-twice-x-y",
+          parse_fault("fault-gzipbomb-5-twice-x-y"), Fault("gzipbomb", 5, 2))
+    check("parse fault-nonsense", parse_fault("fault-nonsense").kind, "invalid")
+
+    failed = results.count(False)
+    print(f"# selftest: {len(results) - failed} passed, {failed} failed")
+    return failed == 0
+
+
+# ---------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------
+
+def parse_args(argv=None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(
+        description="Local stand-in for the GaussDB(DWS) disaster-recovery API.")
+    ap.add_argument("--host", default=DEFAULT_HOST)
+    ap.add_argument("--port", type=int, default=DEFAULT_PORT,
+                    help="TCP port (0 picks a free one; the banner tells which)")
+    ap.add_argument("--generate", type=int, default=0, metavar="N",
+                    help=f"add N synthetic tasks to project {PROJECT_GENERATED}")
+    ap.add_argument("--quiet", action="store_true",
+                    help="no per-request log lines on stderr")
+    ap.add_argument("--access-key", default=DEFAULT_ACCESS_KEY)
+    ap.add_argument("--secret-key", default=DEFAULT_SECRET_KEY)
+    ap.add_argument("--temp-access-key", default=DEFAULT_TEMP_ACCESS_KEY)
+    ap.add_argument("--temp-secret-key", default=DEFAULT_TEMP_SECRET_KEY)
+    ap.add_argument("--security-token", default=DEFAULT_SECURITY_TOKEN)
+    ap.add_argument("--iam-token", default=DEFAULT_IAM_TOKEN)
+    ap.add_argument("--max-skew", type=int, default=MAX_CLOCK_SKEW_SECONDS,
+                    help="accepted X-Sdk-Date clock skew in seconds")
+    ap.add_argument("--no-auth", action="store_true",
+                    help="accept requests without checking credentials")
+    ap.add_argument("--selftest", action="store_true",
+                    help="check the signer against the official vectors")
+    args = ap.parse_args(argv)
+    if args.generate < 0:
+        ap.error("--generate must be >= 0")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.selftest:
+        return 0 if run_selftest() else 1
+
+    tasks = fixed_tasks()
+    tasks.extend(generated_task(i) for i in range(1, args.generate + 1))
+    store = TaskStore(tasks)
+    creds = Credentials(args.access_key, args.secret_key, args.temp_access_key,
+                        args.temp_secret_key, args.security_token,
+                        args.iam_token, args.max_skew)
+    server = MockServer((args.host, args.port), store, creds,
+                        quiet=args.quiet, no_auth=args.no_auth)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    host, port = server.server_address[:2]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"dws_mock listening on http://{shown}:{port}", flush=True)
+    if not args.quiet:
+        print(f"dws_mock: {store.count()} tasks in {len(store.projects)} "
+              "projects", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever(poll_interval=0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,555 @@
+#!/usr/bin/env python3
+"""Quick self-contained check of dws_mock.py (the local DWS DR API stand-in).
+
+Starts the mock on a free port in a subprocess, signs requests with a small
+signer of its own (independent of the mock's), and checks the detail, list
+and progress calls, missing tasks, bad paths, authentication failures, fault
+injection and the statistics.  Prints TAP-like "ok"/"not ok" lines and a
+final "# N passed, M failed"; exits 0 when everything passed, else 1.
+
+    python3 test/mock/test_mock.py
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from urllib.parse import quote
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MOCK = os.path.join(HERE, "dws_mock.py")
+
+AK, SK = "DEMOACCESSKEY000001", "demo-secret-key-0001"
+TEMP_AK, TEMP_SK = "TEMPACCESSKEY000002", "temp-secret-key-0002"
+SECURITY_TOKEN = "demo-security-token-0002"
+IAM_TOKEN = "demo-iam-token-0003"
+
+P_MAIN = "0536cdee2200d5912f7cc00b877980f1"
+P_EU = "e1c3a2d4f5b6a7c8d9e0f1a2b3c4d5e6"
+P_GEN = "b0000000000000000000000000000000"
+T_PUB = "b303b78d-438c-41dd-aaf6-c98eea1fc2a6"
+T_FIN = "6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a"
+T_ABN = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+T_LAG = "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f"
+T_NEW = "f0e1d2c3-b4a5-4968-8776-655443322110"
+
+PUBLISHED = {"disaster_recovery": {
+    "id": "b303b78d-438c-41dd-aaf6-c98eea1fc2a6", "name": "dws-it-02",
+    "status": "running", "dr_type": "region",
+    "primary_cluster": {
+        "id": "3de21046-e65e-4fcf-86bf-583115b39c27",
+        "name": "dws-203-primary", "cluster_az": "cn-north-7c",
+        "role": "primary", "region": "cn-north-7", "status": "waiting",
+        "progress": "100", "last_success_time": "2023-04-29T06:39:56",
+        "obs_bucket_name": None},
+    "standby_cluster": {
+        "id": "5d946c51-9ffa-49e3-9129-2bea4d23d3fd",
+        "name": "dws-205-standby", "cluster_az": None, "role": "standby",
+        "region": "cn-north-208", "status": "waiting", "progress": "100",
+        "last_success_time": "2023-04-29T06:39:56", "obs_bucket_name": None},
+    "dr_sync_period": "3H", "start_time": "2023-04-28T09:23:38",
+    "create_time": "2023-04-28T08:51:54"}}
+
+LIST_KEYS = {"id", "status", "name", "dr_type", "primary_cluster_id",
+             "primary_cluster_name", "standby_cluster_id",
+             "standby_cluster_name", "primary_cluster_role",
+             "standby_cluster_role", "primary_cluster_status",
+             "standby_cluster_status", "primary_cluster_region",
+             "standby_cluster_region", "primary_cluster_project_id",
+             "standby_cluster_project_id", "last_disaster_time",
+             "start_time", "create_time"}
+
+# ---------------------------------------------------------------------------
+# A tiny independent signer: the caller gives decoded path segments and
+# decoded query parameters, as a client would.
+# ---------------------------------------------------------------------------
+
+
+def enc(s: str) -> str:
+    return quote(s, safe="-_.~")
+
+
+def signed_request(segments, params=(), *, ak=AK, sk=SK, header_project=None,
+                   token=None, date=None, extra_headers=None, sign=True):
+    """(target, headers) for a GET of /seg1/seg2/...?params."""
+    path = "/" + "/".join(enc(s) for s in segments)
+    pairs = sorted((enc(k), enc(v)) for k, v in params)
+    query = "&".join(f"{k}={v}" for k, v in pairs)
+    target = path + ("?" + query if query else "")
+    if not sign:
+        return target, dict(extra_headers or {})
+    headers = {"X-Sdk-Date": date or dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ"),
+               "X-Project-Id": header_project if header_project is not None else segments[1],
+               "Content-Type": "application/json"}
+    if token:
+        headers["X-Security-Token"] = token
+    headers.update(extra_headers or {})
+    return target, headers
+
+
+def authorize(conn, target, headers, ak, sk, body=b""):
+    """Add Host and Authorization to headers for this connection."""
+    headers = dict(headers)
+    headers["Host"] = f"{conn.host}:{conn.port}"
+    lower = {k.lower(): v.strip() for k, v in headers.items()}
+    names = sorted(n for n in lower if "_" not in n)
+    path, _, query = target.partition("?")
+    canon_uri = path if path.endswith("/") else path + "/"
+    canon = "\n".join([
+        "GET", canon_uri, query,
+        "".join(f"{n}:{lower[n]}\n" for n in names),
+        ";".join(names), hashlib.sha256(body).hexdigest()])
+    sts = "SDK-HMAC-SHA256\n%s\n%s" % (
+        lower["x-sdk-date"], hashlib.sha256(canon.encode()).hexdigest())
+    sig = hmac.new(sk.encode(), sts.encode(), hashlib.sha256).hexdigest()
+    headers["Authorization"] = (f"SDK-HMAC-SHA256 Access={ak}, "
+                                f"SignedHeaders={';'.join(names)}, Signature={sig}")
+    return headers
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Client:
+    def __init__(self, port):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def new_connection(self):
+        self.conn.close()
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
+    def get(self, segments, params=(), *, ak=AK, sk=SK, sign=True, **kw):
+        target, headers = signed_request(segments, params, sign=sign, **kw)
+        if sign:
+            headers = authorize(self.conn, target, headers, ak, sk)
+        return self.raw("GET", target, headers)
+
+    def raw(self, method, target, headers=None, body=None):
+        try:
+            self.conn.request(method, target, body=body, headers=headers or {})
+            r = self.conn.getresponse()
+            data = r.read()
+            return Response(r.status, r.headers, data)
+        except Exception:
+            self.new_connection()
+            raise
+
+    def control(self, method, name, body=None):
+        r = self.raw(method, "/__mock/" + name,
+                     {"Content-Type": "application/json"},
+                     json.dumps(body).encode() if body is not None else None)
+        return r.json()
+
+
+def detail(c, project, task_id, **kw):
+    return c.get(["v2", project, "disaster-recovery", task_id], **kw)
+
+
+def listing(c, project, params=(), **kw):
+    return c.get(["v2", project, "disaster-recoveries"], params, **kw)
+
+
+def progress(c, project, task_id, **kw):
+    return c.get(["v1", project, "disaster-recovery", task_id, "show-progress"], **kw)
+
+
+# ---------------------------------------------------------------------------
+# Test harness
+# ---------------------------------------------------------------------------
+
+PASSED = FAILED = 0
+
+
+def check(name, cond, info=""):
+    global PASSED, FAILED
+    if cond:
+        PASSED += 1
+        print(f"ok {PASSED + FAILED} - {name}")
+    else:
+        FAILED += 1
+        print(f"not ok {PASSED + FAILED} - {name}" + (f"  # {info}" if info else ""))
+
+
+def start_mock(*args):
+    proc = subprocess.Popen([sys.executable, MOCK, "--port", "0", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    line = proc.stdout.readline()
+    m = re.match(r"dws_mock listening on http://127\.0\.0\.1:(\d+)$", line.strip())
+    if not m:
+        proc.kill()
+        raise RuntimeError(f"mock did not start: {line!r} {proc.stderr.read()}")
+    return proc, int(m.group(1))
+
+
+def stop_mock(proc):
+    proc.terminate()
+    try:
+        _, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    return err
+
+
+def is_error(r, status, code):
+    try:
+        body = r.json()
+    except ValueError:
+        return False
+    return r.status == status and body.get("error_code") == code
+
+
+# ---------------------------------------------------------------------------
+# Tests
+# ---------------------------------------------------------------------------
+
+def test_selftest():
+    r = subprocess.run([sys.executable, MOCK, "--selftest"],
+                       capture_output=True, text=True)
+    check("--selftest exits 0", r.returncode == 0, r.stdout[-500:])
+    check("--selftest reproduces the GET/POST vectors",
+          "ok - GET signature vector" in r.stdout
+          and "ok - POST signature vector" in r.stdout
+          and "ok - query vector from parameters" in r.stdout)
+
+
+def test_reads(c):
+    r = detail(c, P_MAIN, T_PUB)
+    check("detail of the published example: 200", r.status == 200, r.body[:200])
+    check("detail equals the published example exactly", r.json() == PUBLISHED)
+    check("X-Request-Id is 32 hex chars",
+          re.fullmatch(r"[0-9a-f]{32}", r.headers.get("X-Request-Id", "")))
+    check("Content-Type application/json;charset=utf8",
+          r.headers.get("Content-Type") == "application/json;charset=utf8")
+    r2 = detail(c, P_MAIN, T_PUB)
+    check("request ids are unique",
+          r2.headers["X-Request-Id"] != r.headers["X-Request-Id"])
+
+    fin = detail(c, P_MAIN, T_FIN).json()["disaster_recovery"]
+    check("finance: numeric progress 87.5 on primary, '100' on standby",
+          fin["primary_cluster"]["progress"] == 87.5
+          and fin["standby_cluster"]["progress"] == "100")
+    check("finance: newer fields and offset times",
+          fin["primary_cluster"]["datastore_version"] == "8.2.1"
+          and fin["primary_cluster"]["disk_used"] == "412.5"
+          and fin["standby_cluster"]["last_success_time"] == "2024-03-01T18:30:00.250+08:00"
+          and fin["dr_sync_period"] == "20m")
+    abn = detail(c, P_MAIN, T_ABN).json()["disaster_recovery"]
+    check("abnormal: standby_cluster null, dr_type az",
+          abn["standby_cluster"] is None and abn["dr_type"] == "az"
+          and abn["primary_cluster"]["last_success_time"] == "2024-01-05 08:00:00")
+    new = detail(c, P_MAIN, T_NEW).json()["disaster_recovery"]
+    check("creating: null period and start_time",
+          new["status"] == "creating" and new["dr_sync_period"] is None
+          and new["start_time"] is None)
+
+    r = listing(c, P_MAIN)
+    items = r.json()["disaster_recovery"]
+    check("list of the main project: 5 flat items", r.status == 200 and len(items) == 5)
+    check("list items have exactly the documented keys",
+          all(set(i) == LIST_KEYS for i in items))
+    pub = next(i for i in items if i["id"] == T_PUB)
+    check("published list item consistent with detail",
+          pub["name"] == "dws-it-02" and pub["standby_cluster_region"] == "cn-north-208"
+          and pub["primary_cluster_project_id"] == P_MAIN
+          and pub["last_disaster_time"] is None)
+    abn_item = next(i for i in items if i["id"] == T_ABN)
+    check("abnormal list item: standby fields null",
+          abn_item["standby_cluster_id"] is None
+          and abn_item["standby_cluster_project_id"] is None)
+    fin_item = next(i for i in items if i["id"] == T_FIN)
+    check("finance list item last_disaster_time",
+          fin_item["last_disaster_time"] == "2024-02-20T03:04:05")
+
+    r = listing(c, P_MAIN, [("id", T_LAG)])
+    check("list filter id", [i["id"] for i in r.json()["disaster_recovery"]] == [T_LAG])
+    r = listing(c, P_MAIN, [("primary_cluster_id", "3de21046-e65e-4fcf-86bf-583115b39c27")])
+    check("list filter primary_cluster_id",
+          [i["id"] for i in r.json()["disaster_recovery"]] == [T_PUB])
+    r = listing(c, P_MAIN, [("standby_cluster_id", "nope"), ("id", T_PUB)])
+    check("list filters combine (AND)", r.json()["disaster_recovery"] == [])
+    r = listing(c, P_EU)
+    check("EU project: 2 tasks in eu-west-101",
+          [i["name"] for i in r.json()["disaster_recovery"]] == ["dr-eu-01", "dr-eu-02"]
+          and all(i["primary_cluster_region"] == "eu-west-101"
+                  for i in r.json()["disaster_recovery"]))
+    r = listing(c, "0" * 32)
+    check("unknown project: empty list",
+          r.status == 200 and r.json() == {"disaster_recovery": []})
+
+    r = progress(c, P_MAIN, T_PUB)
+    p = r.json().get("disaster_recovery_progress", {})
+    check("progress of the published task",
+          r.status == 200 and p.get("primary_cluster", {}).get("key") == "20230327_201637"
+          and p["primary_cluster"]["action_start_time"] == "2023-03-27 20:16:34"
+          and p["standby_cluster"]["action_type"] == "Restore"
+          and p["recovery_point_object"] == 180 and p["last_recovery_spend"] == 27)
+
+
+def test_missing_and_paths(c):
+    r = detail(c, P_MAIN, "00000000-0000-0000-0000-000000000000")
+    check("missing task: 400 DWS.10101", is_error(r, 400, "DWS.10101"), r.body)
+    r = detail(c, P_EU, T_PUB)
+    check("task of another project: 400 DWS.10101", is_error(r, 400, "DWS.10101"))
+    r = progress(c, P_MAIN, "nope")
+    check("missing progress: 400 DWS.10101", is_error(r, 400, "DWS.10101"))
+    r = detail(c, P_MAIN, "a/b")
+    check("id with encoded '/': 404 APIGW.0101", is_error(r, 404, "APIGW.0101"), r.body)
+    r = detail(c, P_MAIN, "..")
+    check("id '..': 404 APIGW.0101", is_error(r, 404, "APIGW.0101"))
+    r = c.raw("GET", f"/v2/{P_MAIN}/disaster-recovery/{T_PUB}/extra")
+    check("extra path segment: 404 APIGW.0101", is_error(r, 404, "APIGW.0101"))
+    r = c.raw("POST", f"/v2/{P_MAIN}/disaster-recoveries", {}, b"{}")
+    check("POST on an API route: 405 JSON", r.status == 405 and "error_code" in r.json())
+
+
+def test_auth(c):
+    r = detail(c, P_MAIN, T_PUB, sign=False)
+    check("no credentials: 401 APIGW.0301", is_error(r, 401, "APIGW.0301"))
+    check("401 body request_id equals X-Request-Id",
+          r.json().get("request_id") == r.headers.get("X-Request-Id"))
+    r = detail(c, P_MAIN, T_PUB, sk="wrong-secret")
+    check("wrong secret: 401 APIGW.0301", is_error(r, 401, "APIGW.0301"))
+    r = detail(c, P_MAIN, T_PUB, ak="UNKNOWNAK")
+    check("unknown access key: 401", is_error(r, 401, "APIGW.0301"))
+    old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=20)).strftime("%Y%m%dT%H%M%SZ")
+    r = detail(c, P_MAIN, T_PUB, date=old)
+    check("X-Sdk-Date 20 minutes old: 401", is_error(r, 401, "APIGW.0301"))
+    r = detail(c, P_MAIN, T_PUB, date="2024-01-01T00:00:00Z")
+    check("malformed X-Sdk-Date: 401", is_error(r, 401, "APIGW.0301"))
+    r = detail(c, P_MAIN, T_PUB, header_project=P_EU)
+    check("X-Project-Id not matching the path: 401", is_error(r, 401, "APIGW.0301"))
+    r = detail(c, P_MAIN, T_PUB, ak=TEMP_AK, sk=TEMP_SK, token=SECURITY_TOKEN)
+    check("temporary AK/SK with security token: 200", r.status == 200, r.body)
+    r = detail(c, P_MAIN, T_PUB, ak=TEMP_AK, sk=TEMP_SK)
+    check("temporary AK/SK without token: 401", is_error(r, 401, "APIGW.0301"))
+    r = detail(c, P_MAIN, T_PUB, ak=TEMP_AK, sk=TEMP_SK, token="bad-token")
+    check("temporary AK/SK with a wrong token: 401", is_error(r, 401, "APIGW.0301"))
+    r = detail(c, P_MAIN, T_PUB, token=SECURITY_TOKEN)
+    check("permanent AK with a security token: 401", is_error(r, 401, "APIGW.0301"))
+    r = detail(c, P_MAIN, T_PUB, sign=False, extra_headers={"X-Auth-Token": IAM_TOKEN})
+    check("IAM token: 200", r.status == 200 and r.json() == PUBLISHED)
+    r = detail(c, P_MAIN, T_PUB, sign=False, extra_headers={"X-Auth-Token": "nope"})
+    check("wrong IAM token: 401", is_error(r, 401, "APIGW.0301"))
+    # A header changed after signing.
+    target, headers = signed_request(["v2", P_MAIN, "disaster-recovery", T_PUB])
+    headers = authorize(c.conn, target, headers, AK, SK)
+    headers["X-Project-Id"] = P_MAIN + " "   # trimmed: still valid
+    r = c.raw("GET", target, headers)
+    check("signed header value is trimmed before comparing", r.status == 200, r.body)
+    target2 = target.replace(T_PUB, T_FIN)
+    r = c.raw("GET", target2, headers)
+    check("path changed after signing: 401", is_error(r, 401, "APIGW.0301"))
+    # Query parameters with characters that need encoding.
+    r = listing(c, P_MAIN, [("id", "x y/é*()"), ("primary_cluster_id", "~a-b_c.d")])
+    check("list with encoded query values is accepted (empty result)",
+          r.status == 200 and r.json() == {"disaster_recovery": []}, r.body)
+
+
+def test_faults(c):
+    nonce = uuid.uuid4().hex[:8]
+    fid = f"fault-500-once-{nonce}"
+    r1, r2 = detail(c, P_MAIN, fid), detail(c, P_MAIN, fid)
+    check("fault-500-once: first 500 DWS.9999", is_error(r1, 500, "DWS.9999"))
+    check("fault-500-once: then a synthesized task",
+          r2.status == 200 and r2.json()["disaster_recovery"]["name"] == "fault task"
+          and r2.json()["disaster_recovery"]["id"] == fid)
+    fid = f"fault-503-twice-{nonce}"
+    rs = [detail(c, P_MAIN, fid) for _ in range(3)]
+    check("fault-503-twice: 503, 503, 200 with Retry-After",
+          [r.status for r in rs] == [503, 503, 200]
+          and rs[0].headers.get("Retry-After") == "1")
+    r = detail(c, P_MAIN, "fault-429")
+    check("fault-429: APIGW.0308 + Retry-After",
+          is_error(r, 429, "APIGW.0308") and r.headers.get("Retry-After") == "1")
+    r = detail(c, P_MAIN, "fault-403")
+    check("fault-403: DWS.0015", is_error(r, 403, "DWS.0015"))
+    r = progress(c, P_MAIN, "fault-500")
+    check("progress fault-500", is_error(r, 500, "DWS.9999"))
+    r = progress(c, P_MAIN, f"fault-502-once-{nonce}")
+    r = progress(c, P_MAIN, f"fault-502-once-{nonce}")
+    check("progress fault-502-once then success",
+          r.status == 200 and "disaster_recovery_progress" in r.json())
+    r = listing(c, "fault-500")
+    check("list with project fault-500: 500", is_error(r, 500, "DWS.9999"))
+    r = listing(c, "fault-slow-10")
+    check("list with project fault-slow-10: one synthesized item",
+          r.status == 200 and len(r.json()["disaster_recovery"]) == 1)
+    r = detail(c, P_MAIN, "fault-missing")
+    check("fault-missing: 400 DWS.10101", is_error(r, 400, "DWS.10101"))
+    r = detail(c, P_MAIN, "fault-404missing")
+    check("fault-404missing: 404 DWS.0404", is_error(r, 404, "DWS.0404"))
+    r = detail(c, P_MAIN, "fault-typo")
+    check("unknown fault kind: 400 DWS.0001", is_error(r, 400, "DWS.0001"))
+
+    t0 = time.monotonic()
+    r = detail(c, P_MAIN, "fault-slow-300")
+    check("fault-slow-300 waits and answers",
+          r.status == 200 and time.monotonic() - t0 >= 0.3)
+    t0 = time.monotonic()
+    r = detail(c, P_MAIN, "fault-slowbody-300")
+    check("fault-slowbody-300 delivers a complete valid body",
+          r.status == 200 and r.json()["disaster_recovery"]["id"] == "fault-slowbody-300"
+          and time.monotonic() - t0 >= 0.3)
+    r = detail(c, P_MAIN, "fault-badjson")
+    check("fault-badjson: truncated JSON",
+          r.status == 200 and r.body == b'{"disaster_recovery": {"id": "x",')
+    r = detail(c, P_MAIN, "fault-html")
+    check("fault-html: 200 text/html",
+          r.status == 200 and r.headers["Content-Type"] == "text/html"
+          and b"502 Bad Gateway" in r.body)
+    r = detail(c, P_MAIN, "fault-html502")
+    check("fault-html502: 502 text/html",
+          r.status == 502 and r.headers["Content-Type"] == "text/html")
+    r = detail(c, P_MAIN, "fault-200error")
+    check("fault-200error", r.status == 200 and r.json()["error_code"] == "DWS.9999")
+    r = detail(c, P_MAIN, "fault-notobject")
+    check("fault-notobject", r.status == 200 and r.json() == [1, 2, 3])
+    d = detail(c, P_MAIN, "fault-wrongtypes").json()["disaster_recovery"]
+    check("fault-wrongtypes", d["name"] == 42 and d["status"] is True
+          and d["primary_cluster"] == "oops" and d["start_time"] == {"a": 1}
+          and d["standby_cluster"]["progress"] == 99.5)
+    r = detail(c, P_MAIN, "fault-deep")
+    check("fault-deep: 1000 nested arrays under disaster_recovery.extra",
+          r.status == 200 and b'"extra": ' + b"[" * 1000 + b"]" * 1000 in r.body
+          and b"[" * 1001 not in r.body)
+    r = detail(c, P_MAIN, "fault-huge-2")
+    name = r.json()["disaster_recovery"]["name"]
+    check("fault-huge-2: valid JSON, name of 2 MB", len(name) == 2 << 20)
+    r = detail(c, P_MAIN, "fault-gzip")
+    check("fault-gzip: gzip body with valid JSON",
+          r.headers.get("Content-Encoding") == "gzip"
+          and json.loads(gzip.decompress(r.body))["disaster_recovery"]["id"] == "fault-gzip")
+    r = detail(c, P_MAIN, "fault-gzipbomb-20")
+    inflated = gzip.decompress(r.body)
+    check("fault-gzipbomb-20: small body inflating to 20 MB of JSON",
+          len(r.body) < 200_000 and len(inflated) > 20 << 20
+          and len(json.loads(inflated)["disaster_recovery"]["name"]) == 20 << 20)
+    try:
+        detail(c, P_MAIN, "fault-truncated")
+        check("fault-truncated: incomplete read", False, "got a full answer")
+    except http.client.IncompleteRead:
+        check("fault-truncated: incomplete read", True)
+    try:
+        detail(c, P_MAIN, "fault-close")
+        check("fault-close: connection closed without answer", False, "got an answer")
+    except (http.client.RemoteDisconnected, ConnectionError):
+        check("fault-close: connection closed without answer", True)
+    r = detail(c, P_MAIN, T_PUB)
+    check("a fresh connection works after fault-close", r.status == 200)
+
+    # Fault rules through the control API.
+    c.control("POST", "fault", {"fault": "503", "times": 1, "route": "detail",
+                                "id": T_PUB})
+    r1, r2 = detail(c, P_MAIN, T_PUB), detail(c, P_MAIN, T_PUB)
+    check("POST /__mock/fault rule: 503 once on a real task, then normal",
+          r1.status == 503 and r2.status == 200 and r2.json() == PUBLISHED)
+
+
+def test_stats(c):
+    c.control("POST", "reset")
+    c.new_connection()
+    detail(c, P_MAIN, T_PUB)
+    detail(c, P_MAIN, T_PUB)
+    detail(c, P_MAIN, T_FIN)
+    listing(c, P_MAIN)
+    progress(c, P_MAIN, T_PUB)
+    detail(c, P_MAIN, T_PUB, sign=False)
+    s = c.control("GET", "stats")
+    check("stats: counts by route",
+          (s["requests"], s["detail"], s["list"], s["progress"]) == (6, 4, 1, 1), s)
+    check("stats: auth failures", s["auth_failures"] == 1, s)
+    check("stats: by_id", s["by_id"] == {T_PUB: 3, T_FIN: 1}, s)
+    check("stats: keep-alive (one connection for all of it)",
+          s["connections"] == 1, s)
+
+    nonce = uuid.uuid4().hex[:8]
+    fid = f"fault-500-once-{nonce}"
+    detail(c, P_MAIN, fid)
+    c.control("POST", "reset")
+    check("reset clears the once state", detail(c, P_MAIN, fid).status == 500)
+
+    c.control("POST", "reset")
+
+    def worker(port):
+        cl = Client(port)
+        detail(cl, P_MAIN, "fault-slow-400")
+        cl.conn.close()
+
+    threads = [threading.Thread(target=worker, args=(c.port,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    s = c.control("GET", "stats")
+    check("stats: max_in_flight sees concurrent requests",
+          s["max_in_flight"] >= 2 and s["connections"] >= 4, s)
+
+
+def test_generate():
+    t0 = time.monotonic()
+    proc, port = start_mock("--quiet", "--generate", "2000")
+    try:
+        startup = time.monotonic() - t0
+        c = Client(port)
+        r = listing(c, P_GEN)
+        items = r.json()["disaster_recovery"]
+        check("--generate 2000: list has 2000 items",
+              len(items) == 2000 and items[0]["id"] == "00000000-0000-4000-8000-000000000001")
+        r = detail(c, P_GEN, "00000000-0000-4000-8000-000000002000")
+        check("--generate: detail of the last task",
+              r.status == 200 and r.json()["disaster_recovery"]["name"] == "gen-dr-002000")
+        r2 = detail(c, P_GEN, "00000000-0000-4000-8000-000000002000")
+        check("--generate: answers are deterministic", r2.body == r.body)
+        t0 = time.monotonic()
+        for i in range(1, 201):
+            detail(c, P_GEN, f"00000000-0000-4000-8000-{i:012d}")
+        rate = 200 / (time.monotonic() - t0)
+        print(f"# startup {startup:.2f}s, {rate:.0f} signed detail requests/s on one connection")
+        check("--generate: serving is fast", rate > 100)
+    finally:
+        stop_mock(proc)
+
+
+def main():
+    test_selftest()
+    proc, port = start_mock()   # not quiet: the log is checked below
+    try:
+        c = Client(port)
+        test_reads(c)
+        test_missing_and_paths(c)
+        test_auth(c)
+        test_faults(c)
+        test_stats(c)
+    finally:
+        err = stop_mock(proc)
+    check("log has one line per request",
+          err.count('"GET /v2/') >= 20 and "rid=" in err)
+    check("log never shows credentials",
+          not any(secret in err for secret in
+                  (IAM_TOKEN, SECURITY_TOKEN, SK, TEMP_SK, "Signature=")))
+    test_generate()
+    print(f"# {PASSED} passed, {FAILED} failed")
+    return 0 if FAILED == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

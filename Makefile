@@ -19,3 +19,6 @@ EXTRA_CLEAN = test/unit/test_sign test/unit/test_record
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+print-regress:
+	@echo $(REGRESS)

@@ -306,6 +306,18 @@ attach_cluster(json_t *out, json_t *item, const char *name, json_t *cluster)
 }
 
 /*
+ * An empty object.  Not json_object(): inside a PostgreSQL backend that
+ * name resolves to PostgreSQL's own SQL function json_object, which the
+ * server binary exports, so jansson's constructor is reached through
+ * json_pack (whose internal call stays within libjansson).
+ */
+static json_t *
+new_object(void)
+{
+	return json_pack("{}");
+}
+
+/*
  * Brings a flat list item into the detail record's shape, so that one
  * table definition fits both calls.  Flat cluster fields override a nested
  * object of the same name, should an item carry both.
@@ -324,9 +336,9 @@ dws_list_item_canonical(json_t *item)
 	if (!json_is_object(item))
 		return NULL;
 
-	out = json_object();
-	primary = json_object();
-	standby = json_object();
+	out = new_object();
+	primary = new_object();
+	standby = new_object();
 	if (out == NULL || primary == NULL || standby == NULL)
 		goto fail;
 

@@ -45,9 +45,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import functools
 import hashlib
 import hmac
+import itertools
 import json
 import re
 import signal
@@ -211,25 +211,8 @@ class Task:
             "start_time": self.start_time, "create_time": self.create_time,
         }
 
-    # -- serialized answers (cached: generated tasks are served from here) --
-
-    @functools.cached_property
-    def detail_bytes(self) -> bytes:
-        return to_json({"disaster_recovery": self.detail_obj()})
-
-    @functools.cached_property
-    def progress_bytes(self) -> bytes:
-        return to_json({"disaster_recovery_progress": self.progress})
-
-    @functools.cached_property
-    def list_item_bytes(self) -> bytes:
-        return to_json(self.list_item_obj())
-
-    @functools.cached_property
-    def filter_keys(self) -> dict:
-        item = self.list_item_obj()
-        return {k: item[k] for k in
-                ("id", "primary_cluster_id", "standby_cluster_id")}
+    def progress_obj(self) -> dict:
+        return self.progress
 
 
 def fixed_tasks() -> list[Task]:
@@ -404,8 +387,7 @@ _GEN_BASE = dt.datetime(2024, 1, 1, 0, 0, 0)
 def generated_task(i: int) -> Task:
     """Synthetic task number i (1-based) of project PROJECT_GENERATED."""
     def ts(minutes: int, sep: str = "T") -> str:
-        return (_GEN_BASE + dt.timedelta(minutes=minutes)).strftime(
-            f"%Y-%m-%d{sep}%H:%M:%S")
+        return (_GEN_BASE + dt.timedelta(minutes=minutes)).isoformat(sep)
 
     status = _GEN_STATUSES[i % len(_GEN_STATUSES)]
     p_status, s_status = _GEN_CLUSTER_STATUS.get(status, ("waiting", "waiting"))
@@ -470,27 +452,47 @@ def fault_task(project_id: str, task_id: str) -> Task:
     )
 
 
+LIST_FILTER_KEYS = ("id", "primary_cluster_id", "standby_cluster_id")
+
+
 def to_json(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False).encode("utf-8")
 
 
+class Entry:
+    """The serialized answers of one task: what the server actually sends.
+
+    Built once from a Task; the Task itself is not kept, so even a large
+    --generate data set is served by dictionary lookups."""
+
+    __slots__ = ("detail", "progress", "item", "filter_keys")
+
+    def __init__(self, task: Task):
+        item = task.list_item_obj()
+        self.detail = to_json({"disaster_recovery": task.detail_obj()})
+        self.progress = to_json({"disaster_recovery_progress": task.progress_obj()})
+        self.item = to_json(item)
+        self.filter_keys = {k: item[k] for k in LIST_FILTER_KEYS}
+
+    def objects(self) -> dict[str, dict]:
+        """Fresh (mutable) copies of the answers, by route kind."""
+        return {"detail": json.loads(self.detail),
+                "list": {"disaster_recovery": [json.loads(self.item)]},
+                "progress": json.loads(self.progress)}
+
+
 class TaskStore:
-    """Tasks by project, with precomputed answers."""
+    """Entries by project and task id, plus each project's full list."""
 
     def __init__(self, tasks: Iterable[Task]):
-        self.projects: dict[str, dict[str, Task]] = {}
+        self.projects: dict[str, dict[str, Entry]] = {}
         for task in tasks:
-            self.projects.setdefault(task.project_id, {})[task.id] = task
-        self._full_list: dict[str, bytes] = {}
-        for project, by_id in self.projects.items():
-            for task in by_id.values():
-                # Fill the caches now so serving is a dictionary lookup.
-                task.detail_bytes, task.progress_bytes  # noqa: B018
-                task.filter_keys  # noqa: B018
-            self._full_list[project] = list_envelope(
-                t.list_item_bytes for t in by_id.values())
+            self.projects.setdefault(task.project_id, {})[task.id] = Entry(task)
+        self._full_list: dict[str, bytes] = {
+            project: list_envelope(e.item for e in by_id.values())
+            for project, by_id in self.projects.items()}
 
-    def get(self, project: str, task_id: str) -> Task | None:
+    def get(self, project: str, task_id: str) -> Entry | None:
         return self.projects.get(project, {}).get(task_id)
 
     def list_body(self, project: str, filters: dict[str, str]) -> bytes:
@@ -502,18 +504,15 @@ class TaskStore:
             candidates = [task] if task else []
         else:
             candidates = by_id.values()
-        return list_envelope(t.list_item_bytes for t in candidates
-                             if matches_filters(t, filters))
+        return list_envelope(e.item for e in candidates
+                             if matches_filters(e, filters))
 
     def count(self) -> int:
         return sum(len(v) for v in self.projects.values())
 
 
-LIST_FILTER_KEYS = ("id", "primary_cluster_id", "standby_cluster_id")
-
-
-def matches_filters(task: Task, filters: dict[str, str]) -> bool:
-    keys = task.filter_keys
+def matches_filters(entry: Entry, filters: dict[str, str]) -> bool:
+    keys = entry.filter_keys
     return all(keys[k] == v for k, v in filters.items())
 
 
@@ -1014,10 +1013,13 @@ class MockHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "dws_mock/1.0"
     sys_version = ""
-    timeout = 300            # idle keep-alive connections are dropped after
+    timeout = 300            # seconds before an idle connection is dropped
     server: MockServer
 
     # -- plumbing ----------------------------------------------------------
+
+    def version_string(self):
+        return self.server_version
 
     def setup(self):
         super().setup()
@@ -1215,15 +1217,16 @@ class MockHandler(BaseHTTPRequestHandler):
                 f" {fault.arg}" if fault.arg is not None else "")
             self._serve_fault(fault, route, raw_query)
 
-    def _task_for(self, route: ApiRoute) -> Task | None:
-        """The stored task, or the synthesized one for a magic id."""
+    def _entry_for(self, route: ApiRoute) -> Entry | None:
+        """The stored task's answers, or a synthesized task's for a magic id
+        (the list route: a magic project id)."""
         if route.kind == "list":
-            return (fault_task(route.project, route.project)
+            return (Entry(fault_task(route.project, route.project))
                     if is_magic(route.project) else None)
-        task = self.server.store.get(route.project, route.task_id)
-        if task is None and is_magic(route.task_id):
-            task = fault_task(route.project, route.task_id)
-        return task
+        entry = self.server.store.get(route.project, route.task_id)
+        if entry is None and is_magic(route.task_id):
+            entry = Entry(fault_task(route.project, route.task_id))
+        return entry
 
     def _normal_answer(self, route: ApiRoute, raw_query: str):
         """(status, body) of the ordinary answer to this request."""
@@ -1234,29 +1237,26 @@ class MockHandler(BaseHTTPRequestHandler):
                 if key in LIST_FILTER_KEYS and key not in filters:
                     filters[key] = v.decode("utf-8", "replace")
             if is_magic(route.project):
-                task = self._task_for(route)
-                items = [task.list_item_bytes] if matches_filters(task, filters) else []
+                entry = self._entry_for(route)
+                items = [entry.item] if matches_filters(entry, filters) else []
                 return 200, list_envelope(items)
             return 200, self.server.store.list_body(route.project, filters)
-        task = self._task_for(route)
-        if task is None:
+        entry = self._entry_for(route)
+        if entry is None:
             return 400, to_json(dict(zip(("error_code", "error_msg"), TASK_MISSING)))
-        return 200, (task.detail_bytes if route.kind == "detail"
-                     else task.progress_bytes)
+        return 200, entry.detail if route.kind == "detail" else entry.progress
 
     def _success_object(self, route: ApiRoute) -> tuple[dict, dict]:
-        """A valid answer as an object, and the object inside it that
-        receives the 'extra' key / long string (the record itself)."""
-        task = self._task_for(route) or fault_task(route.project,
-                                                   route.fault_ident)
+        """A valid answer as an object, and the record inside it that gets
+        the 'extra' key or the long string."""
+        entry = self._entry_for(route) or Entry(
+            fault_task(route.project, route.fault_ident))
+        outer = entry.objects()[route.kind]
         if route.kind == "detail":
-            inner = task.detail_obj()
-            return {"disaster_recovery": inner}, inner
+            return outer, outer["disaster_recovery"]
         if route.kind == "list":
-            inner = task.list_item_obj()
-            return {"disaster_recovery": [inner]}, inner
-        inner = dict(task.progress)
-        return {"disaster_recovery_progress": inner}, inner
+            return outer, outer["disaster_recovery"][0]
+        return outer, outer["disaster_recovery_progress"]
 
     def _split_around(self, route: ApiRoute, key: str) -> tuple[bytes, bytes]:
         """(prefix, suffix) of a valid answer whose `key` string value is cut
@@ -1495,6 +1495,14 @@ def run_selftest() -> bool:
     check("check_auth rejects a changed query",
           check_auth(creds, "GET", path, "id=x", _Headers(hdrs.items()), b"",
                      PROJECT_MAIN), "verify aksk signature fail")
+    temp = dict(hdrs, **{"X-Security-Token": creds.security_token})
+    del temp["Authorization"]
+    temp["Authorization"] = sign_headers(creds.temp_access_key,
+                                         creds.temp_secret_key, "GET", path,
+                                         query, temp)
+    check("check_auth accepts temporary credentials with a token",
+          check_auth(creds, "GET", path, query, _Headers(temp.items()), b"",
+                     PROJECT_MAIN), None)
     old = dict(hdrs)
     old["X-Sdk-Date"] = (now - dt.timedelta(minutes=16)).strftime(SDK_DATE_FORMAT)
     del old["Authorization"]
@@ -1513,6 +1521,8 @@ def run_selftest() -> bool:
     check("parse fault-gzipbomb-5-twice-x-y",
           parse_fault("fault-gzipbomb-5-twice-x-y"), Fault("gzipbomb", 5, 2))
     check("parse fault-nonsense", parse_fault("fault-nonsense").kind, "invalid")
+    check("parse fault-", parse_fault("fault-").kind, "invalid")
+    check("parse a normal id", parse_fault(TASK_PUBLISHED), None)
 
     failed = results.count(False)
     print(f"# selftest: {len(results) - failed} passed, {failed} failed")
@@ -1556,9 +1566,9 @@ def main(argv=None) -> int:
     if args.selftest:
         return 0 if run_selftest() else 1
 
-    tasks = fixed_tasks()
-    tasks.extend(generated_task(i) for i in range(1, args.generate + 1))
-    store = TaskStore(tasks)
+    store = TaskStore(itertools.chain(
+        fixed_tasks(),
+        (generated_task(i) for i in range(1, args.generate + 1))))
     creds = Credentials(args.access_key, args.secret_key, args.temp_access_key,
                         args.temp_secret_key, args.security_token,
                         args.iam_token, args.max_skew)

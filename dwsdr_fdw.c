@@ -31,6 +31,8 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "funcapi.h"
+#include "utils/tuplestore.h"
 
 
 PG_MODULE_MAGIC;
@@ -59,7 +61,8 @@ enum
 {
 	PRIV_FLAGS,					/* bit set below */
 	PRIV_NIDS,					/* known number of ids, -1 unknown */
-	PRIV_NPROJECTS				/* known number of project values, -1 */
+	PRIV_NPROJECTS,				/* known number of project values, -1 */
+	PRIV_USED_ATTRS				/* integer list: the attnums to fill */
 };
 
 #define FLAG_IDS		0x01	/* fdw_exprs has the id expression first */
@@ -82,6 +85,7 @@ typedef struct DwsScanState
 	ExprState  *proj_state;
 	Oid			proj_type;
 	MemoryContext scan_cxt;		/* reset on rescan: frees the fetch */
+	DwsCache   *query_cache;	/* answers of this scan, kept across rescans */
 	DwsFetch   *fetch;
 	json_t	   *record;
 	json_t	   *raw;
@@ -289,12 +293,20 @@ dwsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	int			flags = 0;
 	bool		list_fields,
 				per_id_fields;
+	Bitmapset  *attrs;
+	List	   *used = NIL;
+	int			i;
 
 	/* every clause is checked locally: pushdown only chooses the calls */
 	idq = dws_find_key_qual(root, baserel, scan_clauses,
 							info->desc->id_attnum, outer);
+	/*
+	 * Projects come from constants and parameters only, never from a join:
+	 * a join on project_id gives the same rows whatever its plan (the
+	 * default project's, filtered), as a hash join over a full scan would.
+	 */
 	pq = dws_find_key_qual(root, baserel, scan_clauses,
-						   info->desc->project_attnum, outer);
+						   info->desc->project_attnum, NULL);
 	if (idq)
 	{
 		flags |= FLAG_IDS | (idq->is_array ? FLAG_IDS_ARRAY : 0);
@@ -308,19 +320,29 @@ dwsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	if (!bms_is_empty(outer))
 		flags |= FLAG_PARAM;
 
-	dws_columns_needs(info->desc,
-					  used_attrs(baserel, (List *) best_path->path.pathtarget->exprs,
-								 scan_clauses),
-					  &list_fields, &per_id_fields);
+	attrs = used_attrs(baserel, (List *) best_path->path.pathtarget->exprs,
+					   scan_clauses);
+	dws_columns_needs(info->desc, attrs, &list_fields, &per_id_fields);
+
+	/* the columns to fill: others stay NULL, so their values are never read */
+	for (i = 0; i < info->desc->ncolumns; i++)
+	{
+		AttrNumber	attnum = info->desc->columns[i].attnum;
+
+		if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs) ||
+			bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, attrs))
+			used = lappend_int(used, attnum);
+	}
 	if (list_fields)
 		flags |= FLAG_LIST_FIELDS;
 	if (per_id_fields)
 		flags |= FLAG_PER_ID_FIELDS;
 
 	return make_foreignscan(tlist, local, baserel->relid, exprs,
-							list_make3(makeInteger(flags),
+							list_make4(makeInteger(flags),
 									   makeInteger(idq ? idq->nvalues : -1),
-									   makeInteger(pq ? pq->nvalues : -1)),
+									   makeInteger(pq ? pq->nvalues : -1),
+									   used),
 							NIL, NIL, outer_plan);
 }
 
@@ -343,6 +365,8 @@ dwsBeginForeignScan(ForeignScanState *node, int eflags)
 	st->server = GetForeignServer(GetForeignTable(RelationGetRelid(rel))->serverid);
 	dws_table_options(RelationGetRelid(rel), &st->topts);
 	st->desc = dws_table_desc(rel, st->topts.resource, true);
+	dws_table_desc_restrict(st->desc,
+							(List *) list_nth(plan->fdw_private, PRIV_USED_ATTRS));
 
 	if (st->flags & FLAG_IDS)
 	{
@@ -366,6 +390,7 @@ dwsBeginForeignScan(ForeignScanState *node, int eflags)
 	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										 "dwsdr_fdw scan",
 										 ALLOCSET_DEFAULT_SIZES);
+	st->query_cache = dws_cache_create(estate->es_query_cxt, 0);
 }
 
 /* The projects of this scan: from the WHERE clause, the table or the server. */
@@ -375,8 +400,28 @@ scan_projects(DwsScanState *st, ExprContext *econtext)
 	const char *dflt;
 
 	if (st->proj_state)
-		return dws_key_values(st->proj_state, st->flags & FLAG_PROJ_ARRAY,
-							  econtext, st->proj_type);
+	{
+		List	   *projects = NIL;
+		ListCell   *lc;
+
+		/*
+		 * A project id travels in the X-Project-Id header: one with a control
+		 * character names no project and gets no call (and no rows).
+		 */
+		foreach(lc, dws_key_values(st->proj_state, st->flags & FLAG_PROJ_ARRAY,
+								   econtext, st->proj_type))
+		{
+			const char *p = (const char *) lfirst(lc);
+			const char *c;
+
+			for (c = p; *c; c++)
+				if ((unsigned char) *c < 0x20 || *c == 0x7f)
+					break;
+			if (*c == '\0' && *p != '\0')
+				projects = lappend(projects, (char *) p);
+		}
+		return projects;
+	}
 	dflt = st->topts.project_id;
 	if (dflt == NULL)
 	{
@@ -427,7 +472,8 @@ start_fetch(ForeignScanState *node)
 	if (spec->projects == NIL || (spec->ids_given && spec->ids == NIL))
 		spec->need_list = spec->need_per_id = false;
 
-	st->fetch = dws_fetch_begin(st->conn, spec, st->desc, &st->stats);
+	st->fetch = dws_fetch_begin(st->conn, spec, st->desc, &st->stats,
+								st->query_cache);
 	MemoryContextSwitchTo(old);
 }
 
@@ -483,8 +529,9 @@ dwsEndForeignScan(ForeignScanState *node)
 
 /* ---- EXPLAIN ---- */
 
+/* What the scan asks, for a given number of ids (-1: unknown). */
 static char *
-calls_description(DwsScanState *st, int nids)
+calls_description_ids(DwsScanState *st, int nids)
 {
 	const char *per = st->topts.resource == DWS_RES_PROGRESS ? "progress" : "detail";
 	bool		list_fields = (st->flags & FLAG_LIST_FIELDS) != 0;
@@ -497,8 +544,11 @@ calls_description(DwsScanState *st, int nids)
 
 		if (st->flags & FLAG_PARAM)
 			ids = pstrdup("each outer row's id");
-		else if (nids >= 0)
+		else if (nids >= 0 || !(st->flags & FLAG_IDS_ARRAY))
+		{
+			nids = nids >= 0 ? nids : 1;
 			ids = psprintf("%d id%s", nids, nids == 1 ? "" : "s");
+		}
 		else
 			ids = pstrdup("each id of the parameter");
 
@@ -513,14 +563,28 @@ calls_description(DwsScanState *st, int nids)
 	return pstrdup("list");
 }
 
+/* What the scan asks, with the projects when the WHERE clause names several. */
+static char *
+calls_description(DwsScanState *st, int nids, int nprojects)
+{
+	char	   *desc = calls_description_ids(st, nids);
+
+	if ((st->flags & FLAG_PROJ) && nprojects > 1)
+		return psprintf("%s, in %d projects", desc, nprojects);
+	if ((st->flags & FLAG_PROJ) && nprojects < 0 && (st->flags & FLAG_PROJ_ARRAY))
+		return psprintf("%s, in each project of the parameter", desc);
+	return desc;
+}
+
 static void
 dwsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
 	DwsScanState *st = (DwsScanState *) node->fdw_state;
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	int			nids = intVal(list_nth(plan->fdw_private, PRIV_NIDS));
+	int			nprojects = intVal(list_nth(plan->fdw_private, PRIV_NPROJECTS));
 
-	ExplainPropertyText("DWS Calls", calls_description(st, nids), es);
+	ExplainPropertyText("DWS Calls", calls_description(st, nids, nprojects), es);
 	if (es->verbose)
 	{
 		DwsServerOptions sopts;
@@ -540,14 +604,15 @@ dwsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		DwsStats   *s = &st->stats;
 
 		ExplainPropertyText("DWS Requests",
-							psprintf("list %lld, %s %lld, retries %lld, errors %lld",
+							psprintf("list %lld, %s %lld, retries %lld, errors %lld, cache hits %lld",
 									 (long long) s->calls[DWS_CALL_LIST],
 									 st->topts.resource == DWS_RES_PROGRESS ?
 									 "progress" : "detail",
 									 (long long) (s->calls[DWS_CALL_DETAIL] +
 												  s->calls[DWS_CALL_PROGRESS]),
 									 (long long) s->retries,
-									 (long long) s->errors),
+									 (long long) s->errors,
+									 (long long) s->cache_hits),
 							es);
 		if (es->timing)
 		{
@@ -555,6 +620,78 @@ dwsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 			ExplainPropertyFloat("DWS Wait Time", "ms", s->wait_ms, 1, es);
 		}
 	}
+}
+
+/* ---- helper functions ---- */
+
+PG_FUNCTION_INFO_V1(dwsdr_stats);
+PG_FUNCTION_INFO_V1(dwsdr_stats_reset);
+PG_FUNCTION_INFO_V1(dwsdr_cache_clear);
+
+#define DWSDR_STATS_COLS 16
+
+static void
+stats_row(Oid serverid, DwsStats *s, void *arg)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) arg;
+	Datum		values[DWSDR_STATS_COLS];
+	bool		nulls[DWSDR_STATS_COLS] = {0};
+	ForeignServer *server = GetForeignServerExtended(serverid, FSV_MISSING_OK);
+	int			i = 0;
+
+	if (server == NULL)
+		return;					/* dropped since */
+	values[i++] = CStringGetTextDatum(server->servername);	/* text */
+	values[i++] = Int64GetDatum(s->calls[DWS_CALL_LIST] + s->calls[DWS_CALL_DETAIL] +
+								s->calls[DWS_CALL_PROGRESS]);
+	values[i++] = Int64GetDatum(s->calls[DWS_CALL_LIST]);
+	values[i++] = Int64GetDatum(s->calls[DWS_CALL_DETAIL]);
+	values[i++] = Int64GetDatum(s->calls[DWS_CALL_PROGRESS]);
+	values[i++] = Int64GetDatum(s->retries);
+	values[i++] = Int64GetDatum(s->errors);
+	values[i++] = Int64GetDatum(s->err_auth);
+	values[i++] = Int64GetDatum(s->err_throttled);
+	values[i++] = Int64GetDatum(s->err_client);
+	values[i++] = Int64GetDatum(s->err_server);
+	values[i++] = Int64GetDatum(s->err_network);
+	values[i++] = Int64GetDatum(s->err_too_large);
+	values[i++] = Int64GetDatum(s->bytes);
+	values[i++] = Float8GetDatum(s->wait_ms);
+	values[i++] = Int64GetDatum(s->cache_hits);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/*
+ * dwsdr_stats(): this backend's figures per server since it started (or
+ * since dwsdr_stats_reset()).
+ */
+Datum
+dwsdr_stats(PG_FUNCTION_ARGS)
+{
+	InitMaterializedSRF(fcinfo, 0);
+	dws_stats_foreach(stats_row, fcinfo->resultinfo);
+	return (Datum) 0;
+}
+
+static void
+stats_zero(Oid serverid, DwsStats *s, void *arg)
+{
+	memset(s, 0, sizeof(DwsStats));
+}
+
+Datum
+dwsdr_stats_reset(PG_FUNCTION_ARGS)
+{
+	dws_stats_foreach(stats_zero, NULL);
+	PG_RETURN_VOID();
+}
+
+/* dwsdr_cache_clear(): forgets the answers kept for cache_ttl. */
+Datum
+dwsdr_cache_clear(PG_FUNCTION_ARGS)
+{
+	dws_cache_clear_all();
+	PG_RETURN_VOID();
 }
 
 /* ---- IMPORT FOREIGN SCHEMA ---- */

@@ -68,6 +68,7 @@ typedef struct DwsServerOptions
 	int			timeout_ms;
 	int			max_retries;
 	int			max_retry_time_ms;
+	int			cache_ttl;		/* seconds; 0 = no cache across queries */
 	int64		max_response_bytes;
 	char	   *ca_file;
 	char	   *proxy;
@@ -113,6 +114,7 @@ typedef struct DwsColumn
 	char	   *path;			/* DWS_COL_PATH: dotted JSON path */
 	bool		cluster_relative;	/* path starts at the row's cluster */
 	int			sources;		/* DWS_SRC_* that provide it */
+	bool		unused;			/* the plan never reads it: left NULL */
 	Oid			typid;
 	int32		typmod;
 	Oid			typioparam;
@@ -134,6 +136,7 @@ typedef struct DwsTableDesc
 
 extern DwsTableDesc *dws_table_desc(Relation rel, DwsResource res,
 									bool for_exec);
+extern void dws_table_desc_restrict(DwsTableDesc *desc, List *used_attnums);
 extern void dws_columns_needs(DwsTableDesc *desc, Bitmapset *attrs_used,
 							  bool *list_fields, bool *per_id_fields);
 extern List *dws_import_statements(ImportForeignSchemaStmt *stmt,
@@ -163,12 +166,32 @@ typedef struct DwsBatch DwsBatch;
 
 typedef struct DwsStats
 {
-	int64		calls[3];		/* list, detail, progress */
-	int64		retries;
-	int64		bytes;
-	double		wait_ms;
-	int64		errors;
+	int64		calls[3];		/* list, detail, progress: requests sent */
+	int64		retries;		/* further attempts of those */
+	int64		bytes;			/* body bytes received */
+	double		wait_ms;		/* time spent waiting on the API */
+	int64		cache_hits;		/* answers taken from a cache */
+	int64		errors;			/* calls that failed for good: */
+	int64		err_auth;		/* 401, 403 */
+	int64		err_throttled;	/* 429 */
+	int64		err_client;		/* other 4xx (not "no such task") */
+	int64		err_server;		/* 5xx */
+	int64		err_network;	/* no answer: connection, timeout */
+	int64		err_too_large;	/* over max_response_bytes */
 } DwsStats;
+
+/* ---- cache.c ---- */
+typedef struct DwsCache DwsCache;
+
+extern DwsCache *dws_cache_create(MemoryContext parent, int ttl_s);
+extern bool dws_cache_get(DwsCache *c, DwsCallKind kind, const char *project_id,
+						  const char *id, long *status, char **body,
+						  size_t *len);
+extern void dws_cache_put(DwsCache *c, DwsCallKind kind, const char *project_id,
+						  const char *id, long status, const char *body,
+						  size_t len);
+extern void dws_cache_reset(DwsCache *c);
+extern int64 dws_cache_entries(DwsCache *c);
 
 typedef struct DwsRequest
 {
@@ -184,6 +207,7 @@ typedef struct DwsRequest
 	int			curl_code;		/* CURLcode of the last attempt */
 	char		curl_error[256];
 	bool		too_large;		/* body exceeded max_response_bytes */
+	int64		body_limit;		/* max_response_bytes when sent */
 	char	   *body;			/* palloc'd, NUL-terminated */
 	size_t		body_len;
 	char		request_id[80];
@@ -198,6 +222,12 @@ typedef struct DwsRequest
 } DwsRequest;
 
 extern DwsConn *dws_get_conn(ForeignServer *server, UserMapping *um);
+extern DwsCache *dws_conn_cache(DwsConn *conn);
+extern DwsStats *dws_server_stats(Oid serverid);
+extern DwsStats *dws_conn_stats(DwsConn *conn);
+extern void dws_cache_clear_all(void);
+extern void dws_stats_foreach(void (*fn) (Oid serverid, DwsStats *stats,
+										  void *arg), void *arg);
 extern const char *dws_conn_endpoint(DwsConn *conn);
 extern int	dws_conn_max_concurrency(DwsConn *conn);
 extern DwsBatch *dws_batch_create(DwsConn *conn, DwsStats *stats);
@@ -223,7 +253,8 @@ typedef struct DwsFetchSpec
 typedef struct DwsFetch DwsFetch;
 
 extern DwsFetch *dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec,
-								 DwsTableDesc *desc, DwsStats *stats);
+								 DwsTableDesc *desc, DwsStats *stats,
+								 DwsCache *query_cache);
 extern json_t *dws_fetch_next(DwsFetch *fetch, json_t **raw);
 
 #endif							/* DWSDR_H */

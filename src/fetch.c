@@ -39,6 +39,8 @@ struct DwsFetch
 	MemoryContext cxt;			/* lives as long as the fetch */
 	MemoryContext rowcxt;		/* the record last returned */
 	DwsBatch   *batch;
+	DwsCache   *cache;			/* answers kept, or NULL */
+	List	   *ready;			/* DwsRequest * answered from the cache */
 	int			window;			/* per-task calls queued or running, at most */
 	bool		started;
 
@@ -88,12 +90,42 @@ call_label(DwsRequest *req)
 					dws_call_name(req->kind), req->dr_id);
 }
 
+/* Counts a failed call by kind, in the scan's and the server's figures. */
+static void
+count_error(DwsFetch *f, DwsRequest *req, bool bad_body)
+{
+	DwsStats   *all[2] = {f->stats, dws_conn_stats(f->conn)};
+	int			i;
+
+	for (i = 0; i < 2; i++)
+	{
+		DwsStats   *s = all[i];
+
+		s->errors++;
+		if (req->too_large)
+			s->err_too_large++;
+		else if (req->status == 0)
+			s->err_network++;
+		else if (bad_body)
+			s->err_server++;
+		else if (req->status == 401 || req->status == 403)
+			s->err_auth++;
+		else if (req->status == 429)
+			s->err_throttled++;
+		else if (req->status >= 500)
+			s->err_server++;
+		else
+			s->err_client++;
+	}
+}
+
 /*
  * Reports a failed call.  root is the parsed body when there is one;
  * problem says what was wrong with a 200 answer (NULL for an HTTP error).
  */
 static void
-report_call_error(DwsRequest *req, json_t *root, const char *problem)
+report_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
+				  const char *problem)
 {
 	const char *code = NULL,
 			   *msg = NULL,
@@ -102,6 +134,7 @@ report_call_error(DwsRequest *req, json_t *root, const char *problem)
 	char	   *label = call_label(req);
 	int			sqlstate;
 
+	count_error(f, req, problem != NULL);
 	dws_error_fields(root, &code, &msg, &body_rid);
 	rid = req->request_id[0] ? req->request_id : body_rid;
 
@@ -109,8 +142,8 @@ report_call_error(DwsRequest *req, json_t *root, const char *problem)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("%s failed: the answer is too large", label),
-				 errdetail("The body exceeded max_response_bytes (%zu bytes received so far).",
-						   req->body_len),
+				 errdetail("The body exceeded max_response_bytes (" INT64_FORMAT " bytes).",
+						   req->body_limit),
 				 errhint("Raise the server option max_response_bytes if the answer is expected to be this large.")));
 
 	if (req->status == 0)
@@ -154,7 +187,7 @@ report_call_error(DwsRequest *req, json_t *root, const char *problem)
 						   req->attempts > 1 ?
 						   psprintf(", after %d attempts", req->attempts) : ""),
 				 req->status == 401 ?
-				 errhint("Check access_key and secret_key (or auth_token) in the user mapping; signed requests are also refused when this server's clock is more than 15 minutes off.") :
+				 errhint("Check access_key and secret_key (with security_token for temporary credentials), or auth_token, in the user mapping; signed requests are also refused when this server's clock is more than 15 minutes off.") :
 				 req->status == 403 ?
 				 errhint("The credentials of the user mapping are not allowed to read DWS DR tasks in project \"%s\".",
 						 req->project_id) :
@@ -190,7 +223,7 @@ is_missing_task(DwsRequest *req, json_t *root)
 
 /* Parses a body; an unreadable one is an error naming the call. */
 static json_t *
-parse_or_error(DwsRequest *req, bool must_parse)
+parse_or_error(DwsFetch *f, DwsRequest *req, bool must_parse)
 {
 	char		err[200];
 	json_t	   *root;
@@ -198,8 +231,61 @@ parse_or_error(DwsRequest *req, bool must_parse)
 	root = dws_parse_body(req->body ? req->body : "", req->body_len,
 						  err, sizeof(err));
 	if (root == NULL && must_parse)
-		report_call_error(req, NULL, psprintf("the answer is not valid JSON (%s)", err));
+		report_call_error(f, req, NULL,
+						  psprintf("the answer is not valid JSON (%s)", err));
 	return root;
+}
+
+/* ---- calls, through the cache ---- */
+
+static const char *
+cache_id(DwsRequest *req)
+{
+	return req->kind == DWS_CALL_LIST ? req->list_filter_id : req->dr_id;
+}
+
+/* Sends a call, unless the cache has its answer already. */
+static void
+submit(DwsFetch *f, DwsRequest *req)
+{
+	if (dws_cache_get(f->cache, req->kind, req->project_id, cache_id(req),
+					  &req->status, &req->body, &req->body_len))
+	{
+		f->stats->cache_hits++;
+		dws_conn_stats(f->conn)->cache_hits++;
+		f->ready = lappend(f->ready, req);
+		return;
+	}
+	dws_batch_add(f->batch, req);
+}
+
+/* The next answered call, from the cache or the network; NULL when none. */
+static DwsRequest *
+next_answer(DwsFetch *f)
+{
+	DwsRequest *req;
+
+	if (f->ready != NIL)
+	{
+		req = (DwsRequest *) linitial(f->ready);
+		f->ready = list_delete_first(f->ready);
+		return req;
+	}
+	req = dws_batch_next(f->batch);
+	/* keep answers that give rows or "no such task", never errors */
+	if (req && f->cache &&
+		(req->status == 200 || req->status == 404 ||
+		 (req->status == 400 && req->body &&
+		  strstr(req->body, "DWS.10101") != NULL)))
+		dws_cache_put(f->cache, req->kind, req->project_id, cache_id(req),
+					  req->status, req->body ? req->body : "", req->body_len);
+	return req;
+}
+
+static int
+outstanding(DwsFetch *f)
+{
+	return dws_batch_outstanding(f->batch) + list_length(f->ready);
 }
 
 /* ---- set-up ---- */
@@ -212,7 +298,7 @@ cmp_cstr(const void *a, const void *b)
 
 DwsFetch *
 dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
-				DwsStats *stats)
+				DwsStats *stats, DwsCache *query_cache)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
 											  "dwsdr_fdw fetch",
@@ -230,6 +316,15 @@ dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
 	f->per_id_kind = dws_per_id_call(spec->resource);
 	f->window = 2 * dws_conn_max_concurrency(conn);
 	f->batch = dws_batch_create(conn, stats);
+
+	/*
+	 * The server's cache when it has one; else, when ids come from the
+	 * quals, the query's, so that an id asked again (a rescan, a repeated
+	 * outer row) is not fetched twice.  A full scan asks each task once.
+	 */
+	f->cache = dws_conn_cache(conn);
+	if (f->cache == NULL && spec->ids_given)
+		f->cache = query_cache;
 
 	if (spec->ids_given && spec->need_list)
 	{
@@ -280,10 +375,10 @@ run_lists(DwsFetch *f)
 			req->list_filter_id = linitial(spec->ids);
 		req->arg = &f->lists[i];
 		f->lists[i++].project_id = req->project_id;
-		dws_batch_add(f->batch, req);
+		submit(f, req);
 	}
 
-	while ((req = dws_batch_next(f->batch)) != NULL)
+	while ((req = next_answer(f)) != NULL)
 	{
 		ListResult *lr = (ListResult *) req->arg;
 		json_t	   *root = NULL;
@@ -295,11 +390,11 @@ run_lists(DwsFetch *f)
 			continue;			/* no such project: no tasks */
 		}
 		if (req->status != 200)
-			report_call_error(req, parse_or_error(req, false), NULL);
-		root = parse_or_error(req, true);
+			report_call_error(f, req, parse_or_error(f, req, false), NULL);
+		root = parse_or_error(f, req, true);
 		items = dws_list_array(root);
 		if (items == NULL)
-			report_call_error(req, root, dws_is_error_body(root) ?
+			report_call_error(f, req, root, dws_is_error_body(root) ?
 							  "the answer is an error object" :
 							  "the answer has no \"disaster_recovery\" array");
 		pfree(req->body);
@@ -396,7 +491,7 @@ fill_window(DwsFetch *f)
 {
 	DwsFetchSpec *spec = f->spec;
 
-	while (dws_batch_outstanding(f->batch) < f->window)
+	while (outstanding(f) < f->window)
 	{
 		if (spec->need_list)
 		{
@@ -406,7 +501,7 @@ fill_window(DwsFetch *f)
 
 			if (!next_list_item(f, spec->list_fields, &project_id, &id, &rec))
 				return;
-			dws_batch_add(f->batch, per_id_request(f, project_id, id, rec));
+			submit(f, per_id_request(f, project_id, id, rec));
 		}
 		else
 		{
@@ -421,9 +516,8 @@ fill_window(DwsFetch *f)
 				if (f->id_cell == NULL)
 					return;
 			}
-			dws_batch_add(f->batch,
-						  per_id_request(f, (char *) lfirst(f->proj_cell),
-										 (char *) lfirst(f->id_cell), NULL));
+			submit(f, per_id_request(f, (char *) lfirst(f->proj_cell),
+									 (char *) lfirst(f->id_cell), NULL));
 			f->id_cell = lnext(spec->ids, f->id_cell);
 		}
 	}
@@ -443,16 +537,16 @@ per_id_record(DwsFetch *f, DwsRequest *req, json_t **raw)
 
 	if (req->status != 200)
 	{
-		root = parse_or_error(req, false);
+		root = parse_or_error(f, req, false);
 		if (is_missing_task(req, root))
 			return NULL;
-		report_call_error(req, root, NULL);
+		report_call_error(f, req, root, NULL);
 	}
-	root = parse_or_error(req, true);
+	root = parse_or_error(f, req, true);
 	obj = req->kind == DWS_CALL_DETAIL ? dws_detail_object(root) :
 		dws_progress_object(root);
 	if (obj == NULL)
-		report_call_error(req, root, dws_is_error_body(root) ?
+		report_call_error(f, req, root, dws_is_error_body(root) ?
 						  "the answer is an error object" :
 						  req->kind == DWS_CALL_DETAIL ?
 						  "the answer has no \"disaster_recovery\" object" :
@@ -517,7 +611,7 @@ dws_fetch_next(DwsFetch *f, json_t **raw)
 		DwsRequest *req;
 
 		fill_window(f);
-		req = dws_batch_next(f->batch);
+		req = next_answer(f);
 		if (req == NULL)
 			break;
 		MemoryContextSwitchTo(f->rowcxt);

@@ -56,6 +56,8 @@ struct DwsConn
 	char	   *host_header;	/* host[:port], as sent and signed */
 	char	   *base_path;		/* endpoint path without trailing '/' */
 	List	   *idle;			/* CURL * handles ready for reuse */
+	DwsCache   *cache;			/* answers kept cache_ttl seconds, or NULL */
+	DwsStats   *server_stats;	/* this backend's figures for the server */
 };
 
 typedef struct DwsTransfer
@@ -76,7 +78,7 @@ typedef struct DwsTransfer
 struct DwsBatch
 {
 	DwsConn    *conn;
-	DwsStats   *stats;
+	DwsStats   *stats;			/* the scan's (EXPLAIN ANALYZE) */
 	List	   *queued;			/* DwsRequest * waiting to start */
 	List	   *running;		/* DwsTransfer * in the multi handle */
 	List	   *done;			/* DwsRequest * finished for good */
@@ -84,6 +86,84 @@ struct DwsBatch
 };
 
 static HTAB *ConnHash = NULL;
+
+/* Per-server figures of this backend, for dwsdr_stats(); never dropped. */
+typedef struct ServerStatsEntry
+{
+	Oid			serverid;
+	DwsStats	stats;
+} ServerStatsEntry;
+
+static HTAB *ServerStatsHash = NULL;
+
+/* Adds n to a counter of the scan and of the server. */
+#define BUMP(batch, field, n) \
+	do { \
+		(batch)->stats->field += (n); \
+		(batch)->conn->server_stats->field += (n); \
+	} while (0)
+
+DwsStats *
+dws_server_stats(Oid serverid)
+{
+	ServerStatsEntry *e;
+	bool		found;
+
+	if (ServerStatsHash == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(ServerStatsEntry);
+		ServerStatsHash = hash_create("dwsdr_fdw server stats", 8, &ctl,
+									  HASH_ELEM | HASH_BLOBS);
+	}
+	e = hash_search(ServerStatsHash, &serverid, HASH_ENTER, &found);
+	if (!found)
+		memset(&e->stats, 0, sizeof(DwsStats));
+	return &e->stats;
+}
+
+/* Calls fn for every server this backend has used. */
+void
+dws_stats_foreach(void (*fn) (Oid serverid, DwsStats *stats, void *arg),
+				  void *arg)
+{
+	HASH_SEQ_STATUS scan;
+	ServerStatsEntry *e;
+
+	if (ServerStatsHash == NULL)
+		return;
+	hash_seq_init(&scan, ServerStatsHash);
+	while ((e = (ServerStatsEntry *) hash_seq_search(&scan)) != NULL)
+		fn(e->serverid, &e->stats, arg);
+}
+
+/* Empties the cross-query caches of every connection of this backend. */
+void
+dws_cache_clear_all(void)
+{
+	HASH_SEQ_STATUS scan;
+	DwsConn    *conn;
+
+	if (ConnHash == NULL)
+		return;
+	hash_seq_init(&scan, ConnHash);
+	while ((conn = (DwsConn *) hash_seq_search(&scan)) != NULL)
+		dws_cache_reset(conn->cache);
+}
+
+DwsCache *
+dws_conn_cache(DwsConn *conn)
+{
+	return conn->cache;
+}
+
+DwsStats *
+dws_conn_stats(DwsConn *conn)
+{
+	return conn->server_stats;
+}
 
 static const char *const call_names[] = {"list", "detail", "progress"};
 
@@ -272,6 +352,10 @@ dws_get_conn(ForeignServer *server, UserMapping *um)
 	conn->creds.security_token = cxt_strdup(cxt, creds.security_token);
 	conn->creds.auth_token = cxt_strdup(cxt, creds.auth_token);
 
+	conn->server_stats = dws_server_stats(server->serverid);
+	if (opts.cache_ttl > 0)
+		conn->cache = dws_cache_create(cxt, opts.cache_ttl);
+
 	PG_TRY();
 	{
 		conn_parse_endpoint(conn);
@@ -312,23 +396,39 @@ dws_conn_max_concurrency(DwsConn *conn)
 /* ---- one call ---- */
 
 /*
+ * One value as one path segment: escaped, and "." or ".." written as %2E
+ * so that no client, proxy or server folds it into another path.
+ */
+static char *
+path_segment(const char *value)
+{
+	char	   *e = dws_escape(value, strlen(value));
+	char	   *seg;
+
+	if (e == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+						errmsg("out of memory")));
+	if (strcmp(e, ".") == 0)
+		seg = pstrdup("%2E");
+	else if (strcmp(e, "..") == 0)
+		seg = pstrdup("%2E%2E");
+	else
+		seg = pstrdup(e);
+	free(e);
+	return seg;
+}
+
+/*
  * The wire path and query of a request.  dr_id and project_id are escaped
  * as single path segments: no value can name another path.
  */
 char *
 dws_request_path(DwsRequest *req, char **query)
 {
-	char	   *p = dws_escape(req->project_id, strlen(req->project_id));
-	char	   *id = req->dr_id ? dws_escape(req->dr_id, strlen(req->dr_id)) : NULL;
+	char	   *p = path_segment(req->project_id);
+	char	   *id = req->dr_id ? path_segment(req->dr_id) : NULL;
 	char	   *path;
 
-	if (p == NULL || (req->dr_id && id == NULL))
-	{
-		free(p);
-		free(id);
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
-						errmsg("out of memory")));
-	}
 	*query = NULL;
 	switch (req->kind)
 	{
@@ -353,8 +453,9 @@ dws_request_path(DwsRequest *req, char **query)
 			path = psprintf("/v1/%s/disaster-recovery/%s/show-progress", p, id);
 			break;
 	}
-	free(p);
-	free(id);
+	pfree(p);
+	if (id)
+		pfree(id);
 	return path;
 }
 
@@ -589,6 +690,7 @@ transfer_start(DwsBatch *batch, DwsRequest *req)
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long) o->connect_timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long) o->timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
@@ -605,9 +707,9 @@ transfer_start(DwsBatch *batch, DwsRequest *req)
 		req->first_start = GetCurrentTimestamp();
 	req->attempts++;
 	if (req->attempts > 1)
-		batch->stats->retries++;
+		BUMP(batch, retries, 1);
 	else
-		batch->stats->calls[req->kind]++;
+		BUMP(batch, calls[req->kind], 1);
 
 	if (curl_multi_add_handle(conn->multi, easy) != CURLM_OK)
 		ereport(ERROR,
@@ -690,11 +792,12 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 	req->status = status;
 	req->curl_code = (int) code;
 	req->too_large = x->too_large || code == CURLE_FILESIZE_EXCEEDED;
+	req->body_limit = (int64) x->limit;
 	strlcpy(req->curl_error, x->errbuf[0] ? x->errbuf : curl_easy_strerror(code),
 			sizeof(req->curl_error));
 	strlcpy(req->request_id, x->request_id, sizeof(req->request_id));
 	strlcpy(retry_after, x->retry_after, sizeof(retry_after));
-	batch->stats->bytes += x->len;
+	BUMP(batch, bytes, x->len);
 
 	if (req->body)
 		pfree(req->body);
@@ -727,8 +830,6 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 			return;
 		}
 	}
-	if (req->status != 200)
-		batch->stats->errors++;
 	req->elapsed_ms = (double) (GetCurrentTimestamp() - req->first_start) / 1000.0;
 	batch->done = lappend(batch->done, req);
 }
@@ -879,6 +980,6 @@ dws_batch_next(DwsBatch *batch)
 		pgstat_report_wait_end();
 		INSTR_TIME_SET_CURRENT(t1);
 		INSTR_TIME_SUBTRACT(t1, t0);
-		batch->stats->wait_ms += INSTR_TIME_GET_MILLISEC(t1);
+		BUMP(batch, wait_ms, INSTR_TIME_GET_MILLISEC(t1));
 	}
 }

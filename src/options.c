@@ -65,6 +65,7 @@ static const DwsOption dws_options[] = {
 	{"max_retry_time_ms", ForeignServerRelationId, OPT_INT, 0, 3600000, 60000},
 	{"max_response_bytes", ForeignServerRelationId, OPT_INT, 1024,
 	INT64CONST(1073741824), 8 * 1024 * 1024},
+	{"cache_ttl", ForeignServerRelationId, OPT_INT, 0, 86400, 0},
 	{"ca_file", ForeignServerRelationId, OPT_TEXT},
 	{"proxy", ForeignServerRelationId, OPT_TEXT},
 	/* user mapping */
@@ -175,6 +176,7 @@ parse_int_option(const DwsOption *opt, const char *value)
 	errno = 0;
 	v = strtoll(value, &end, 10);
 	if (errno != 0 || end == value || *end != '\0' ||
+		!(isdigit((unsigned char) value[0]) || value[0] == '-') ||
 		v < opt->min || v > opt->max)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
@@ -478,6 +480,8 @@ dws_server_options(ForeignServer *server, DwsServerOptions *opts)
 				opts->max_retry_time_ms = (int) v;
 			else if (strcmp(name, "max_response_bytes") == 0)
 				opts->max_response_bytes = v;
+			else if (strcmp(name, "cache_ttl") == 0)
+				opts->cache_ttl = (int) v;
 		}
 		else if (strcmp(name, "region") == 0)
 			region = value;

@@ -27,6 +27,9 @@
 #include "utils/typcache.h"
 
 
+static List *key_values_from_datum(Datum d, bool isnull, bool is_array,
+								   Oid typid);
+
 /* The Var of baserel's column attnum, under any binary-compatible relabel. */
 static bool
 is_key_var(Node *node, RelOptInfo *baserel, AttrNumber attnum)
@@ -76,22 +79,28 @@ is_usable_value(Node *expr, RelOptInfo *baserel, Relids allowed_outer)
 	return ok;
 }
 
-/* Number of values of a constant array, -1 when not constant. */
+/*
+ * Number of distinct non-null values of a constant key expression, -1 when
+ * it is not a constant (a parameter, an outer column).
+ */
 static int
-const_array_length(Node *expr)
+const_values(Node *expr, bool is_array)
 {
 	if (IsA(expr, Const))
-	{
-		Const	   *c = (Const *) expr;
-
-		if (c->constisnull)
-			return 0;
-		return ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(c->constvalue)),
-							  ARR_DIMS(DatumGetArrayTypeP(c->constvalue)));
-	}
-	if (IsA(expr, ArrayExpr))
-		return list_length(((ArrayExpr *) expr)->elements);
+		return list_length(key_values_from_datum(((Const *) expr)->constvalue,
+												 ((Const *) expr)->constisnull,
+												 is_array,
+												 ((Const *) expr)->consttype));
 	return -1;
+}
+
+/* Known number of values, or a guess: one for "=", many for "= ANY". */
+static double
+guess_values(DwsKeyQual *q)
+{
+	if (q->nvalues >= 0)
+		return q->nvalues;
+	return q->is_array ? 1000 : 1;
 }
 
 /*
@@ -135,7 +144,7 @@ dws_find_key_qual(PlannerInfo *root, RelOptInfo *baserel, List *clauses,
 				continue;
 			cand.expr = (Expr *) r;
 			cand.is_array = false;
-			cand.nvalues = 1;
+			cand.nvalues = const_values(r, false);
 		}
 		else if (IsA(clause, ScalarArrayOpExpr))
 		{
@@ -149,14 +158,12 @@ dws_find_key_qual(PlannerInfo *root, RelOptInfo *baserel, List *clauses,
 				continue;
 			cand.expr = (Expr *) r;
 			cand.is_array = true;
-			cand.nvalues = const_array_length(r);
+			cand.nvalues = const_values(r, true);
 		}
 		else
 			continue;
 
-		if (best == NULL ||
-			(cand.nvalues >= 0 &&
-			 (best->nvalues < 0 || cand.nvalues < best->nvalues)))
+		if (best == NULL || guess_values(&cand) < guess_values(best))
 		{
 			if (best == NULL)
 				best = palloc(sizeof(DwsKeyQual));
@@ -173,15 +180,12 @@ cmp_cstring_cells(const ListCell *a, const ListCell *b)
 }
 
 /*
- * Evaluates a key expression and returns its distinct non-null values as
- * text (List of char *), sorted.
+ * The distinct non-null values of a key datum (an array when is_array) as
+ * text, sorted.
  */
-List *
-dws_key_values(ExprState *state, bool is_array, ExprContext *econtext,
-			   Oid typid)
+static List *
+key_values_from_datum(Datum d, bool isnull, bool is_array, Oid typid)
 {
-	bool		isnull;
-	Datum		d = ExecEvalExpr(state, econtext, &isnull);
 	List	   *result = NIL;
 	Oid			elemtype;
 	Oid			outfunc;
@@ -239,4 +243,18 @@ dws_key_values(ExprState *state, bool is_array, ExprContext *econtext,
 		result = uniq;
 	}
 	return result;
+}
+
+/*
+ * Evaluates a key expression and returns its distinct non-null values as
+ * text (List of char *), sorted.
+ */
+List *
+dws_key_values(ExprState *state, bool is_array, ExprContext *econtext,
+			   Oid typid)
+{
+	bool		isnull;
+	Datum		d = ExecEvalExpr(state, econtext, &isnull);
+
+	return key_values_from_datum(d, isnull, is_array, typid);
 }

@@ -265,6 +265,20 @@ dws_table_desc(Relation rel, DwsResource res, bool for_exec)
 }
 
 /*
+ * Marks the columns the plan uses; the others are left NULL by
+ * dws_build_row, so a value no one asked for can never fail a query.
+ */
+void
+dws_table_desc_restrict(DwsTableDesc *desc, List *used_attnums)
+{
+	int			i;
+
+	for (i = 0; i < desc->ncolumns; i++)
+		desc->columns[i].unused = !list_member_int(used_attnums,
+												   desc->columns[i].attnum);
+}
+
+/*
  * What the used columns need (attnums offset as in pull_varattnos; a
  * whole-row reference uses them all): list_fields when one is given only
  * by the list call, per_id_fields when one is given only by the per-task
@@ -431,7 +445,8 @@ conversion_error_callback(void *arg)
 
 /*
  * Converts one JSON value to the column's type through the type's input
- * function.  Times without an offset are UTC; an interval fed from the sync
+ * function.  Times without an offset are UTC (a date is the UTC date); an
+ * interval fed from the sync
  * period reads "3H"; an empty string is NULL for non-string types.
  */
 static Datum
@@ -479,7 +494,8 @@ convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	if ((col->typid == TIMESTAMPTZOID || col->typid == TIMESTAMPOID) &&
+	if ((col->typid == TIMESTAMPTZOID || col->typid == TIMESTAMPOID ||
+		 col->typid == DATEOID) &&
 		json_is_string(v) &&
 		dws_time_to_utc(text, col->typid == TIMESTAMPTZOID, buf, sizeof(buf)) == 0)
 		input = buf;
@@ -535,6 +551,8 @@ dws_build_row(DwsTableDesc *desc, json_t *record, json_t *raw, int rowno,
 
 		nulls[i] = true;
 		values[i] = (Datum) 0;
+		if (col->unused)
+			continue;
 		switch (col->kind)
 		{
 			case DWS_COL_SIDE:

@@ -1,0 +1,144 @@
+/*-------------------------------------------------------------------------
+ * cache.c
+ *	  Answers of calls kept by (call, project, task), so that no call is
+ *	  made twice: within a query (an id asked again, or again on a rescan)
+ *	  and, when the server sets cache_ttl, across queries for that many
+ *	  seconds.
+ *
+ * Only final answers that become rows or "no such task" are kept (HTTP 200
+ * and the not-found answers); errors never are.  A cache lives in a memory
+ * context and goes with it.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "dwsdr.h"
+
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#define DWS_CACHE_KEYLEN 256	/* longer keys are simply not cached */
+
+typedef struct CacheEntry
+{
+	char		key[DWS_CACHE_KEYLEN];
+	TimestampTz fetched;
+	long		status;
+	char	   *body;
+	size_t		len;
+} CacheEntry;
+
+struct DwsCache
+{
+	MemoryContext cxt;			/* this struct */
+	MemoryContext data;			/* the hash table and the bodies */
+	HTAB	   *hash;
+	int			ttl_s;			/* 0: entries never expire */
+	int64		entries;
+};
+
+static bool
+make_key(char *key, DwsCallKind kind, const char *project_id, const char *id)
+{
+	int			n = snprintf(key, DWS_CACHE_KEYLEN, "%d/%s/%s", (int) kind,
+							 project_id, id ? id : "");
+
+	return n > 0 && n < DWS_CACHE_KEYLEN;
+}
+
+static void
+cache_init_hash(DwsCache *c)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = DWS_CACHE_KEYLEN;
+	ctl.entrysize = sizeof(CacheEntry);
+	ctl.hcxt = c->data;
+	c->hash = hash_create("dwsdr_fdw answers", 64, &ctl,
+						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	c->entries = 0;
+}
+
+/* A cache in a new context under parent; ttl_s 0 keeps entries for good. */
+DwsCache *
+dws_cache_create(MemoryContext parent, int ttl_s)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "dwsdr_fdw cache",
+											  ALLOCSET_DEFAULT_SIZES);
+	DwsCache   *c = MemoryContextAllocZero(cxt, sizeof(DwsCache));
+
+	c->cxt = cxt;
+	c->data = AllocSetContextCreate(cxt, "dwsdr_fdw cache entries",
+									ALLOCSET_DEFAULT_SIZES);
+	c->ttl_s = ttl_s;
+	cache_init_hash(c);
+	return c;
+}
+
+/*
+ * A kept answer: its status and a copy of its body in the current memory
+ * context.  false when absent or expired.
+ */
+bool
+dws_cache_get(DwsCache *c, DwsCallKind kind, const char *project_id,
+			  const char *id, long *status, char **body, size_t *len)
+{
+	char		key[DWS_CACHE_KEYLEN];
+	CacheEntry *e;
+
+	if (c == NULL || !make_key(key, kind, project_id, id))
+		return false;
+	e = hash_search(c->hash, key, HASH_FIND, NULL);
+	if (e == NULL)
+		return false;
+	if (c->ttl_s > 0 &&
+		TimestampDifferenceExceeds(e->fetched, GetCurrentTimestamp(),
+								   c->ttl_s * 1000))
+		return false;
+	*status = e->status;
+	*len = e->len;
+	*body = palloc(e->len + 1);
+	memcpy(*body, e->body, e->len + 1);
+	return true;
+}
+
+void
+dws_cache_put(DwsCache *c, DwsCallKind kind, const char *project_id,
+			  const char *id, long status, const char *body, size_t len)
+{
+	char		key[DWS_CACHE_KEYLEN];
+	CacheEntry *e;
+	bool		found;
+
+	if (c == NULL || !make_key(key, kind, project_id, id))
+		return;
+	e = hash_search(c->hash, key, HASH_ENTER, &found);
+	if (found && e->body)
+		pfree(e->body);
+	else if (!found)
+		c->entries++;
+	e->fetched = GetCurrentTimestamp();
+	e->status = status;
+	e->len = len;
+	e->body = MemoryContextAlloc(c->data, len + 1);
+	if (len)
+		memcpy(e->body, body, len);
+	e->body[len] = '\0';
+}
+
+/* Forgets every answer. */
+void
+dws_cache_reset(DwsCache *c)
+{
+	if (c == NULL)
+		return;
+	MemoryContextReset(c->data);
+	cache_init_hash(c);
+}
+
+int64
+dws_cache_entries(DwsCache *c)
+{
+	return c ? c->entries : 0;
+}

@@ -31,6 +31,7 @@ typedef struct DwsField
 	const char *path;			/* JSON path; "cluster." = the row's cluster */
 	int			sources;		/* DWS_SRC_* providing it */
 	DwsColKind	kind;
+	bool		import_field;	/* IMPORT writes OPTIONS (field 'path') */
 } DwsField;
 
 #define L	DWS_SRC_LIST
@@ -91,6 +92,7 @@ static const DwsField dws_fields[] = {
 	F(C, "datastore_version", "text", "cluster.datastore_version", D),
 	F(C, "disk_capacity", "text", "cluster.disk_capacity", D),
 	F(C, "disk_used", "text", "cluster.disk_used", D),
+	{C, "dr_sync_interval", "interval", "dr_sync_period", D, DWS_COL_PATH, true},
 	/* not created by IMPORT, but known: */
 	F(C, "cluster_project_id", "-", "cluster.project_id", L),
 	F(C, "last_disaster_time", "-", "last_disaster_time", L),
@@ -108,6 +110,7 @@ static const DwsField dws_fields[] = {
 	CLUSTER_FIELDS("primary", "primary_cluster"),
 	CLUSTER_FIELDS("standby", "standby_cluster"),
 	{R, "raw", "jsonb", NULL, D, DWS_COL_RAW},
+	{R, "sync_interval", "interval", "dr_sync_period", D, DWS_COL_PATH, true},
 
 	/* dr_progress: one row per task, from show-progress */
 	F(G, "project_id", "text", "project_id", ANY),
@@ -368,6 +371,9 @@ dws_import_statements(ImportForeignSchemaStmt *stmt, ForeignServer *server)
 				continue;
 			appendStringInfo(&buf, "%s  %s %s", first ? "" : ",\n",
 							 quote_identifier(f->column), f->type);
+			if (f->import_field)
+				appendStringInfo(&buf, " OPTIONS (field %s)",
+								 quote_literal_cstr(f->path));
 			first = false;
 		}
 		appendStringInfo(&buf, "\n) SERVER %s OPTIONS (resource %s)",

@@ -41,9 +41,22 @@ ensure_deps() {
 	fi
 }
 
+# DWSDR_ASAN=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer.
 build_install() {
-	log "building dwsdr_fdw"
-	make -C "$REPO" -s PG_CONFIG="$PGBIN/../bin/pg_config" ${PG_CFLAGS:+PG_CFLAGS="$PG_CFLAGS"} >&2
+	local cflags=${PG_CFLAGS:-}
+	local ldflags=""
+	if [ -n "${DWSDR_ASAN:-}" ]; then
+		cflags="$cflags -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+		ldflags="-fsanitize=address,undefined"
+	fi
+	log "building dwsdr_fdw${DWSDR_ASAN:+ with ASan and UBSan}"
+	# rebuild everything when the flags change (a sanitizer build or not)
+	if [ "$(cat "$REPO/.build-flags" 2>/dev/null)" != "$cflags" ]; then
+		make -C "$REPO" -s clean >/dev/null 2>&1 || true
+		printf '%s' "$cflags" > "$REPO/.build-flags"
+	fi
+	make -C "$REPO" -s PG_CONFIG="$PGBIN/pg_config" PG_CFLAGS="$cflags" \
+		${ldflags:+PG_LDFLAGS="$ldflags"} >&2
 	make -C "$REPO" -s install >&2
 }
 
@@ -73,7 +86,15 @@ unix_socket_directories = '$RUNDIR'
 fsync = off
 ${1:-}
 CONF
-	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$RUNDIR/data" -l "$RUNDIR/server.log" -w start >/dev/null
+	local env=()
+	if [ -n "${DWSDR_ASAN:-}" ]; then
+		# the server loads an AddressSanitizer build of the extension: the
+		# runtime must come first, so preload it into the postmaster
+		env=(LD_PRELOAD="$(gcc -print-file-name=libasan.so)"
+			ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:halt_on_error=1:log_path=$RUNDIR/asan"
+			UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$RUNDIR/ubsan")
+	fi
+	runuser -u postgres -- env "${env[@]}" "$PGBIN/pg_ctl" -D "$RUNDIR/data" -l "$RUNDIR/server.log" -w start >/dev/null
 	export PGHOST=$RUNDIR PGPORT=$DWSDR_PGPORT PGUSER=postgres
 }
 

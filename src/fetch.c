@@ -23,9 +23,9 @@
 typedef struct ListResult
 {
 	char	   *project_id;
-	json_t	   *items;			/* array of list items, or NULL when only
-								 * ids are kept */
-	char	  **ids;			/* the items' ids, when items is NULL */
+	char	   *body;			/* the answer, when items are read from it */
+	DwsRange   *ranges;			/* each item's bytes in body */
+	char	  **ids;			/* or only the items' ids */
 	size_t		nitems;
 } ListResult;
 
@@ -351,6 +351,19 @@ wanted(DwsFetch *f, const char *id)
 	return bsearch(&id, f->want_ids, f->nwant, sizeof(char *), cmp_cstr) != NULL;
 }
 
+/* Parses one item of a list answer; a malformed one is an error. */
+static json_t *
+list_item(DwsFetch *f, DwsRequest *req, const char *body, DwsRange *r)
+{
+	char		err[200];
+	json_t	   *item = dws_parse_body(body + r->off, r->len, err, sizeof(err));
+
+	if (item == NULL)
+		report_call_error(f, req, NULL,
+						  psprintf("an item of the list is not valid JSON (%s)", err));
+	return item;
+}
+
 /*
  * Runs the list call of every project, concurrently, and keeps the items
  * (or, when no column needs list fields, only their ids).
@@ -381,8 +394,8 @@ run_lists(DwsFetch *f)
 	while ((req = next_answer(f)) != NULL)
 	{
 		ListResult *lr = (ListResult *) req->arg;
-		json_t	   *root = NULL;
-		json_t	   *items;
+		long		n;
+		DwsRange   *ranges;
 
 		if (req->status == 404)
 		{
@@ -391,33 +404,47 @@ run_lists(DwsFetch *f)
 		}
 		if (req->status != 200)
 			report_call_error(f, req, parse_or_error(f, req, false), NULL);
-		root = parse_or_error(f, req, true);
-		items = dws_list_array(root);
-		if (items == NULL)
+
+		/*
+		 * The list has no pagination: its body can be large.  Find the items
+		 * without building a tree of all of them; when no column needs more
+		 * than the ids, keep only those.
+		 */
+		n = dws_list_item_ranges(req->body, req->body_len, &ranges);
+		if (n < 0)
+		{
+			json_t	   *root = parse_or_error(f, req, true);
+
 			report_call_error(f, req, root, dws_is_error_body(root) ?
 							  "the answer is an error object" :
-							  "the answer has no \"disaster_recovery\" array");
-		pfree(req->body);
-		req->body = NULL;
-		lr->nitems = json_array_size(items);
+							  dws_list_array(root) == NULL ?
+							  "the answer has no \"disaster_recovery\" array" :
+							  "the answer could not be split into items");
+		}
+		lr->nitems = (size_t) n;
 		if (keep_items)
 		{
-			lr->items = json_incref(items);
+			lr->body = req->body;
+			lr->ranges = ranges;
 		}
 		else
 		{
 			size_t		k;
 
-			/* only the ids are needed: keep them, drop the tree */
 			lr->ids = palloc(sizeof(char *) * Max(lr->nitems, 1));
 			for (k = 0; k < lr->nitems; k++)
 			{
-				const char *id = json_string_value(json_object_get(json_array_get(items, k), "id"));
+				json_t	   *item = list_item(f, req, req->body, &ranges[k]);
+				const char *id = json_string_value(json_object_get(item, "id"));
 
 				lr->ids[k] = id ? pstrdup(id) : NULL;
+				json_decref(item);
 			}
+			if (ranges)
+				dws_free(ranges);
+			pfree(req->body);
 		}
-		json_decref(root);
+		req->body = NULL;
 	}
 }
 
@@ -454,17 +481,26 @@ next_list_item(DwsFetch *f, bool with_record, char **project_id, char **id,
 			const char *item_id;
 			json_t	   *item = NULL;
 
-			if (lr->items)
+			if (lr->body)
 			{
-				item = json_array_get(lr->items, k);
+				item = dws_parse_body(lr->body + lr->ranges[k].off,
+									  lr->ranges[k].len, NULL, 0);
+				if (item == NULL)
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_REPLY_HANDLE),
+							 errmsg("list call for project \"%s\" failed: an item of the list is not valid JSON",
+									lr->project_id)));
 				item_id = json_string_value(json_object_get(item, "id"));
 			}
 			else
 				item_id = lr->ids[k];
 			if (item_id == NULL || !wanted(f, item_id))
+			{
+				json_decref(item);
 				continue;
+			}
 			*project_id = lr->project_id;
-			*id = (char *) item_id;
+			*id = pstrdup(item_id);
 			*record = NULL;
 			if (with_record && item)
 			{
@@ -477,6 +513,7 @@ next_list_item(DwsFetch *f, bool with_record, char **project_id, char **id,
 				json_object_set_new(*record, "project_id",
 									json_string(lr->project_id));
 			}
+			json_decref(item);
 			return true;
 		}
 		f->list_i++;

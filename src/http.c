@@ -64,7 +64,8 @@ typedef struct DwsTransfer
 {
 	CURL	   *easy;
 	struct curl_slist *headers;
-	char	   *buf;			/* malloc'd body */
+	MemoryContext cxt;			/* the batch's: holds buf */
+	char	   *buf;			/* body received so far */
 	size_t		len;
 	size_t		cap;
 	size_t		limit;
@@ -77,6 +78,7 @@ typedef struct DwsTransfer
 
 struct DwsBatch
 {
+	MemoryContext cxt;			/* owns the batch, transfers and bodies */
 	DwsConn    *conn;
 	DwsStats   *stats;			/* the scan's (EXPLAIN ANALYZE) */
 	List	   *queued;			/* DwsRequest * waiting to start */
@@ -459,6 +461,13 @@ dws_request_path(DwsRequest *req, char **query)
 	return path;
 }
 
+/*
+ * Body bytes arrive here.  The buffer is palloc'd in the batch's context
+ * (without ever throwing: this runs inside libcurl), sized from
+ * Content-Length when the server sends one, and handed to the request
+ * as is when the transfer ends.  Past max_response_bytes the transfer is
+ * aborted, so a hostile body never grows memory.
+ */
 static size_t
 write_cb(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -473,12 +482,24 @@ write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	if (x->len + n + 1 > x->cap)
 	{
 		size_t		newcap = Max(x->cap * 2, x->len + n + 1);
+		curl_off_t	clen = -1;
 		char	   *nb;
 
-		newcap = Max(newcap, 4096);
-		nb = realloc(x->buf, newcap);
+		if (x->cap == 0 &&
+			curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+							  &clen) == CURLE_OK &&
+			clen > 0 && (size_t) clen <= x->limit)
+			newcap = Max(newcap, (size_t) clen + 1);
+		newcap = Max(newcap, 1024);
+		newcap = Min(newcap, x->limit + 1);
+		nb = MemoryContextAllocExtended(x->cxt, newcap,
+										MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
 		if (nb == NULL)
 			return 0;
+		if (x->len)
+			memcpy(nb, x->buf, x->len);
+		if (x->buf)
+			pfree(x->buf);
 		x->buf = nb;
 		x->cap = newcap;
 	}
@@ -633,7 +654,8 @@ transfer_release(DwsConn *conn, DwsTransfer *x, bool reuse_handle)
 	if (x->headers)
 		curl_slist_free_all(x->headers);
 	x->headers = NULL;
-	free(x->buf);
+	if (x->buf)
+		pfree(x->buf);
 	x->buf = NULL;
 }
 
@@ -655,7 +677,8 @@ transfer_start(DwsBatch *batch, DwsRequest *req)
 	url = psprintf("%s%s%s%s", conn->origin, path, query ? "?" : "",
 				   query ? query : "");
 
-	x = palloc0(sizeof(DwsTransfer));
+	x = MemoryContextAllocZero(batch->cxt, sizeof(DwsTransfer));
+	x->cxt = batch->cxt;
 	x->req = req;
 	x->limit = (size_t) o->max_response_bytes;
 	req->xfer = x;
@@ -805,11 +828,12 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 	req->body_len = 0;
 	if (code == CURLE_OK)
 	{
-		req->body = palloc(x->len + 1);
-		if (x->len)
-			memcpy(req->body, x->buf, x->len);
-		req->body[x->len] = '\0';
+		/* the buffer becomes the body: no copy */
+		if (x->buf == NULL)
+			x->buf = MemoryContextAllocZero(x->cxt, 1);
+		req->body = x->buf;
 		req->body_len = x->len;
+		x->buf = NULL;
 	}
 
 	batch->running = list_delete_ptr(batch->running, x);
@@ -856,6 +880,7 @@ dws_batch_create(DwsConn *conn, DwsStats *stats)
 {
 	DwsBatch   *batch = palloc0(sizeof(DwsBatch));
 
+	batch->cxt = CurrentMemoryContext;
 	batch->conn = conn;
 	batch->stats = stats;
 	batch->cb.func = batch_cleanup;
@@ -938,6 +963,7 @@ DwsRequest *
 dws_batch_next(DwsBatch *batch)
 {
 	DwsConn    *conn = batch->conn;
+	MemoryContext old = MemoryContextSwitchTo(batch->cxt);
 
 	for (;;)
 	{
@@ -954,10 +980,14 @@ dws_batch_next(DwsBatch *batch)
 			DwsRequest *req = (DwsRequest *) linitial(batch->done);
 
 			batch->done = list_delete_first(batch->done);
+			MemoryContextSwitchTo(old);
 			return req;
 		}
 		if (batch->queued == NIL && batch->running == NIL)
+		{
+			MemoryContextSwitchTo(old);
 			return NULL;
+		}
 
 		due_ms = start_due(batch);
 		curl_multi_perform(conn->multi, &still);

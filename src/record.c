@@ -948,3 +948,241 @@ dws_sync_period_interval(const char *in, char *out, size_t outlen)
 	memcpy(out, buf, len + 1);
 	return 0;
 }
+
+/* ---- list bodies without a tree ---- */
+
+typedef struct Scan
+{
+	const char *p;
+	const char *end;
+} Scan;
+
+static void
+scan_ws(Scan *s)
+{
+	while (s->p < s->end &&
+		   (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+/* Skips a string starting at '"'; *plain says whether it had no escape. */
+static int
+scan_string(Scan *s, int *plain)
+{
+	if (s->p >= s->end || *s->p != '"')
+		return -1;
+	s->p++;
+	if (plain)
+		*plain = 1;
+	while (s->p < s->end)
+	{
+		char		c = *s->p++;
+
+		if (c == '"')
+			return 0;
+		if (c == '\\')
+		{
+			if (plain)
+				*plain = 0;
+			if (s->p >= s->end)
+				return -1;
+			s->p++;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Skips one value of any kind, iteratively, nesting at most
+ * DWS_MAX_JSON_DEPTH deep.  Scalars run to the next delimiter.
+ */
+static int
+scan_value(Scan *s)
+{
+	int			depth = 0;
+
+	scan_ws(s);
+	do
+	{
+		if (s->p >= s->end)
+			return -1;
+		switch (*s->p)
+		{
+			case '"':
+				if (scan_string(s, NULL) != 0)
+					return -1;
+				break;
+			case '{':
+			case '[':
+				if (++depth > DWS_MAX_JSON_DEPTH)
+					return -1;
+				s->p++;
+				break;
+			case '}':
+			case ']':
+				if (depth == 0)
+					return -1;
+				depth--;
+				s->p++;
+				break;
+			case ',':
+			case ':':
+				if (depth == 0)
+					return -1;
+				s->p++;
+				break;
+			default:
+				if (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' ||
+					*s->p == '\r')
+				{
+					scan_ws(s);
+					continue;
+				}
+				/* a scalar: up to the next delimiter */
+				while (s->p < s->end && !strchr(",]}: \t\r\n\"{[", *s->p))
+					s->p++;
+				break;
+		}
+		if (depth > 0)
+			scan_ws(s);
+	} while (depth > 0);
+	return 0;
+}
+
+/* Appends a range, growing the array through jansson's allocator. */
+static int
+push_range(DwsRange **ranges, size_t *n, size_t *cap, size_t off, size_t len)
+{
+	if (*n == *cap)
+	{
+		json_malloc_t m;
+		json_free_t f;
+		size_t		newcap = *cap ? *cap * 2 : 64;
+		DwsRange   *nr;
+
+		json_get_alloc_funcs(&m, &f);
+		nr = m(newcap * sizeof(DwsRange));
+		if (nr == NULL)
+			return -1;
+		if (*n)
+			memcpy(nr, *ranges, *n * sizeof(DwsRange));
+		if (*ranges)
+			f(*ranges);
+		*ranges = nr;
+		*cap = newcap;
+	}
+	(*ranges)[*n].off = off;
+	(*ranges)[*n].len = len;
+	(*n)++;
+	return 0;
+}
+
+long
+dws_list_item_ranges(const char *body, size_t len, DwsRange **ranges)
+{
+	static const char key[] = "disaster_recovery";
+	Scan		s = {body, body + len};
+	DwsRange   *found = NULL;
+	size_t		nfound = 0;
+	int			have = 0;
+
+	*ranges = NULL;
+	scan_ws(&s);
+	if (s.p >= s.end || *s.p != '{')
+		return -1;
+	s.p++;
+	scan_ws(&s);
+	if (s.p < s.end && *s.p == '}')
+		return -1;				/* {}: no array */
+
+	for (;;)
+	{
+		const char *kstart;
+		int			plain;
+		int			match;
+
+		scan_ws(&s);
+		kstart = s.p + 1;
+		if (scan_string(&s, &plain) != 0)
+			goto fail;
+		match = plain && (size_t) (s.p - 1 - kstart) == sizeof(key) - 1 &&
+			memcmp(kstart, key, sizeof(key) - 1) == 0;
+		scan_ws(&s);
+		if (s.p >= s.end || *s.p != ':')
+			goto fail;
+		s.p++;
+		scan_ws(&s);
+
+		if (match && s.p < s.end && *s.p == '[')
+		{
+			size_t		cap = 0;
+
+			/* a repeated key: the last one wins, as when parsed */
+			if (found)
+				dws_free(found);
+			found = NULL;
+			nfound = 0;
+			have = 1;
+			s.p++;
+			scan_ws(&s);
+			if (s.p < s.end && *s.p == ']')
+				s.p++;
+			else
+				for (;;)
+				{
+					const char *vstart;
+
+					scan_ws(&s);
+					vstart = s.p;
+					if (scan_value(&s) != 0 ||
+						push_range(&found, &nfound, &cap,
+								   (size_t) (vstart - body),
+								   (size_t) (s.p - vstart)) != 0)
+						goto fail;
+					scan_ws(&s);
+					if (s.p < s.end && *s.p == ',')
+					{
+						s.p++;
+						continue;
+					}
+					if (s.p < s.end && *s.p == ']')
+					{
+						s.p++;
+						break;
+					}
+					goto fail;
+				}
+		}
+		else
+		{
+			if (match)
+				have = 0;		/* the last "disaster_recovery" is no array */
+			if (scan_value(&s) != 0)
+				goto fail;
+		}
+
+		scan_ws(&s);
+		if (s.p < s.end && *s.p == ',')
+		{
+			s.p++;
+			continue;
+		}
+		if (s.p < s.end && *s.p == '}')
+		{
+			s.p++;
+			break;
+		}
+		goto fail;
+	}
+	scan_ws(&s);
+	if (s.p != s.end || !have)
+		goto fail;
+	*ranges = found;
+	return (long) nfound;
+
+fail:
+	if (found)
+		dws_free(found);
+	*ranges = NULL;
+	return -1;
+}

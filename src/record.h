@@ -59,6 +59,23 @@ extern json_t *dws_list_array(json_t *root);
 extern json_t *dws_progress_object(json_t *root);
 
 /*
+ * The byte ranges of the items of a list body's "disaster_recovery" array,
+ * found by a scan that builds no tree, so that a list of any length costs
+ * its bytes and one item at a time.  Returns the number of items, with
+ * *ranges allocated by jansson's allocator (dws_free it); or -1 when the
+ * body is not an object holding such an array, or is malformed (parse it
+ * whole to say why).  Items are not validated: json_loadb each one.
+ */
+typedef struct DwsRange
+{
+	size_t		off;
+	size_t		len;
+} DwsRange;
+
+extern long dws_list_item_ranges(const char *body, size_t len,
+								 DwsRange **ranges);
+
+/*
  * A list item turned into the canonical shape: keys "primary_cluster_X"
  * become primary_cluster.X, "standby_cluster_X" standby_cluster.X, the rest
  * stay at the top.  The cluster objects exist only when at least one of

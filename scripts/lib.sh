@@ -11,6 +11,7 @@ PG_MAJOR=15
 PGBIN=/usr/lib/postgresql/$PG_MAJOR/bin
 : "${DWSDR_PGPORT:=54329}"
 : "${DWSDR_MOCK_PORT:=18931}"
+: "${DWSDR_MOCK_TLS_PORT:=18932}"
 RUNDIR=""
 MOCK_PID=""
 
@@ -23,11 +24,13 @@ as_root() {
 }
 
 # Debian packages: the server, its headers, libcurl, jansson, OpenSSL,
-# Python (the stand-in), and pg_cron.  Installs only what is missing.
+# Python (the stand-in), pg_cron, and openssl with the system CA store (the
+# stand-in's test certificates; verification against the system store).
+# Installs only what is missing.
 ensure_deps() {
 	local pkgs="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libcurl4-openssl-dev
 		libjansson-dev libssl-dev pkg-config make gcc python3 postgresql-$PG_MAJOR-cron
-		curl ${EXTRA_PKGS:-}"
+		curl openssl ca-certificates ${EXTRA_PKGS:-}"
 	local missing=""
 	for p in $pkgs; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -41,22 +44,9 @@ ensure_deps() {
 	fi
 }
 
-# DWSDR_ASAN=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer.
 build_install() {
-	local cflags=${PG_CFLAGS:-}
-	local ldflags=""
-	if [ -n "${DWSDR_ASAN:-}" ]; then
-		cflags="$cflags -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-		ldflags="-fsanitize=address,undefined"
-	fi
-	log "building dwsdr_fdw${DWSDR_ASAN:+ with ASan and UBSan}"
-	# rebuild everything when the flags change (a sanitizer build or not)
-	if [ "$(cat "$REPO/.build-flags" 2>/dev/null)" != "$cflags" ]; then
-		make -C "$REPO" -s clean >/dev/null 2>&1 || true
-		printf '%s' "$cflags" > "$REPO/.build-flags"
-	fi
-	make -C "$REPO" -s PG_CONFIG="$PGBIN/pg_config" PG_CFLAGS="$cflags" \
-		${ldflags:+PG_LDFLAGS="$ldflags"} >&2
+	log "building dwsdr_fdw"
+	make -C "$REPO" -s PG_CONFIG="$PGBIN/pg_config" ${PG_CFLAGS:+PG_CFLAGS="$PG_CFLAGS"} >&2
 	make -C "$REPO" -s install >&2
 }
 
@@ -86,25 +76,69 @@ unix_socket_directories = '$RUNDIR'
 fsync = off
 ${1:-}
 CONF
-	local env=()
-	if [ -n "${DWSDR_ASAN:-}" ]; then
-		# the server loads an AddressSanitizer build of the extension: the
-		# runtime must come first, so preload it into the postmaster
-		env=(LD_PRELOAD="$(gcc -print-file-name=libasan.so)"
-			ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:halt_on_error=1:log_path=$RUNDIR/asan"
-			UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$RUNDIR/ubsan")
+	if [ -n "${DWSDR_VALGRIND:-}" ]; then
+		# every backend is a fork of the postmaster, so all of them run
+		# under valgrind; each process writes its own report
+		log "the server runs under valgrind (slow)"
+		runuser -u postgres -- valgrind --quiet --trace-children=no --leak-check=no \
+			--num-callers=40 --error-limit=no \
+			--suppressions="$REPO/test/valgrind.supp" \
+			--log-file="$RUNDIR/valgrind.%p.log" \
+			"$PGBIN/postgres" -D "$RUNDIR/data" > "$RUNDIR/server.log" 2>&1 &
+		for _ in $(seq 1 600); do
+			"$PGBIN/pg_isready" -q -h "$RUNDIR" -p "$DWSDR_PGPORT" && break
+			sleep 0.2
+		done
+	else
+		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$RUNDIR/data" -l "$RUNDIR/server.log" -w start >/dev/null
 	fi
-	runuser -u postgres -- env "${env[@]}" "$PGBIN/pg_ctl" -D "$RUNDIR/data" -l "$RUNDIR/server.log" -w start >/dev/null
 	export PGHOST=$RUNDIR PGPORT=$DWSDR_PGPORT PGUSER=postgres
 }
 
-# The local DWS API stand-in on 127.0.0.1:$DWSDR_MOCK_PORT.
+# A private CA and a certificate signed by it for localhost, 127.0.0.1 and
+# dws.example.invalid (a name that never resolves: network.sql reaches it
+# only through the stand-in as a proxy), made anew in $1: ca.pem (readable by all, so by the postgres user),
+# server.pem and server.key (for the stand-in, which runs as root).
+make_test_certs() {
+	local dir=$1
+	mkdir -p "$dir"
+	chmod 755 "$dir"
+	(
+		cd "$dir"
+		umask 077
+		printf '%s\n' "subjectAltName = DNS:localhost, DNS:dws.example.invalid, IP:127.0.0.1" \
+			"basicConstraints = CA:FALSE" "extendedKeyUsage = serverAuth" > server.ext
+		openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=dwsdr_fdw test CA" \
+			-keyout ca.key -out ca.pem 2>/dev/null
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+			-keyout server.key -out server.csr 2>/dev/null
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+			-days 7 -extfile server.ext -out server.pem 2>/dev/null
+		rm -f server.csr
+		chmod 644 ca.pem server.pem
+	)
+}
+
+# The local DWS API stand-in on 127.0.0.1:$DWSDR_MOCK_PORT, and (when openssl
+# is there to make a test CA) the same over HTTPS on $DWSDR_MOCK_TLS_PORT,
+# with DWSDR_CA_FILE exported: the CA that signed its certificate.
 start_mock() {
 	if curl -s -o /dev/null "http://127.0.0.1:$DWSDR_MOCK_PORT/__mock/stats"; then
 		echo "port $DWSDR_MOCK_PORT is already in use; set DWSDR_MOCK_PORT" >&2
 		exit 1
 	fi
-	python3 "$REPO/test/mock/dws_mock.py" --port "$DWSDR_MOCK_PORT" --quiet "$@" \
+	local tls=()
+	if [ -n "$RUNDIR" ] && command -v openssl >/dev/null; then
+		if curl -sk -o /dev/null "https://127.0.0.1:$DWSDR_MOCK_TLS_PORT/__mock/stats"; then
+			echo "port $DWSDR_MOCK_TLS_PORT is already in use; set DWSDR_MOCK_TLS_PORT" >&2
+			exit 1
+		fi
+		make_test_certs "$RUNDIR/tls"
+		tls=(--tls-port "$DWSDR_MOCK_TLS_PORT" --tls-cert "$RUNDIR/tls/server.pem"
+			--tls-key "$RUNDIR/tls/server.key")
+		export DWSDR_CA_FILE=$RUNDIR/tls/ca.pem
+	fi
+	python3 "$REPO/test/mock/dws_mock.py" --port "$DWSDR_MOCK_PORT" --quiet "${tls[@]}" "$@" \
 		> "${RUNDIR:-/tmp}/mock.log" 2>&1 &
 	MOCK_PID=$!
 	for _ in $(seq 1 50); do

@@ -17,6 +17,17 @@ signature (``SDK-HMAC-SHA256``, verified here with our own implementation of
 the algorithm), optionally with a temporary security token, or an IAM token in
 ``X-Auth-Token``.  Failures answer 401 ``APIGW.0301``.
 
+HTTPS: with --tls-port PORT --tls-cert FILE --tls-key FILE the same API
+(same data, state and statistics) is also served over TLS on that port.
+
+Proxy requests: a request whose target is in absolute form
+(``GET http://host:port/path HTTP/1.1``, as an HTTP proxy receives it) is
+served like its path, and counted as "proxied" in the statistics; the
+signature is checked against the Host header received, as always.  With
+HTTPS on, ``CONNECT host:port`` (how a client reaches an https endpoint
+through a proxy) opens a tunnel to the HTTPS port, whatever host it names,
+counted as "tunnels".
+
 Control routes (no authentication, not counted in the statistics):
 
   GET  /__mock/health      {"ok": true}
@@ -38,6 +49,7 @@ is the fault id (name "fault task", status running, both clusters present).
 
 Usage:
   python3 test/mock/dws_mock.py [--host H] [--port P] [--generate N] [--quiet]
+                                [--tls-port P --tls-cert FILE --tls-key FILE]
   python3 test/mock/dws_mock.py --selftest
 """
 
@@ -50,8 +62,10 @@ import hmac
 import itertools
 import json
 import re
+import select
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -86,6 +100,7 @@ SDK_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 JSON_CONTENT_TYPE = "application/json;charset=utf8"
 HTML_CONTENT_TYPE = "text/html"
 HTML_502 = b"<html><body>502 Bad Gateway</body></html>"
+REDIRECT_BODY = b"<html><body>302 Found</body></html>"
 
 MAX_REQUEST_BODY = 1 << 20
 
@@ -754,7 +769,7 @@ _ARG_KINDS = {
 }
 _PLAIN_KINDS = {"badjson", "html", "html502", "200error", "notobject",
                 "wrongtypes", "truncated", "close", "gzip", "missing",
-                "404missing"}
+                "404missing", "redirect"}
 
 _FAULT_RE = re.compile(
     r"fault-(?P<body>.+?)(?:-(?P<rep>once|twice)-(?P<nonce>.+))?", re.S)
@@ -794,6 +809,8 @@ def parse_fault(ident: str) -> Fault | None:
       fault-gzipbomb-<MB> 200, gzip body inflating to MB megabytes
       fault-missing      400 DWS.10101 (task does not exist)
       fault-404missing   404 DWS.0404
+      fault-redirect     302 with Location: the same call for the published
+                         task (a client must not follow it)
     Anything else starting with "fault-" is answered 400 DWS.0001 so that a
     typo in a test is noticed.
     """
@@ -856,6 +873,9 @@ class MockState:
             self.routes = {"detail": 0, "list": 0, "progress": 0}
             self.auth_failures = 0
             self.connections = 0
+            self.proxied = 0
+            self.tls = 0
+            self.tunnels = 0
             self.by_id: dict[str, int] = {}
             self.progress_by_id: dict[str, int] = {}
             self.list_by_project: dict[str, int] = {}
@@ -886,6 +906,18 @@ class MockState:
         with self.lock:
             self.routes[kind] += 1
             table[ident] = table.get(ident, 0) + 1
+
+    def count_transport(self, proxied: bool, tls: bool) -> None:
+        """An API request that came in absolute form (through a proxy) or
+        over TLS."""
+        if proxied or tls:
+            with self.lock:
+                self.proxied += proxied
+                self.tls += tls
+
+    def count_tunnel(self) -> None:
+        with self.lock:
+            self.tunnels += 1
 
     def count_auth_failure(self) -> None:
         with self.lock:
@@ -938,6 +970,9 @@ class MockState:
                 "list_by_project": dict(self.list_by_project),
                 "by_status": dict(self.by_status),
                 "fault_rules": len(self.rules),
+                "proxied": self.proxied,
+                "tls": self.tls,
+                "tunnels": self.tunnels,
             }
 
 
@@ -964,12 +999,13 @@ def match_api_route(raw_path: str) -> ApiRoute | None:
     """The API route of a raw path, None when there is none.
 
     The path is split on '/' first and each segment decoded afterwards, so
-    an id with an encoded '/' (or '.', '..', empty) never matches."""
+    an id with an encoded '/' (or '.', '..') stays one segment: an id like
+    any other, which names no task.  Empty segments never match."""
     raw = raw_path.split("/")
     if raw[0] != "":
         return None
     segs = [_decode_segment(s) for s in raw[1:]]
-    if any(not s or "/" in s or s in (".", "..") for s in segs):
+    if any(not s for s in segs):
         return None
     if len(segs) == 4 and segs[0] == "v2" and segs[2] == "disaster-recovery":
         return ApiRoute("detail", segs[1], segs[3])
@@ -979,6 +1015,33 @@ def match_api_route(raw_path: str) -> ApiRoute | None:
             and segs[4] == "show-progress"):
         return ApiRoute("progress", segs[1], segs[3])
     return None
+
+
+_ABSOLUTE_FORM = re.compile(r"(?i)https?://([^/?#]*)")
+
+
+def origin_form(target: str) -> tuple[str, bool]:
+    """(origin-form target, whether it came in absolute form).
+
+    A proxy receives "GET http://host:port/path?query HTTP/1.1": scheme
+    and authority are dropped, leaving "/path?query" ("/" when empty)."""
+    m = _ABSOLUTE_FORM.match(target)
+    if m is None:
+        return target, False
+    rest = target[m.end():]
+    if not rest.startswith("/"):
+        rest = "/" + rest
+    return rest, True
+
+
+def redirect_location(route: ApiRoute) -> str:
+    """Where fault-redirect points: the same call for the published task
+    (for the list, the main project's list)."""
+    if route.kind == "list":
+        return f"/v2/{PROJECT_MAIN}/disaster-recoveries"
+    if route.kind == "progress":
+        return f"/v1/{route.project}/disaster-recovery/{TASK_PUBLISHED}/show-progress"
+    return f"/v2/{route.project}/disaster-recovery/{TASK_PUBLISHED}"
 
 
 def _printable(text: str) -> str:
@@ -991,8 +1054,13 @@ class MockServer(ThreadingHTTPServer):
     block_on_close = False
     request_queue_size = 512
 
+    tls = False
+    # (host, port) that CONNECT tunnels lead to: the HTTPS server, if any
+    tunnel_to: tuple | None = None
+
     def __init__(self, address, store: TaskStore, creds: Credentials,
-                 quiet: bool = False, no_auth: bool = False):
+                 quiet: bool = False, no_auth: bool = False,
+                 state: MockState | None = None):
         host = address[0]
         if ":" in host:
             self.address_family = socket.AF_INET6
@@ -1001,12 +1069,55 @@ class MockServer(ThreadingHTTPServer):
         self.creds = creds
         self.quiet = quiet
         self.no_auth = no_auth
-        self.state = MockState()
+        self.state = state if state is not None else MockState()
 
     def handle_error(self, request, client_address):
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError,
+                                          ssl.SSLError)):
             return
         super().handle_error(request, client_address)
+
+
+TLS_HANDSHAKE_TIMEOUT = 10     # seconds
+
+
+def tls_context(cert_file: str, key_file: str) -> ssl.SSLContext:
+    """Server context: the certificate (chain) and its key, HTTP/1.1 only."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert_file, key_file)
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+class TLSMockServer(MockServer):
+    """The same API over HTTPS.  The handshake runs in the request's own
+    thread (not in accept), so a client that fails or stalls it (such as
+    one refusing the certificate) never holds up the others."""
+
+    tls = True
+
+    def __init__(self, address, context: ssl.SSLContext, *args, **kwargs):
+        self.ssl_context = context
+        super().__init__(address, *args, **kwargs)
+
+    def finish_request(self, request, client_address):
+        try:
+            request.settimeout(TLS_HANDSHAKE_TIMEOUT)
+            conn = self.ssl_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            if not self.quiet:
+                sys.stderr.write("%s dws_mock %s TLS handshake failed: %s\n" % (
+                    time.strftime("%Y-%m-%dT%H:%M:%S"), client_address[0],
+                    _printable(str(exc))))
+            return
+        try:
+            conn.settimeout(None)
+            super().finish_request(conn, client_address)
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
 
 
 class MockHandler(BaseHTTPRequestHandler):
@@ -1107,13 +1218,12 @@ class MockHandler(BaseHTTPRequestHandler):
         started = time.monotonic()
         self._rid = uuid.uuid4().hex
         self._status, self._sent, self._note = None, 0, ""
+        self._proxied = False
         try:
             body = self._read_body()
             if body is None:
                 return
-            target = self.path
-            if "://" in target.split("?", 1)[0]:        # absolute-form
-                target = "/" + target.split("://", 1)[1].partition("/")[2]
+            target, self._proxied = origin_form(self.path)
             raw_path, _, raw_query = target.partition("?")
             if raw_path == "/__mock" or raw_path.startswith("/__mock/"):
                 self._control(raw_path, body)
@@ -1126,6 +1236,56 @@ class MockHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = \
         do_OPTIONS = _dispatch
+
+    # -- CONNECT: a tunnel to the HTTPS server ---------------------------
+
+    def do_CONNECT(self):
+        started = time.monotonic()
+        self._rid = uuid.uuid4().hex
+        self._status, self._sent, self._note = None, 0, "tunnel"
+        self.close_connection = True
+        try:
+            target = self.server.tunnel_to
+            if target is None or self.server.tls:
+                self._send_error_body(501, "MOCK.0501",
+                                      "CONNECT needs the stand-in's HTTPS port "
+                                      "(--tls-port).")
+                return
+            try:
+                upstream = socket.create_connection(target, timeout=10)
+            except OSError as exc:
+                self._send_error_body(502, "MOCK.0502", f"tunnel: {exc}")
+                return
+            with upstream:
+                self.send_response(200, "Connection established")
+                self.end_headers()
+                self.wfile.flush()
+                self._status = 200
+                self.server.state.count_tunnel()
+                self._relay(upstream)
+        except (ConnectionError, TimeoutError):
+            pass
+        finally:
+            self._log_line(started)
+
+    def _relay(self, upstream: socket.socket) -> None:
+        """Copies bytes both ways until either side closes (or is idle for
+        the handler's timeout)."""
+        client = self.connection
+        client.settimeout(None)
+        upstream.settimeout(None)
+        peers = {client: upstream, upstream: client}
+        while True:
+            ready, _, _ = select.select(list(peers), [], [], self.timeout)
+            if not ready:
+                return
+            for sock in ready:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                peers[sock].sendall(data)
+                if sock is upstream:
+                    self._sent += len(data)
 
     # -- control routes ----------------------------------------------------
 
@@ -1177,6 +1337,7 @@ class MockHandler(BaseHTTPRequestHandler):
     def _api(self, raw_path: str, raw_query: str, body: bytes) -> None:
         state = self.server.state
         state.request_started()
+        state.count_transport(self._proxied, self.server.tls)
         try:
             route = match_api_route(raw_path)
             if route is None:
@@ -1284,6 +1445,9 @@ class MockHandler(BaseHTTPRequestHandler):
                 self._send_error_body(400, *TASK_MISSING)
         elif kind == "404missing":
             self._send_error_body(404, "DWS.0404", "not found")
+        elif kind == "redirect":
+            self._send(302, REDIRECT_BODY, content_type=HTML_CONTENT_TYPE,
+                       headers=[("Location", redirect_location(route))])
         elif kind == "invalid":
             self._send_error_body(400, "DWS.0001",
                                   "Invalid request parameter (mock: unknown "
@@ -1523,6 +1687,20 @@ def run_selftest() -> bool:
     check("parse fault-nonsense", parse_fault("fault-nonsense").kind, "invalid")
     check("parse fault-", parse_fault("fault-").kind, "invalid")
     check("parse a normal id", parse_fault(TASK_PUBLISHED), None)
+    check("parse fault-redirect", parse_fault("fault-redirect"),
+          Fault("redirect", None, 0))
+
+    # Request targets.
+    check("origin-form target kept", origin_form("/v2/p/x?a=1"),
+          ("/v2/p/x?a=1", False))
+    check("absolute-form target stripped",
+          origin_form("http://dws.example.invalid:80/v2/p/x?a=1"),
+          ("/v2/p/x?a=1", True))
+    check("absolute-form target without a path",
+          origin_form("HTTP://h:1?a=1"), ("/?a=1", True))
+    check("'://' inside a path is not absolute-form",
+          origin_form("/v2/p/disaster-recovery/a://b"),
+          ("/v2/p/disaster-recovery/a://b", False))
 
     failed = results.count(False)
     print(f"# selftest: {len(results) - failed} passed, {failed} failed")
@@ -1543,6 +1721,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                     help=f"add N synthetic tasks to project {PROJECT_GENERATED}")
     ap.add_argument("--quiet", action="store_true",
                     help="no per-request log lines on stderr")
+    ap.add_argument("--tls-port", type=int, default=None, metavar="PORT",
+                    help="also serve the API over HTTPS on this port (0 picks "
+                         "a free one); needs --tls-cert and --tls-key")
+    ap.add_argument("--tls-cert", metavar="FILE",
+                    help="PEM server certificate (chain) for --tls-port")
+    ap.add_argument("--tls-key", metavar="FILE",
+                    help="PEM private key of --tls-cert")
     ap.add_argument("--access-key", default=DEFAULT_ACCESS_KEY)
     ap.add_argument("--secret-key", default=DEFAULT_SECRET_KEY)
     ap.add_argument("--temp-access-key", default=DEFAULT_TEMP_ACCESS_KEY)
@@ -1558,6 +1743,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = ap.parse_args(argv)
     if args.generate < 0:
         ap.error("--generate must be >= 0")
+    if args.tls_port is not None and not (args.tls_cert and args.tls_key):
+        ap.error("--tls-port needs --tls-cert and --tls-key")
+    if args.tls_port is None and (args.tls_cert or args.tls_key):
+        ap.error("--tls-cert and --tls-key need --tls-port")
     return args
 
 
@@ -1574,14 +1763,28 @@ def main(argv=None) -> int:
                         args.iam_token, args.max_skew)
     server = MockServer((args.host, args.port), store, creds,
                         quiet=args.quiet, no_auth=args.no_auth)
+    tls_server = None
+    if args.tls_port is not None:
+        tls_server = TLSMockServer((args.host, args.tls_port),
+                                   tls_context(args.tls_cert, args.tls_key),
+                                   store, creds, quiet=args.quiet,
+                                   no_auth=args.no_auth, state=server.state)
 
     def stop(signum, frame):
         raise KeyboardInterrupt
 
+    def banner(scheme, srv):
+        host, port = srv.server_address[:2]
+        shown = f"[{host}]" if ":" in host else host
+        print(f"dws_mock listening on {scheme}://{shown}:{port}", flush=True)
+
     signal.signal(signal.SIGTERM, stop)
-    host, port = server.server_address[:2]
-    shown = f"[{host}]" if ":" in host else host
-    print(f"dws_mock listening on http://{shown}:{port}", flush=True)
+    banner("http", server)
+    if tls_server is not None:
+        server.tunnel_to = tls_server.server_address[:2]
+        banner("https", tls_server)
+        threading.Thread(target=tls_server.serve_forever,
+                         kwargs={"poll_interval": 0.5}, daemon=True).start()
     if not args.quiet:
         print(f"dws_mock: {store.count()} tasks in {len(store.projects)} "
               "projects", file=sys.stderr, flush=True)
@@ -1591,6 +1794,8 @@ def main(argv=None) -> int:
         pass
     finally:
         server.server_close()
+        if tls_server is not None:
+            tls_server.server_close()
     return 0
 
 

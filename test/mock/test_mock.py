@@ -4,7 +4,8 @@
 Starts the mock on a free port in a subprocess, signs requests with a small
 signer of its own (independent of the mock's), and checks the detail, list
 and progress calls, missing tasks, bad paths, authentication failures, fault
-injection and the statistics.  Prints TAP-like "ok"/"not ok" lines and a
+injection, the statistics, proxy (absolute-form) requests, redirects, and the
+API over HTTPS with a throwaway CA made by openssl (skipped without it).  Prints TAP-like "ok"/"not ok" lines and a
 final "# N passed, M failed"; exits 0 when everything passed, else 1.
 
     python3 test/mock/test_mock.py
@@ -20,8 +21,12 @@ import http.client
 import json
 import os
 import re
+import shutil
+import socket
+import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -98,10 +103,10 @@ def signed_request(segments, params=(), *, ak=AK, sk=SK, header_project=None,
     return target, headers
 
 
-def authorize(conn, target, headers, ak, sk, body=b""):
-    """Add Host and Authorization to headers for this connection."""
+def authorize(conn, target, headers, ak, sk, body=b"", host=None):
+    """Add Host (this connection's, unless given) and Authorization."""
     headers = dict(headers)
-    headers["Host"] = f"{conn.host}:{conn.port}"
+    headers["Host"] = host or f"{conn.host}:{conn.port}"
     lower = {k.lower(): v.strip() for k, v in headers.items()}
     names = sorted(n for n in lower if "_" not in n)
     path, _, query = target.partition("?")
@@ -127,13 +132,19 @@ class Response:
 
 
 class Client:
-    def __init__(self, port):
-        self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    def __init__(self, port, host="127.0.0.1", context=None):
+        self.port, self.host, self.context = port, host, context
+        self.conn = self._connect()
+
+    def _connect(self):
+        if self.context is not None:
+            return http.client.HTTPSConnection(self.host, self.port, timeout=30,
+                                               context=self.context)
+        return http.client.HTTPConnection(self.host, self.port, timeout=30)
 
     def new_connection(self):
         self.conn.close()
-        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        self.conn = self._connect()
 
     def get(self, segments, params=(), *, ak=AK, sk=SK, sign=True, **kw):
         target, headers = signed_request(segments, params, sign=sign, **kw)
@@ -187,16 +198,21 @@ def check(name, cond, info=""):
         print(f"not ok {PASSED + FAILED} - {name}" + (f"  # {info}" if info else ""))
 
 
-def start_mock(*args):
+def start_mock(*args, tls=False):
+    """(process, port), or (process, port, tls_port) with tls=True."""
     proc = subprocess.Popen([sys.executable, MOCK, "--port", "0", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
-    line = proc.stdout.readline()
-    m = re.match(r"dws_mock listening on http://127\.0\.0\.1:(\d+)$", line.strip())
-    if not m:
-        proc.kill()
-        raise RuntimeError(f"mock did not start: {line!r} {proc.stderr.read()}")
-    return proc, int(m.group(1))
+    ports = []
+    for scheme in ("http", "https") if tls else ("http",):
+        line = proc.stdout.readline()
+        m = re.match(rf"dws_mock listening on {scheme}://127\.0\.0\.1:(\d+)$",
+                     line.strip())
+        if not m:
+            proc.kill()
+            raise RuntimeError(f"mock did not start: {line!r} {proc.stderr.read()}")
+        ports.append(int(m.group(1)))
+    return (proc, *ports)
 
 
 def stop_mock(proc):
@@ -312,9 +328,11 @@ def test_missing_and_paths(c):
     r = progress(c, P_MAIN, "nope")
     check("missing progress: 400 DWS.10101", is_error(r, 400, "DWS.10101"))
     r = detail(c, P_MAIN, "a/b")
-    check("id with encoded '/': 404 APIGW.0101", is_error(r, 404, "APIGW.0101"), r.body)
+    check("id with encoded '/' is one segment: 400 DWS.10101", is_error(r, 400, "DWS.10101"), r.body)
     r = detail(c, P_MAIN, "..")
-    check("id '..': 404 APIGW.0101", is_error(r, 404, "APIGW.0101"))
+    check("id '..' (sent as %2E%2E) is one segment: 400 DWS.10101", is_error(r, 400, "DWS.10101"))
+    r = c.raw("GET", f"/v2/{P_MAIN}/disaster-recovery/")
+    check("empty id segment: 404 APIGW.0101", is_error(r, 404, "APIGW.0101"))
     r = c.raw("GET", f"/v2/{P_MAIN}/disaster-recovery/{T_PUB}/extra")
     check("extra path segment: 404 APIGW.0101", is_error(r, 404, "APIGW.0101"))
     r = c.raw("POST", f"/v2/{P_MAIN}/disaster-recoveries", {}, b"{}")
@@ -456,6 +474,28 @@ def test_faults(c):
     r = detail(c, P_MAIN, T_PUB)
     check("a fresh connection works after fault-close", r.status == 200)
 
+    # Redirects: a 302 pointing at the same call for the published task.
+    r = detail(c, P_MAIN, "fault-redirect")
+    check("fault-redirect: 302 with Location of the published task's detail",
+          r.status == 302 and r.headers.get("Location")
+          == f"/v2/{P_MAIN}/disaster-recovery/{T_PUB}", (r.status, r.headers))
+    r2 = c.raw("GET", r.headers["Location"],
+               authorize(c.conn, *signed_request(
+                   ["v2", P_MAIN, "disaster-recovery", T_PUB]), AK, SK))
+    check("fault-redirect: where it points is the published task",
+          r2.status == 200 and r2.json() == PUBLISHED)
+    r = progress(c, P_MAIN, "fault-redirect")
+    check("fault-redirect on progress: 302 to its show-progress",
+          r.status == 302 and r.headers.get("Location")
+          == f"/v1/{P_MAIN}/disaster-recovery/{T_PUB}/show-progress")
+    r = listing(c, "fault-redirect")
+    check("fault-redirect as list project: 302 to the main project's list",
+          r.status == 302 and r.headers.get("Location")
+          == f"/v2/{P_MAIN}/disaster-recoveries")
+    fid = f"fault-redirect-once-{nonce}"
+    check("fault-redirect-once: 302, then the synthesized task",
+          [detail(c, P_MAIN, fid).status for _ in range(2)] == [302, 200])
+
     # Fault rules through the control API.
     c.control("POST", "fault", {"fault": "503", "times": 1, "route": "detail",
                                 "id": T_PUB})
@@ -504,6 +544,167 @@ def test_stats(c):
           s["max_in_flight"] >= 2 and s["connections"] >= 4, s)
 
 
+def proxied_get(c, authority, segments, params=(), host=None):
+    """A GET in absolute form (http://authority/path), the way a client
+    talks to an HTTP proxy, signed for Host authority (or host)."""
+    target, headers = signed_request(segments, params)
+    headers = authorize(c.conn, target, headers, AK, SK, host=host or authority)
+    if host:    # signed for one host, sent with the authority's
+        headers["Host"] = authority
+    return c.raw("GET", f"http://{authority}{target}", headers)
+
+
+def test_proxy(c):
+    c.control("POST", "reset")
+    far = "dws.example.invalid"
+    r = proxied_get(c, far, ["v2", P_MAIN, "disaster-recovery", T_PUB])
+    check("proxy: absolute-form detail, Host dws.example.invalid: 200",
+          r.status == 200 and r.json() == PUBLISHED, r.body[:200])
+    r = proxied_get(c, far + ":8080", ["v2", P_MAIN, "disaster-recoveries"],
+                    [("id", T_FIN)])
+    check("proxy: absolute-form list with a port and a query",
+          r.status == 200
+          and [i["id"] for i in r.json()["disaster_recovery"]] == [T_FIN], r.body)
+    r = proxied_get(c, far, ["v1", P_MAIN, "disaster-recovery", T_PUB,
+                             "show-progress"])
+    check("proxy: absolute-form progress: 200", r.status == 200)
+    r = proxied_get(c, far, ["v2", P_MAIN, "disaster-recovery", T_PUB],
+                    host="other.example")
+    check("proxy: signed for another Host than the one sent: 401",
+          is_error(r, 401, "APIGW.0301"))
+    r = proxied_get(c, far, ["v2", P_MAIN, "disaster-recovery", "fault-503"])
+    check("proxy: faults work in absolute form", is_error(r, 503, "DWS.0503"))
+    r = c.raw("GET", f"http://{far}/__mock/health")
+    check("proxy: control routes in absolute form", r.status == 200
+          and r.json().get("ok") is True)
+    detail(c, P_MAIN, T_PUB)
+    r = c.raw("CONNECT", "dws.example.invalid:443")
+    check("proxy: CONNECT without an HTTPS port: 501", r.status == 501)
+    c.new_connection()
+    r = c.raw("GET", f"/v2/{P_MAIN}/disaster-recovery/a://b")
+    check("'://' inside a path: not a proxy request (404)",
+          is_error(r, 404, "APIGW.0101"), r.body)
+    s = c.control("GET", "stats")
+    check("stats: proxied counts the absolute-form API requests only",
+          s.get("proxied") == 5 and s["requests"] == 7 and s.get("tls") == 0, s)
+
+
+def make_test_ca(directory):
+    """A private CA and a server certificate for localhost and 127.0.0.1
+    signed by it (openssl); returns (ca.pem, server.pem, server.key)."""
+    ca_key, ca = (os.path.join(directory, n) for n in ("ca.key", "ca.pem"))
+    key, csr, crt = (os.path.join(directory, n)
+                     for n in ("server.key", "server.csr", "server.pem"))
+    ext = os.path.join(directory, "server.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName = DNS:localhost, IP:127.0.0.1\n"
+                "basicConstraints = CA:FALSE\n"
+                "keyUsage = digitalSignature, keyEncipherment\n"
+                "extendedKeyUsage = serverAuth\n")
+    run = lambda *a: subprocess.run(["openssl", *a], check=True,
+                                    capture_output=True)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        "-subj", "/CN=dws_mock test CA", "-keyout", ca_key, "-out", ca)
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+        "-keyout", key, "-out", csr)
+    run("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key,
+        "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", crt)
+    return ca, crt, key
+
+
+def test_tls():
+    if shutil.which("openssl") is None:
+        print("# TLS checks skipped: no openssl")
+        return
+    r = subprocess.run([sys.executable, MOCK, "--tls-port", "0"],
+                       capture_output=True, text=True)
+    check("--tls-port without --tls-cert/--tls-key: usage error",
+          r.returncode == 2 and "--tls-cert" in r.stderr, r.stderr)
+    with tempfile.TemporaryDirectory() as tmp:
+        ca, crt, key = make_test_ca(tmp)
+        proc, port, tls_port = start_mock("--tls-port", "0", "--tls-cert", crt,
+                                          "--tls-key", key, tls=True)
+        try:
+            check("TLS banner: a second port", tls_port != port)
+            trusted = ssl.create_default_context(cafile=ca)
+            c = Client(tls_port, "localhost", trusted)
+            r = detail(c, P_MAIN, T_PUB)
+            check("HTTPS to localhost, verified against the private CA: 200",
+                  r.status == 200 and r.json() == PUBLISHED, r.body[:200])
+            check("HTTPS: ALPN http/1.1",
+                  c.conn.sock.selected_alpn_protocol() in ("http/1.1", None))
+            r = listing(c, P_MAIN)
+            check("HTTPS: list and keep-alive",
+                  r.status == 200 and len(r.json()["disaster_recovery"]) == 5)
+            r = detail(c, P_MAIN, "fault-redirect")
+            check("HTTPS: faults too (fault-redirect: 302)", r.status == 302)
+            c.conn.close()
+            r = detail(Client(tls_port, "127.0.0.1", trusted), P_MAIN, T_PUB)
+            check("HTTPS to 127.0.0.1 (IP subjectAltName): 200", r.status == 200)
+
+            try:
+                detail(Client(tls_port, "localhost",
+                              ssl.create_default_context()), P_MAIN, T_PUB)
+                check("HTTPS with the system CAs: certificate refused", False,
+                      "the handshake succeeded")
+            except ssl.SSLCertVerificationError:
+                check("HTTPS with the system CAs: certificate refused", True)
+            # a stalled handshake does not hold up the others
+            idle = socket.create_connection(("127.0.0.1", tls_port))
+            try:
+                t0 = time.monotonic()
+                r = detail(Client(tls_port, "localhost", trusted), P_MAIN, T_PUB)
+                check("a client stalling its handshake holds up no one",
+                      r.status == 200 and time.monotonic() - t0 < 5)
+            finally:
+                idle.close()
+            try:
+                r = detail(Client(tls_port), P_MAIN, T_PUB)
+                check("plain HTTP to the TLS port gets no API answer",
+                      r.status != 200, r.status)
+            except (http.client.HTTPException, ConnectionError):
+                check("plain HTTP to the TLS port gets no API answer", True)
+
+            plain = Client(port)
+            r = detail(plain, P_MAIN, T_PUB)
+            check("plain HTTP still served next to HTTPS", r.status == 200)
+            s = plain.control("GET", "stats")
+            check("HTTP and HTTPS share one state: tls counts the HTTPS requests",
+                  s["requests"] == 6 and s.get("tls") == 5, s)
+
+            # CONNECT on the plain port: a tunnel to the HTTPS port,
+            # whatever host it names (the certificate decides)
+            tunnel = http.client.HTTPSConnection("127.0.0.1", port, timeout=30,
+                                                 context=trusted)
+            tunnel.set_tunnel("localhost", 443)
+            tc = Client(port)
+            tc.conn.close()
+            tc.conn = tunnel
+            r = detail(tc, P_MAIN, T_PUB)
+            r2 = progress(tc, P_MAIN, T_PUB)
+            check("CONNECT tunnel to the HTTPS port: certificate verified "
+                  "for localhost, two calls in one tunnel",
+                  r.status == 200 and r.json() == PUBLISHED and r2.status == 200,
+                  r.body[:200])
+            tunnel.close()
+            tunnel = http.client.HTTPSConnection(
+                "127.0.0.1", port, timeout=30, context=trusted)
+            tunnel.set_tunnel("dws.example.invalid", 443)
+            try:
+                tunnel.connect()
+                check("CONNECT to a name the certificate lacks: refused", False)
+            except ssl.SSLCertVerificationError:
+                check("CONNECT to a name the certificate lacks: refused", True)
+            finally:
+                tunnel.close()
+            s = plain.control("GET", "stats")
+            check("stats: tunnels counted, the API requests in them as tls",
+                  s.get("tunnels") == 2 and s.get("tls") == 7
+                  and s.get("proxied") == 0, s)
+        finally:
+            stop_mock(proc)
+
+
 def test_generate():
     t0 = time.monotonic()
     proc, port = start_mock("--quiet", "--generate", "2000")
@@ -539,6 +740,7 @@ def main():
         test_auth(c)
         test_faults(c)
         test_stats(c)
+        test_proxy(c)
     finally:
         err = stop_mock(proc)
     check("log has one line per request",
@@ -546,6 +748,7 @@ def main():
     check("log never shows credentials",
           not any(secret in err for secret in
                   (IAM_TOKEN, SECURITY_TOKEN, SK, TEMP_SK, "Signature=")))
+    test_tls()
     test_generate()
     print(f"# {PASSED} passed, {FAILED} failed")
     return 0 if FAILED == 0 else 1

@@ -454,9 +454,14 @@ start_fetch(ForeignScanState *node)
 	spec->projects = scan_projects(st, econtext);
 	if (st->id_state)
 	{
+		ListCell   *lc;
+
 		spec->ids_given = true;
-		spec->ids = dws_key_values(st->id_state, st->flags & FLAG_IDS_ARRAY,
-								   econtext, st->id_type);
+		/* an empty id names no task: asking for it would name another path */
+		foreach(lc, dws_key_values(st->id_state, st->flags & FLAG_IDS_ARRAY,
+								   econtext, st->id_type))
+			if (((char *) lfirst(lc))[0] != '\0')
+				spec->ids = lappend(spec->ids, lfirst(lc));
 		spec->need_list = list_fields;
 		spec->list_fields = list_fields;
 		spec->need_per_id = per_id_fields || !list_fields ||

@@ -136,7 +136,9 @@ SELECT dr_id, name, last_disaster_time FROM disaster_recoveries
 --
 -- Dot segments: "." and ".." are escaped too, never resolved.  Seen through
 -- an endpoint with a path: if ".." were resolved, project ".." would reach
--- the real list and detail calls of the project of the endpoint's path.
+-- the real list and detail calls of the project of the endpoint's path and
+-- return its tasks.  Escaped, the path names no API: the gateway's 404
+-- (APIGW.0101) is an error, not an empty answer.
 --
 CREATE SERVER missing_dots FOREIGN DATA WRAPPER dwsdr_fdw
   OPTIONS (endpoint 'http://127.0.0.1:18931/v2/0536cdee2200d5912f7cc00b877980f1',

@@ -132,6 +132,7 @@ typedef struct DwsTableDesc
 	DwsColumn  *columns;		/* indexed by attnum - 1 */
 	AttrNumber	id_attnum;		/* column holding the task id, or 0 */
 	AttrNumber	project_attnum; /* column holding the project id, or 0 */
+	bool		raw_used;		/* a raw column is read: keep the answer as is */
 } DwsTableDesc;
 
 extern DwsTableDesc *dws_table_desc(Relation rel, DwsResource res,
@@ -211,6 +212,7 @@ typedef struct DwsRequest
 	char	   *body;			/* palloc'd, NUL-terminated */
 	size_t		body_len;
 	char		request_id[80];
+	char		location[256];	/* Location of a redirect, not followed */
 	int			attempts;
 	double		elapsed_ms;
 

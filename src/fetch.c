@@ -192,7 +192,12 @@ report_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
 				 errhint("The credentials of the user mapping are not allowed to read DWS DR tasks in project \"%s\".",
 						 req->project_id) :
 				 req->status == 429 ?
-				 errhint("The API is throttling requests; lower max_concurrency or raise max_retries.") : 0));
+				 errhint("The API is throttling requests; lower max_concurrency or raise max_retries.") :
+				 (req->status == 404 && code && strncmp(code, "APIGW.", 6) == 0) ?
+				 errhint("The API gateway does not know this path: check the endpoint option of the server (host and path).") :
+				 (req->status >= 300 && req->status < 400 && req->location[0]) ?
+				 errhint("The API redirected to \"%s\"; redirects are not followed: set the server's endpoint to the final URL.",
+						 clean_text(req->location, 200)) : 0));
 	}
 
 	ereport(ERROR,
@@ -205,7 +210,11 @@ report_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
 					   req->body ? clean_text(req->body, 120) : "")));
 }
 
-/* A task that does not exist: HTTP 400 with DWS.10101, or 404. */
+/*
+ * A task (or project) that does not exist: HTTP 400 with DWS.10101, or a
+ * 404.  Not a 404 of the API gateway itself (APIGW.*, "the API does not
+ * exist"): that is a wrong endpoint, and must not read as an empty answer.
+ */
 static bool
 is_missing_task(DwsRequest *req, json_t *root)
 {
@@ -213,11 +222,11 @@ is_missing_task(DwsRequest *req, json_t *root)
 			   *msg,
 			   *rid;
 
+	dws_error_fields(root, &code, &msg, &rid);
 	if (req->status == 404)
-		return true;
+		return code == NULL || strncmp(code, "APIGW.", 6) != 0;
 	if (req->status != 400)
 		return false;
-	dws_error_fields(root, &code, &msg, &rid);
 	return code && strcmp(code, "DWS.10101") == 0;
 }
 
@@ -397,13 +406,17 @@ run_lists(DwsFetch *f)
 		long		n;
 		DwsRange   *ranges;
 
-		if (req->status == 404)
-		{
-			pfree(req->body);
-			continue;			/* no such project: no tasks */
-		}
 		if (req->status != 200)
-			report_call_error(f, req, parse_or_error(f, req, false), NULL);
+		{
+			json_t	   *root = parse_or_error(f, req, false);
+
+			if (req->status == 404 && is_missing_task(req, root))
+			{
+				pfree(req->body);
+				continue;		/* no such project: no tasks */
+			}
+			report_call_error(f, req, root, NULL);
+		}
 
 		/*
 		 * The list has no pagination: its body can be large.  Find the items
@@ -589,7 +602,8 @@ per_id_record(DwsFetch *f, DwsRequest *req, json_t **raw)
 						  "the answer has no \"disaster_recovery\" object" :
 						  "the answer has no \"disaster_recovery_progress\" object");
 
-	rec = json_deep_copy(obj);
+	/* the record is the answer itself, unless raw must see it unchanged */
+	rec = f->desc->raw_used ? json_deep_copy(obj) : json_incref(obj);
 	if (rec == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 						errmsg("out of memory")));

@@ -72,6 +72,7 @@ typedef struct DwsTransfer
 	bool		too_large;
 	char		request_id[80];
 	char		retry_after[64];
+	char		location[256];
 	char		errbuf[CURL_ERROR_SIZE];
 	DwsRequest *req;
 } DwsTransfer;
@@ -544,7 +545,9 @@ header_cb(char *data, size_t size, size_t nmemb, void *arg)
 	{
 		x->request_id[0] = '\0';
 		x->retry_after[0] = '\0';
+		x->location[0] = '\0';
 	}
+	grab_header(data, n, "Location", x->location, sizeof(x->location));
 	grab_header(data, n, "X-Request-Id", x->request_id, sizeof(x->request_id));
 	grab_header(data, n, "Retry-After", x->retry_after, sizeof(x->retry_after));
 	return n;
@@ -722,7 +725,9 @@ transfer_start(DwsBatch *batch, DwsRequest *req)
 	curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
+	/* only the proxy option counts: no http_proxy, no no_proxy */
 	curl_easy_setopt(easy, CURLOPT_PROXY, o->proxy ? o->proxy : "");
+	curl_easy_setopt(easy, CURLOPT_NOPROXY, "");
 	if (o->ca_file)
 		curl_easy_setopt(easy, CURLOPT_CAINFO, o->ca_file);
 
@@ -819,6 +824,7 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 	strlcpy(req->curl_error, x->errbuf[0] ? x->errbuf : curl_easy_strerror(code),
 			sizeof(req->curl_error));
 	strlcpy(req->request_id, x->request_id, sizeof(req->request_id));
+	strlcpy(req->location, x->location, sizeof(req->location));
 	strlcpy(retry_after, x->retry_after, sizeof(retry_after));
 	BUMP(batch, bytes, x->len);
 

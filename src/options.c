@@ -67,7 +67,7 @@ static const DwsOption dws_options[] = {
 	INT64CONST(1073741824), 8 * 1024 * 1024},
 	{"cache_ttl", ForeignServerRelationId, OPT_INT, 0, 86400, 0},
 	{"ca_file", ForeignServerRelationId, OPT_TEXT},
-	{"proxy", ForeignServerRelationId, OPT_TEXT},
+	{"proxy", ForeignServerRelationId, OPT_URL},
 	/* user mapping */
 	{"access_key", UserMappingRelationId, OPT_TEXT},
 	{"secret_key", UserMappingRelationId, OPT_TEXT, 0, 0, 0, true},
@@ -188,17 +188,19 @@ parse_int_option(const DwsOption *opt, const char *value)
 }
 
 /*
- * Checks a base URL: http or https only, a host, no credentials, query or
+ * Checks a base URL (endpoint, proxy): http or https only, a host, no
+ * credentials (server options are readable by every user), query or
  * fragment (the FDW builds those itself).
  */
 static void
-check_endpoint(const char *value)
+check_endpoint(const char *name, const char *value)
 {
 	CURLU	   *u = curl_url();
 	char	   *scheme = NULL;
 	char	   *host = NULL;
 	char	   *part = NULL;
 	const char *problem = NULL;
+	bool		secret = false;
 
 	if (u == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
@@ -211,8 +213,12 @@ check_endpoint(const char *value)
 	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 			 host[0] == '\0')
 		problem = "it has no host";
-	else if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK)
+	else if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
+			 curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK)
+	{
 		problem = "it must not contain credentials";
+		secret = true;
+	}
 	else if (curl_url_get(u, CURLUPART_QUERY, &part, 0) == CURLUE_OK)
 		problem = "it must not have a query";
 	else if (curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK)
@@ -223,10 +229,16 @@ check_endpoint(const char *value)
 	curl_free(part);
 	curl_url_cleanup(u);
 
+	/* a URL holding a password is not repeated in the message */
 	if (problem)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-				 errmsg("invalid value for option \"endpoint\": \"%s\"", value),
+				 secret ?
+				 errmsg("invalid value for option \"%s\"", name) :
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 strcmp(name, "proxy") == 0 ?
+				 errdetail("The proxy must be a URL such as http://proxy.example.com:3128; %s.",
+						   problem) :
 				 errdetail("The endpoint must be a URL such as https://dws.cn-north-4.myhuaweicloud.com; %s.",
 						   problem)));
 }
@@ -268,7 +280,7 @@ check_option_value(const DwsOption *opt, const char *value)
 			(void) parse_int_option(opt, value);
 			return;
 		case OPT_URL:
-			check_endpoint(value);
+			check_endpoint(opt->name, value);
 			return;
 		case OPT_TEXT:
 			ok = value[0] != '\0';

@@ -276,9 +276,14 @@ dws_table_desc_restrict(DwsTableDesc *desc, List *used_attnums)
 {
 	int			i;
 
+	desc->raw_used = false;
 	for (i = 0; i < desc->ncolumns; i++)
+	{
 		desc->columns[i].unused = !list_member_int(used_attnums,
 												   desc->columns[i].attnum);
+		if (desc->columns[i].kind == DWS_COL_RAW && !desc->columns[i].unused)
+			desc->raw_used = true;
+	}
 }
 
 /*

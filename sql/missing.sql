@@ -147,11 +147,13 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER missing_dots
   OPTIONS (auth_token 'demo-iam-token-0003');
 CREATE FOREIGN TABLE missing_dots_tasks (project_id text, dr_id text, name text)
   SERVER missing_dots OPTIONS (resource 'disaster_recoveries');
+\set VERBOSITY terse
 SELECT project_id, dr_id, name FROM missing_dots_tasks WHERE project_id = '..' ORDER BY dr_id;
 SELECT project_id, dr_id, name FROM missing_dots_tasks
  WHERE project_id = '..' AND dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
 SELECT project_id, dr_id, name FROM missing_dots_tasks
  WHERE project_id = '.' AND dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+\set VERBOSITY default
 
 --
 -- NULL ids (and empty arrays) name no task: no call at all.

@@ -93,6 +93,8 @@ CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (endpoint '');
 CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (endpoint 'https://dws.example.com/?a=b');
 CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (endpoint 'https://dws.example.com/#top');
 CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (endpoint 'https://user:pw@dws.example.com');
+CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (endpoint 'https://dws.example.com', proxy 'http://user:s3cret@proxy.example.com:3128');
+CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (endpoint 'https://dws.example.com', proxy 'socks5://proxy.example.com:1080');
 CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (region 'CN_NORTH');
 CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (region '');
 CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (region 'evil.com/x');

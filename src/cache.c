@@ -19,6 +19,7 @@
 #include "utils/timestamp.h"
 
 #define DWS_CACHE_KEYLEN 256	/* longer keys are simply not cached */
+#define DWS_CACHE_SWEEP_AT 1024 /* entries before expired ones are swept */
 
 typedef struct CacheEntry
 {
@@ -36,6 +37,7 @@ struct DwsCache
 	HTAB	   *hash;
 	int			ttl_s;			/* 0: entries never expire */
 	int64		entries;
+	int64		sweep_at;		/* entries that trigger the next sweep */
 };
 
 static bool
@@ -58,6 +60,38 @@ cache_init_hash(DwsCache *c)
 	c->hash = hash_create("dwsdr_fdw answers", 64, &ctl,
 						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	c->entries = 0;
+	c->sweep_at = DWS_CACHE_SWEEP_AT;
+}
+
+/* Whether key is in the cache (expired or not). */
+static bool
+found_key(DwsCache *c, const char *key)
+{
+	return hash_search(c->hash, key, HASH_FIND, NULL) != NULL;
+}
+
+/*
+ * Drops every expired answer.  Run when a cache across queries grows past
+ * DWS_CACHE_SWEEP_AT entries, so that ids asked once and never again do
+ * not hold memory for the life of the backend.
+ */
+static void
+sweep_expired(DwsCache *c)
+{
+	HASH_SEQ_STATUS scan;
+	CacheEntry *e;
+	TimestampTz now = GetCurrentTimestamp();
+
+	hash_seq_init(&scan, c->hash);
+	while ((e = (CacheEntry *) hash_seq_search(&scan)) != NULL)
+	{
+		if (TimestampDifferenceExceeds(e->fetched, now, c->ttl_s * 1000))
+		{
+			pfree(e->body);
+			hash_search(c->hash, e->key, HASH_REMOVE, NULL);
+			c->entries--;
+		}
+	}
 }
 
 /* A cache in a new context under parent; ttl_s 0 keeps entries for good. */
@@ -95,7 +129,13 @@ dws_cache_get(DwsCache *c, DwsCallKind kind, const char *project_id,
 	if (c->ttl_s > 0 &&
 		TimestampDifferenceExceeds(e->fetched, GetCurrentTimestamp(),
 								   c->ttl_s * 1000))
+	{
+		/* expired: forget it now rather than keep its memory */
+		pfree(e->body);
+		hash_search(c->hash, key, HASH_REMOVE, NULL);
+		c->entries--;
 		return false;
+	}
 	*status = e->status;
 	*len = e->len;
 	*body = palloc(e->len + 1);
@@ -113,6 +153,12 @@ dws_cache_put(DwsCache *c, DwsCallKind kind, const char *project_id,
 
 	if (c == NULL || !make_key(key, kind, project_id, id))
 		return;
+	if (c->ttl_s > 0 && c->entries >= c->sweep_at && !found_key(c, key))
+	{
+		sweep_expired(c);
+		/* sweep again only once the cache has doubled: amortized O(1) */
+		c->sweep_at = Max(DWS_CACHE_SWEEP_AT, c->entries * 2);
+	}
 	e = hash_search(c->hash, key, HASH_ENTER, &found);
 	if (found && e->body)
 		pfree(e->body);

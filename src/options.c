@@ -205,7 +205,7 @@ check_endpoint(const char *name, const char *value)
 	if (u == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 						errmsg("out of memory")));
-	if (curl_url_set(u, CURLUPART_URL, value, 0) != CURLUE_OK)
+	if (curl_url_set(u, CURLUPART_URL, value, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
 		problem = "it is not a valid URL";
 	else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 			 (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
@@ -338,7 +338,8 @@ check_option_value(const DwsOption *opt, const char *value)
 
 /*
  * Validator of every object of the wrapper: unknown or misplaced options,
- * bad values, duplicates, and the combinations of credentials.
+ * bad values, and the combinations of credentials.  (PostgreSQL itself
+ * refuses an option given twice before calling it.)
  */
 Datum
 dwsdr_fdw_validator(PG_FUNCTION_ARGS)
@@ -356,7 +357,6 @@ dwsdr_fdw_validator(PG_FUNCTION_ARGS)
 		DefElem    *def = (DefElem *) lfirst(lc);
 		const char *value = defGetString(def);
 		const DwsOption *opt = find_option(def->defname, catalog);
-		ListCell   *lc2;
 
 		if (opt == NULL)
 		{
@@ -376,20 +376,6 @@ dwsdr_fdw_validator(PG_FUNCTION_ARGS)
 					 valid[0] ?
 					 errhint("Valid options in this context are: %s.", valid) :
 					 errhint("There are no valid options in this context.")));
-		}
-
-		/* a repeated option would silently win or lose: refuse it */
-		foreach(lc2, options)
-		{
-			DefElem    *other = (DefElem *) lfirst(lc2);
-
-			if (other == def)
-				break;
-			if (strcmp(other->defname, def->defname) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_SYNTAX_ERROR),
-						 errmsg("option \"%s\" given more than once",
-								def->defname)));
 		}
 
 		check_option_value(opt, value);

@@ -683,6 +683,60 @@ test_periods(void)
 		   "output buffer too small -> -1");
 }
 
+/* One range check: the item's bytes as given, compared as text. */
+static void
+check_item(const char *body, DwsRange *r, const char *want, const char *what)
+{
+	tap_ok(r->len == strlen(want) && memcmp(body + r->off, want, r->len) == 0,
+		   "%s: item is %s", what, want);
+}
+
+/* Splitting a list answer into items without a tree. */
+static void
+test_list_ranges(void)
+{
+	DwsRange   *r = NULL;
+	const char *b;
+	long		n;
+
+	b = "{\"disaster_recovery\": [{\"id\": \"a\"}, {\"id\": \"b]}\\\"\"} ,\n {\"x\":[1,{\"y\":2}]}]}";
+	n = dws_list_item_ranges(b, strlen(b), &r);
+	tap_ok(n == 3, "three items found (%ld)", n);
+	if (n == 3)
+	{
+		check_item(b, &r[0], "{\"id\": \"a\"}", "first");
+		check_item(b, &r[1], "{\"id\": \"b]}\\\"\"}", "string with ] } and an escaped quote");
+		check_item(b, &r[2], "{\"x\":[1,{\"y\":2}]}", "nested");
+	}
+	dws_free(r);
+
+	b = " {\"count\": 2, \"disaster_recovery\": [] } ";
+	n = dws_list_item_ranges(b, strlen(b), &r);
+	tap_ok(n == 0 && r == NULL, "empty array: no items");
+
+	b = "{\"disaster_recovery\": [1], \"disaster_recovery\": [{\"id\":\"z\"}, 2]}";
+	n = dws_list_item_ranges(b, strlen(b), &r);
+	tap_ok(n == 2, "repeated key: the last array wins (%ld)", n);
+	dws_free(r);
+
+	b = "{\"disaster_recovery\": [1], \"disaster_recovery\": null}";
+	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1 && r == NULL,
+		   "repeated key ending on null: no array");
+	b = "{\"error_code\": \"DWS.9999\", \"error_msg\": \"x\"}";
+	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1, "error body: -1");
+	b = "[{\"id\": \"a\"}]";
+	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1, "bare array: -1");
+	b = "{\"disaster_recovery\": [{\"id\": \"a\"}";
+	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1 && r == NULL,
+		   "truncated body: -1, nothing to free");
+	b = "{\"disaster_recovery\": [{\"id\": \"a\"}]} x";
+	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1, "trailing garbage: -1");
+	b = "{\"disaster_recovery\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}";
+	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1, "nesting past the limit: -1");
+	b = "{\"disaster_recovery\": [\"unterminated]}";
+	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1, "unterminated string: -1");
+}
+
 int
 main(void)
 {
@@ -694,6 +748,7 @@ main(void)
 	test_errors();
 	test_invalid();
 	test_list_and_merge();
+	test_list_ranges();
 	test_times();
 	test_periods();
 

@@ -203,6 +203,18 @@ typedef struct DwsRequest
 	char	   *list_filter_id; /* list: the `id` query filter, or NULL */
 	void	   *arg;			/* caller's */
 
+	/*
+	 * A list call may take its 200 answer item by item as it arrives
+	 * (record.h, DwsListStream) instead of as a body: stream_item gets each
+	 * item, stream_reset starts an attempt.  Neither may throw.
+	 */
+	int			(*stream_item) (void *arg, const char *item, size_t len,
+								size_t offset);
+	void		(*stream_reset) (void *arg);
+	void	   *stream_arg;
+	bool		streamed;		/* the answer went to stream_item */
+	bool		stream_failed;	/* ... and was not a list */
+
 	/* results */
 	long		status;			/* HTTP status; 0 when no answer */
 	int			curl_code;		/* CURLcode of the last attempt */

@@ -27,6 +27,8 @@ typedef struct ListResult
 	DwsRange   *ranges;			/* each item's bytes in body */
 	char	  **ids;			/* or only the items' ids */
 	size_t		nitems;
+	size_t		cap;			/* of ids, while streamed */
+	MemoryContext cxt;			/* holds ids */
 } ListResult;
 
 struct DwsFetch
@@ -360,6 +362,62 @@ wanted(DwsFetch *f, const char *id)
 	return bsearch(&id, f->want_ids, f->nwant, sizeof(char *), cmp_cstr) != NULL;
 }
 
+/*
+ * Item callback of a streamed list answer: keep the item's id, drop its
+ * bytes.  Runs inside libcurl: allocates without throwing, returns -1 to
+ * stop when memory runs out or the item is not JSON.
+ */
+static int
+stream_list_id(void *arg, const char *item, size_t len, size_t offset)
+{
+	ListResult *lr = (ListResult *) arg;
+	json_t	   *it = dws_parse_body(item, len, NULL, 0);
+	const char *id;
+	char	   *copy = NULL;
+
+	if (it == NULL)
+		return -1;
+	id = json_string_value(json_object_get(it, "id"));
+	if (id)
+	{
+		size_t		n = strlen(id) + 1;
+
+		copy = MemoryContextAllocExtended(lr->cxt, n, MCXT_ALLOC_NO_OOM);
+		if (copy)
+			memcpy(copy, id, n);
+	}
+	json_decref(it);
+	if (id && copy == NULL)
+		return -1;
+	if (lr->nitems == lr->cap)
+	{
+		size_t		newcap = lr->cap ? lr->cap * 2 : 256;
+		char	  **ids = MemoryContextAllocExtended(lr->cxt,
+													 newcap * sizeof(char *),
+													 MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
+
+		if (ids == NULL)
+			return -1;
+		if (lr->nitems)
+			memcpy(ids, lr->ids, lr->nitems * sizeof(char *));
+		if (lr->ids)
+			pfree(lr->ids);
+		lr->ids = ids;
+		lr->cap = newcap;
+	}
+	lr->ids[lr->nitems++] = copy;
+	return 0;
+}
+
+/* A new attempt of a streamed list call starts from no ids. */
+static void
+stream_list_reset(void *arg)
+{
+	ListResult *lr = (ListResult *) arg;
+
+	lr->nitems = 0;
+}
+
 /* Parses one item of a list answer; a malformed one is an error. */
 static json_t *
 list_item(DwsFetch *f, DwsRequest *req, const char *body, DwsRange *r)
@@ -396,7 +454,20 @@ run_lists(DwsFetch *f)
 		if (spec->ids_given && list_length(spec->ids) == 1)
 			req->list_filter_id = linitial(spec->ids);
 		req->arg = &f->lists[i];
-		f->lists[i++].project_id = req->project_id;
+		f->lists[i].project_id = req->project_id;
+		f->lists[i].cxt = f->cxt;
+
+		/*
+		 * When only the ids matter and no cache wants the body, take the
+		 * answer item by item as it arrives: memory for the ids only.
+		 */
+		if (!keep_items && f->cache == NULL)
+		{
+			req->stream_item = stream_list_id;
+			req->stream_reset = stream_list_reset;
+			req->stream_arg = &f->lists[i];
+		}
+		i++;
 		submit(f, req);
 	}
 
@@ -416,6 +487,20 @@ run_lists(DwsFetch *f)
 				continue;		/* no such project: no tasks */
 			}
 			report_call_error(f, req, root, NULL);
+		}
+
+		if (req->streamed)
+		{
+			if (req->stream_failed)
+			{
+				/* explain from the first bytes, kept for this */
+				json_t	   *root = parse_or_error(f, req, false);
+
+				report_call_error(f, req, root, dws_is_error_body(root) ?
+								  "the answer is an error object" :
+								  "the answer is not a list of DR tasks");
+			}
+			continue;			/* the ids are in lr already */
 		}
 
 		/*

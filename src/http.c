@@ -32,8 +32,11 @@
 
 #include <curl/curl.h>
 
+#include "record.h"
 #include "sign.h"
 
+/* Bytes of a streamed list answer kept to explain a failure. */
+#define DWS_STREAM_KEEP 4096
 /* Longest sleep between checks for interrupts while waiting on the API. */
 #define DWS_POLL_MS 100
 /* First retry backoff and its ceiling. */
@@ -67,9 +70,12 @@ typedef struct DwsTransfer
 	MemoryContext cxt;			/* the batch's: holds buf */
 	char	   *buf;			/* body received so far */
 	size_t		len;
+	size_t		seen;			/* bytes received, kept or not */
 	size_t		cap;
 	size_t		limit;
 	bool		too_large;
+	DwsListStream *stream;		/* a 200 list answer split as it comes */
+	bool		stream_failed;
 	char		request_id[80];
 	char		retry_after[64];
 	char		location[256];
@@ -469,24 +475,17 @@ dws_request_path(DwsRequest *req, char **query)
  * as is when the transfer ends.  Past max_response_bytes the transfer is
  * aborted, so a hostile body never grows memory.
  */
-static size_t
-write_cb(char *data, size_t size, size_t nmemb, void *arg)
+/* Appends to the transfer's buffer, growing it; false when memory ran out. */
+static bool
+buf_append(DwsTransfer *x, const char *data, size_t n)
 {
-	DwsTransfer *x = (DwsTransfer *) arg;
-	size_t		n = size * nmemb;
-
-	if (x->len + n > x->limit)
-	{
-		x->too_large = true;
-		return 0;				/* aborts the transfer: CURLE_WRITE_ERROR */
-	}
 	if (x->len + n + 1 > x->cap)
 	{
 		size_t		newcap = Max(x->cap * 2, x->len + n + 1);
 		curl_off_t	clen = -1;
 		char	   *nb;
 
-		if (x->cap == 0 &&
+		if (x->cap == 0 && x->stream == NULL &&
 			curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
 							  &clen) == CURLE_OK &&
 			clen > 0 && (size_t) clen <= x->limit)
@@ -496,7 +495,7 @@ write_cb(char *data, size_t size, size_t nmemb, void *arg)
 		nb = MemoryContextAllocExtended(x->cxt, newcap,
 										MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
 		if (nb == NULL)
-			return 0;
+			return false;
 		if (x->len)
 			memcpy(nb, x->buf, x->len);
 		if (x->buf)
@@ -507,7 +506,59 @@ write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	memcpy(x->buf + x->len, data, n);
 	x->len += n;
 	x->buf[x->len] = '\0';
-	return n;
+	return true;
+}
+
+/*
+ * Body bytes arrive here.  The buffer is palloc'd in the batch's context
+ * (without ever throwing: this runs inside libcurl), sized from
+ * Content-Length when the server sends one, and handed to the request
+ * as is when the transfer ends.  Past max_response_bytes the transfer is
+ * aborted, so a hostile body never grows memory.  A list answer that the
+ * caller takes item by item keeps only its first DWS_STREAM_KEEP bytes,
+ * enough to explain an answer that is not a list.
+ */
+static size_t
+write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	DwsTransfer *x = (DwsTransfer *) arg;
+	size_t		n = size * nmemb;
+
+	if (x->seen + n > x->limit)
+	{
+		x->too_large = true;
+		return 0;				/* aborts the transfer: CURLE_WRITE_ERROR */
+	}
+
+	if (x->req->stream_item && x->seen == 0 && x->stream == NULL)
+	{
+		long		status = 0;
+
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (status == 200)
+		{
+			x->stream = dws_list_stream_new(x->req->stream_item,
+											x->req->stream_arg);
+			if (x->stream == NULL)
+				return 0;
+			if (x->req->stream_reset)
+				x->req->stream_reset(x->req->stream_arg);
+		}
+	}
+	x->seen += n;
+	if (x->stream)
+	{
+		if (x->len < DWS_STREAM_KEEP &&
+			!buf_append(x, data, Min(n, DWS_STREAM_KEEP - x->len)))
+			return 0;
+		if (dws_list_stream_feed(x->stream, data, n) != 0)
+		{
+			x->stream_failed = true;
+			return 0;
+		}
+		return n;
+	}
+	return buf_append(x, data, n) ? n : 0;
 }
 
 /* Copies a header's value (trimmed) into dst when the line is that header. */
@@ -657,6 +708,9 @@ transfer_release(DwsConn *conn, DwsTransfer *x, bool reuse_handle)
 	if (x->headers)
 		curl_slist_free_all(x->headers);
 	x->headers = NULL;
+	if (x->stream)
+		dws_list_stream_free(x->stream);
+	x->stream = NULL;
 	if (x->buf)
 		pfree(x->buf);
 	x->buf = NULL;
@@ -815,6 +869,18 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 	long		status = 0;
 	char		retry_after[64];
 
+	/* a streamed list that turned out not to be one is still an answer */
+	req->streamed = x->stream != NULL;
+	req->stream_failed = x->stream_failed ||
+		(x->stream && code == CURLE_OK && dws_list_stream_finish(x->stream) != 0);
+	if (x->stream)
+	{
+		dws_list_stream_free(x->stream);
+		x->stream = NULL;
+	}
+	if (x->stream_failed && code == CURLE_WRITE_ERROR)
+		code = CURLE_OK;
+
 	if (code == CURLE_OK)
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	req->status = status;
@@ -826,7 +892,7 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 	strlcpy(req->request_id, x->request_id, sizeof(req->request_id));
 	strlcpy(req->location, x->location, sizeof(req->location));
 	strlcpy(retry_after, x->retry_after, sizeof(retry_after));
-	BUMP(batch, bytes, x->len);
+	BUMP(batch, bytes, x->seen);
 
 	if (req->body)
 		pfree(req->body);
@@ -834,7 +900,7 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 	req->body_len = 0;
 	if (code == CURLE_OK)
 	{
-		/* the buffer becomes the body: no copy */
+		/* the buffer becomes the body: no copy (a prefix when streamed) */
 		if (x->buf == NULL)
 			x->buf = MemoryContextAllocZero(x->cxt, 1);
 		req->body = x->buf;

@@ -949,7 +949,46 @@ dws_sync_period_interval(const char *in, char *out, size_t outlen)
 	return 0;
 }
 
-/* ---- list bodies without a tree ---- */
+/* ---- list bodies without a tree, as they arrive ---- */
+
+/*
+ * The list call's answer has no pagination, so its body grows with the
+ * project.  This splitter finds the items of its "disaster_recovery" array
+ * as bytes arrive, holding only the bytes of the item (or member) not yet
+ * complete: a caller that keeps just each item's id needs memory for the
+ * ids, not the body.  One state per place in the grammar
+ *   { "key": value, ..., "disaster_recovery": [ item, ... ], ... }
+ * and each step either completes or waits for more bytes.
+ */
+
+enum
+{
+	LS_BEGIN,					/* before '{' */
+	LS_MEMBER_FIRST,			/* after '{' */
+	LS_MEMBER,					/* at a key */
+	LS_ITEM_FIRST,				/* after '[' */
+	LS_ITEM,					/* at an item */
+	LS_ITEM_SEP,				/* after an item */
+	LS_MEMBER_SEP,				/* after a member's value */
+	LS_END,						/* after '}' */
+	LS_FAILED
+};
+
+#define SCAN_OK 0
+#define SCAN_BAD (-1)
+#define SCAN_MORE (-2)			/* the bytes ran out: wait for more */
+
+struct DwsListStream
+{
+	DwsItemFn	fn;
+	void	   *arg;
+	int			state;
+	int			found;			/* the array was seen (and closed) */
+	char	   *buf;			/* unprocessed tail of what was fed */
+	size_t		len;
+	size_t		cap;
+	size_t		consumed;		/* bytes before buf[0] */
+};
 
 typedef struct Scan
 {
@@ -969,8 +1008,10 @@ scan_ws(Scan *s)
 static int
 scan_string(Scan *s, int *plain)
 {
-	if (s->p >= s->end || *s->p != '"')
-		return -1;
+	if (s->p >= s->end)
+		return SCAN_MORE;
+	if (*s->p != '"')
+		return SCAN_BAD;
 	s->p++;
 	if (plain)
 		*plain = 1;
@@ -979,210 +1020,374 @@ scan_string(Scan *s, int *plain)
 		char		c = *s->p++;
 
 		if (c == '"')
-			return 0;
+			return SCAN_OK;
 		if (c == '\\')
 		{
 			if (plain)
 				*plain = 0;
 			if (s->p >= s->end)
-				return -1;
+				return SCAN_MORE;
 			s->p++;
 		}
 	}
-	return -1;
+	return SCAN_MORE;
 }
 
 /*
  * Skips one value of any kind, iteratively, nesting at most
- * DWS_MAX_JSON_DEPTH deep.  Scalars run to the next delimiter.
+ * DWS_MAX_JSON_DEPTH deep.  A scalar runs to the next delimiter, so one
+ * that touches the end of the bytes may not be whole yet: SCAN_MORE.
  */
 static int
 scan_value(Scan *s)
 {
 	int			depth = 0;
+	int			rc;
 
-	scan_ws(s);
 	do
 	{
+		scan_ws(s);
 		if (s->p >= s->end)
-			return -1;
+			return SCAN_MORE;
 		switch (*s->p)
 		{
 			case '"':
-				if (scan_string(s, NULL) != 0)
-					return -1;
+				if ((rc = scan_string(s, NULL)) != SCAN_OK)
+					return rc;
 				break;
 			case '{':
 			case '[':
 				if (++depth > DWS_MAX_JSON_DEPTH)
-					return -1;
+					return SCAN_BAD;
 				s->p++;
 				break;
 			case '}':
 			case ']':
 				if (depth == 0)
-					return -1;
+					return SCAN_BAD;
 				depth--;
 				s->p++;
 				break;
 			case ',':
 			case ':':
 				if (depth == 0)
-					return -1;
+					return SCAN_BAD;
 				s->p++;
 				break;
 			default:
-				if (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' ||
-					*s->p == '\r')
-				{
-					scan_ws(s);
-					continue;
-				}
-				/* a scalar: up to the next delimiter */
 				while (s->p < s->end && !strchr(",]}: \t\r\n\"{[", *s->p))
 					s->p++;
+				if (s->p >= s->end)
+					return SCAN_MORE;
 				break;
 		}
-		if (depth > 0)
-			scan_ws(s);
 	} while (depth > 0);
+	return SCAN_OK;
+}
+
+/* One step of the grammar at s; SCAN_OK moved on, else wait or fail. */
+static int
+stream_step(DwsListStream *ls, Scan *s, const char *base)
+{
+	static const char key[] = "disaster_recovery";
+	const char *kstart;
+	const char *vstart;
+	int			plain;
+	int			rc;
+
+	scan_ws(s);
+	if (s->p >= s->end)
+		return SCAN_MORE;
+	switch (ls->state)
+	{
+		case LS_BEGIN:
+			if (*s->p != '{')
+				return SCAN_BAD;
+			s->p++;
+			ls->state = LS_MEMBER_FIRST;
+			return SCAN_OK;
+		case LS_MEMBER_FIRST:
+			if (*s->p == '}')
+			{
+				s->p++;
+				ls->state = LS_END;
+				return SCAN_OK;
+			}
+			ls->state = LS_MEMBER;
+			return SCAN_OK;
+		case LS_MEMBER:
+			kstart = s->p + 1;
+			if ((rc = scan_string(s, &plain)) != SCAN_OK)
+				return rc;
+			plain = plain && (size_t) (s->p - 1 - kstart) == sizeof(key) - 1 &&
+				memcmp(kstart, key, sizeof(key) - 1) == 0;
+			scan_ws(s);
+			if (s->p >= s->end)
+				return SCAN_MORE;
+			if (*s->p != ':')
+				return SCAN_BAD;
+			s->p++;
+			scan_ws(s);
+			if (s->p >= s->end)
+				return SCAN_MORE;
+			if (plain)
+			{
+				/* a second array would replace the first when parsed */
+				if (*s->p != '[' || ls->found)
+					return SCAN_BAD;
+				s->p++;
+				ls->state = LS_ITEM_FIRST;
+				return SCAN_OK;
+			}
+			if ((rc = scan_value(s)) != SCAN_OK)
+				return rc;
+			ls->state = LS_MEMBER_SEP;
+			return SCAN_OK;
+		case LS_ITEM_FIRST:
+			if (*s->p == ']')
+			{
+				s->p++;
+				ls->found = 1;
+				ls->state = LS_MEMBER_SEP;
+				return SCAN_OK;
+			}
+			ls->state = LS_ITEM;
+			return SCAN_OK;
+		case LS_ITEM:
+			vstart = s->p;
+			if ((rc = scan_value(s)) != SCAN_OK)
+				return rc;
+			if (ls->fn(ls->arg, vstart, (size_t) (s->p - vstart),
+					   ls->consumed + (size_t) (vstart - base)) != 0)
+				return SCAN_BAD;
+			ls->state = LS_ITEM_SEP;
+			return SCAN_OK;
+		case LS_ITEM_SEP:
+			if (*s->p == ',')
+				ls->state = LS_ITEM;
+			else if (*s->p == ']')
+			{
+				ls->found = 1;
+				ls->state = LS_MEMBER_SEP;
+			}
+			else
+				return SCAN_BAD;
+			s->p++;
+			return SCAN_OK;
+		case LS_MEMBER_SEP:
+			if (*s->p == ',')
+				ls->state = LS_MEMBER;
+			else if (*s->p == '}')
+				ls->state = LS_END;
+			else
+				return SCAN_BAD;
+			s->p++;
+			return SCAN_OK;
+		default:
+			return SCAN_BAD;	/* bytes after the end */
+	}
+}
+
+/* Runs steps over bytes; returns how many were used, or -1 on failure. */
+static long
+stream_run(DwsListStream *ls, const char *data, size_t len)
+{
+	Scan		s = {data, data + len};
+
+	for (;;)
+	{
+		const char *step_start = s.p;
+		int			rc = stream_step(ls, &s, data);
+
+		if (rc == SCAN_OK)
+			continue;
+		if (rc == SCAN_MORE)
+		{
+			/* keep the bytes of the unfinished step (ws before it may go) */
+			Scan		w = {step_start, data + len};
+
+			scan_ws(&w);
+			return (long) (w.p - data);
+		}
+		ls->state = LS_FAILED;
+		return -1;
+	}
+}
+
+DwsListStream *
+dws_list_stream_new(DwsItemFn fn, void *arg)
+{
+	json_malloc_t m;
+	json_free_t f;
+	DwsListStream *ls;
+
+	json_get_alloc_funcs(&m, &f);
+	ls = m(sizeof(DwsListStream));
+	if (ls == NULL)
+		return NULL;
+	memset(ls, 0, sizeof(*ls));
+	ls->fn = fn;
+	ls->arg = arg;
+	ls->state = LS_BEGIN;
+	return ls;
+}
+
+/*
+ * Feeds bytes.  With nothing pending they are scanned where they are, and
+ * only an unfinished tail is copied; else they join the pending bytes.
+ */
+int
+dws_list_stream_feed(DwsListStream *ls, const char *data, size_t len)
+{
+	json_malloc_t m;
+	json_free_t f;
+	const char *src;
+	size_t		srclen;
+	long		used;
+
+	if (ls->state == LS_FAILED)
+		return -1;
+	json_get_alloc_funcs(&m, &f);
+
+	if (ls->len == 0)
+	{
+		src = data;
+		srclen = len;
+	}
+	else
+	{
+		if (ls->len + len > ls->cap)
+		{
+			size_t		newcap = (ls->len + len) * 2;
+			char	   *nb = m(newcap);
+
+			if (nb == NULL)
+				return (ls->state = LS_FAILED), -1;
+			memcpy(nb, ls->buf, ls->len);
+			f(ls->buf);
+			ls->buf = nb;
+			ls->cap = newcap;
+		}
+		memcpy(ls->buf + ls->len, data, len);
+		ls->len += len;
+		src = ls->buf;
+		srclen = ls->len;
+	}
+
+	used = stream_run(ls, src, srclen);
+	if (used < 0)
+		return -1;
+
+	/* keep what is not used yet at the start of buf */
+	if (src == data)
+	{
+		size_t		rest = len - (size_t) used;
+
+		if (rest > ls->cap)
+		{
+			char	   *nb = m(rest * 2);
+
+			if (nb == NULL)
+				return (ls->state = LS_FAILED), -1;
+			f(ls->buf);
+			ls->buf = nb;
+			ls->cap = rest * 2;
+		}
+		if (rest)
+			memcpy(ls->buf, data + used, rest);
+		ls->len = rest;
+	}
+	else
+	{
+		memmove(ls->buf, ls->buf + used, ls->len - (size_t) used);
+		ls->len -= (size_t) used;
+	}
+	ls->consumed += (size_t) used;
 	return 0;
 }
 
-/* Appends a range, growing the array through jansson's allocator. */
-static int
-push_range(DwsRange **ranges, size_t *n, size_t *cap, size_t off, size_t len)
+/* 0 when the bytes fed were one whole object with the array; else -1. */
+int
+dws_list_stream_finish(DwsListStream *ls)
 {
-	if (*n == *cap)
+	Scan		s = {ls->buf, ls->buf + ls->len};
+
+	scan_ws(&s);
+	return (ls->state == LS_END && ls->found && s.p == s.end) ? 0 : -1;
+}
+
+void
+dws_list_stream_free(DwsListStream *ls)
+{
+	json_malloc_t m;
+	json_free_t f;
+
+	if (ls == NULL)
+		return;
+	json_get_alloc_funcs(&m, &f);
+	if (ls->buf)
+		f(ls->buf);
+	f(ls);
+}
+
+/* ---- the whole body at once ---- */
+
+typedef struct RangeCollector
+{
+	DwsRange   *ranges;
+	size_t		n;
+	size_t		cap;
+} RangeCollector;
+
+/* Item callback of dws_list_item_ranges: remember where the item is. */
+static int
+collect_range(void *arg, const char *item, size_t len, size_t off)
+{
+	RangeCollector *rc = (RangeCollector *) arg;
+
+	(void) item;
+	if (rc->n == rc->cap)
 	{
 		json_malloc_t m;
 		json_free_t f;
-		size_t		newcap = *cap ? *cap * 2 : 64;
+		size_t		newcap = rc->cap ? rc->cap * 2 : 64;
 		DwsRange   *nr;
 
 		json_get_alloc_funcs(&m, &f);
 		nr = m(newcap * sizeof(DwsRange));
 		if (nr == NULL)
 			return -1;
-		if (*n)
-			memcpy(nr, *ranges, *n * sizeof(DwsRange));
-		if (*ranges)
-			f(*ranges);
-		*ranges = nr;
-		*cap = newcap;
+		if (rc->n)
+			memcpy(nr, rc->ranges, rc->n * sizeof(DwsRange));
+		if (rc->ranges)
+			f(rc->ranges);
+		rc->ranges = nr;
+		rc->cap = newcap;
 	}
-	(*ranges)[*n].off = off;
-	(*ranges)[*n].len = len;
-	(*n)++;
+	rc->ranges[rc->n].off = off;
+	rc->ranges[rc->n].len = len;
+	rc->n++;
 	return 0;
 }
 
 long
 dws_list_item_ranges(const char *body, size_t len, DwsRange **ranges)
 {
-	static const char key[] = "disaster_recovery";
-	Scan		s = {body, body + len};
-	DwsRange   *found = NULL;
-	size_t		nfound = 0;
-	int			have = 0;
+	RangeCollector rc = {NULL, 0, 0};
+	DwsListStream *ls = dws_list_stream_new(collect_range, &rc);
+	int			ok;
 
 	*ranges = NULL;
-	scan_ws(&s);
-	if (s.p >= s.end || *s.p != '{')
+	if (ls == NULL)
 		return -1;
-	s.p++;
-	scan_ws(&s);
-	if (s.p < s.end && *s.p == '}')
-		return -1;				/* {}: no array */
-
-	for (;;)
+	ok = dws_list_stream_feed(ls, body, len) == 0 &&
+		dws_list_stream_finish(ls) == 0;
+	dws_list_stream_free(ls);
+	if (!ok)
 	{
-		const char *kstart;
-		int			plain;
-		int			match;
-
-		scan_ws(&s);
-		kstart = s.p + 1;
-		if (scan_string(&s, &plain) != 0)
-			goto fail;
-		match = plain && (size_t) (s.p - 1 - kstart) == sizeof(key) - 1 &&
-			memcmp(kstart, key, sizeof(key) - 1) == 0;
-		scan_ws(&s);
-		if (s.p >= s.end || *s.p != ':')
-			goto fail;
-		s.p++;
-		scan_ws(&s);
-
-		if (match && s.p < s.end && *s.p == '[')
-		{
-			size_t		cap = 0;
-
-			/* a repeated key: the last one wins, as when parsed */
-			if (found)
-				dws_free(found);
-			found = NULL;
-			nfound = 0;
-			have = 1;
-			s.p++;
-			scan_ws(&s);
-			if (s.p < s.end && *s.p == ']')
-				s.p++;
-			else
-				for (;;)
-				{
-					const char *vstart;
-
-					scan_ws(&s);
-					vstart = s.p;
-					if (scan_value(&s) != 0 ||
-						push_range(&found, &nfound, &cap,
-								   (size_t) (vstart - body),
-								   (size_t) (s.p - vstart)) != 0)
-						goto fail;
-					scan_ws(&s);
-					if (s.p < s.end && *s.p == ',')
-					{
-						s.p++;
-						continue;
-					}
-					if (s.p < s.end && *s.p == ']')
-					{
-						s.p++;
-						break;
-					}
-					goto fail;
-				}
-		}
-		else
-		{
-			if (match)
-				have = 0;		/* the last "disaster_recovery" is no array */
-			if (scan_value(&s) != 0)
-				goto fail;
-		}
-
-		scan_ws(&s);
-		if (s.p < s.end && *s.p == ',')
-		{
-			s.p++;
-			continue;
-		}
-		if (s.p < s.end && *s.p == '}')
-		{
-			s.p++;
-			break;
-		}
-		goto fail;
+		dws_free(rc.ranges);
+		return -1;
 	}
-	scan_ws(&s);
-	if (s.p != s.end || !have)
-		goto fail;
-	*ranges = found;
-	return (long) nfound;
-
-fail:
-	if (found)
-		dws_free(found);
-	*ranges = NULL;
-	return -1;
+	*ranges = rc.ranges;
+	return (long) rc.n;
 }

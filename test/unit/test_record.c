@@ -716,8 +716,7 @@ test_list_ranges(void)
 
 	b = "{\"disaster_recovery\": [1], \"disaster_recovery\": [{\"id\":\"z\"}, 2]}";
 	n = dws_list_item_ranges(b, strlen(b), &r);
-	tap_ok(n == 2, "repeated key: the last array wins (%ld)", n);
-	dws_free(r);
+	tap_ok(n == -1 && r == NULL, "repeated array key: refused, not guessed (%ld)", n);
 
 	b = "{\"disaster_recovery\": [1], \"disaster_recovery\": null}";
 	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1 && r == NULL,
@@ -735,6 +734,91 @@ test_list_ranges(void)
 	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1, "nesting past the limit: -1");
 	b = "{\"disaster_recovery\": [\"unterminated]}";
 	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1, "unterminated string: -1");
+	b = "{\"disaster_recovery\": [12, 3]}";
+	n = dws_list_item_ranges(b, strlen(b), &r);
+	tap_ok(n == 2 && r[0].len == 2, "scalar items whole (%ld)", n);
+	dws_free(r);
+}
+
+/* Items seen by the streaming splitter, for comparison with the ranges. */
+typedef struct Seen
+{
+	char		text[4096];
+	size_t		len;
+	int			n;
+} Seen;
+
+static int
+seen_item(void *arg, const char *item, size_t len, size_t off)
+{
+	Seen	   *s = (Seen *) arg;
+	int			w = snprintf(s->text + s->len, sizeof(s->text) - s->len,
+							 "%zu:%.*s|", off, (int) len, item);
+
+	if (w < 0 || (size_t) w >= sizeof(s->text) - s->len)
+		return -1;
+	s->len += (size_t) w;
+	s->n++;
+	return 0;
+}
+
+/*
+ * The streaming splitter gives the same items whatever the chunks: fed one
+ * byte at a time, in odd chunks, or whole.
+ */
+static void
+test_list_stream(void)
+{
+	const char *bodies[] = {
+		"{\"a\": {\"b\": [1, \"x]\"]}, \"disaster_recovery\": [{\"id\": \"a\"}, 12345, \"s\\\"t\", {\"id\": \"b\", \"n\": null}], \"z\": true}",
+		"  {\"disaster_recovery\":[]}  ",
+		"{\"disaster_recovery\": [[1,[2,[3]]], {}, -1.5e3]}",
+	};
+	int			i;
+
+	for (i = 0; i < (int) (sizeof(bodies) / sizeof(bodies[0])); i++)
+	{
+		const char *b = bodies[i];
+		size_t		len = strlen(b);
+		Seen		whole = {{0}, 0, 0};
+		size_t		chunk;
+		int			all_same = 1;
+		DwsListStream *ls = dws_list_stream_new(seen_item, &whole);
+
+		tap_ok(dws_list_stream_feed(ls, b, len) == 0 &&
+			   dws_list_stream_finish(ls) == 0, "body %d whole: a list", i);
+		dws_list_stream_free(ls);
+
+		for (chunk = 1; chunk <= 7; chunk++)
+		{
+			Seen		part = {{0}, 0, 0};
+			size_t		off;
+			int			ok = 1;
+
+			ls = dws_list_stream_new(seen_item, &part);
+			for (off = 0; off < len && ok; off += chunk)
+				ok = dws_list_stream_feed(ls, b + off,
+										  off + chunk <= len ? chunk : len - off) == 0;
+			ok = ok && dws_list_stream_finish(ls) == 0;
+			dws_list_stream_free(ls);
+			if (!ok || part.n != whole.n || strcmp(part.text, whole.text) != 0)
+				all_same = 0;
+		}
+		tap_ok(all_same, "body %d: chunks of 1 to 7 bytes give the same %d items", i, whole.n);
+	}
+
+	{
+		Seen		s = {{0}, 0, 0};
+		DwsListStream *ls = dws_list_stream_new(seen_item, &s);
+
+		tap_ok(dws_list_stream_feed(ls, "{\"disaster_recovery\": [{\"id\"", 27) == 0 &&
+			   dws_list_stream_finish(ls) == -1, "truncated stream: finish -1");
+		dws_list_stream_free(ls);
+		ls = dws_list_stream_new(seen_item, &s);
+		tap_ok(dws_list_stream_feed(ls, "<html>", 6) == -1 &&
+			   dws_list_stream_feed(ls, "{}", 2) == -1, "HTML: feed -1, and stays failed");
+		dws_list_stream_free(ls);
+	}
 }
 
 int
@@ -749,6 +833,7 @@ main(void)
 	test_invalid();
 	test_list_and_merge();
 	test_list_ranges();
+	test_list_stream();
 	test_times();
 	test_periods();
 

@@ -27,8 +27,13 @@ typedef struct ListResult
 	DwsRange   *ranges;			/* each item's bytes in body */
 	char	  **ids;			/* or only the items' ids */
 	size_t		nitems;
-	size_t		cap;			/* of ids, while streamed */
-	MemoryContext cxt;			/* holds ids */
+	/* while streamed: the ids end to end, and where each starts */
+	char	   *idbuf;
+	size_t		idlen;
+	size_t		idcap;
+	size_t	   *idoff;			/* (size_t) -1: an item without id */
+	size_t		offcap;
+	MemoryContext cxt;			/* holds the above */
 } ListResult;
 
 struct DwsFetch
@@ -363,9 +368,36 @@ wanted(DwsFetch *f, const char *id)
 }
 
 /*
+ * Grows a buffer of a streamed list to hold need bytes; false when memory
+ * ran out.  Runs inside libcurl: never throws.
+ */
+static bool
+grow(MemoryContext cxt, void **buf, size_t *cap, size_t used, size_t need)
+{
+	size_t		newcap;
+	void	   *nb;
+
+	if (need <= *cap)
+		return true;
+	newcap = Max(need, *cap ? *cap * 2 : 4096);
+	nb = MemoryContextAllocExtended(cxt, newcap,
+									MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
+	if (nb == NULL)
+		return false;
+	if (used)
+		memcpy(nb, *buf, used);
+	if (*buf)
+		pfree(*buf);
+	*buf = nb;
+	*cap = newcap;
+	return true;
+}
+
+/*
  * Item callback of a streamed list answer: keep the item's id, drop its
- * bytes.  Runs inside libcurl: allocates without throwing, returns -1 to
- * stop when memory runs out or the item is not JSON.
+ * bytes.  Ids go one after another into one buffer (no allocation per id),
+ * so a project of any size costs about its ids' length.  Runs inside
+ * libcurl: returns -1 to stop when memory runs out or the item is not JSON.
  */
 static int
 stream_list_id(void *arg, const char *item, size_t len, size_t offset)
@@ -373,7 +405,8 @@ stream_list_id(void *arg, const char *item, size_t len, size_t offset)
 	ListResult *lr = (ListResult *) arg;
 	json_t	   *it = dws_parse_body(item, len, NULL, 0);
 	const char *id;
-	char	   *copy = NULL;
+	size_t		at = (size_t) -1;
+	bool		ok = true;
 
 	if (it == NULL)
 		return -1;
@@ -382,30 +415,21 @@ stream_list_id(void *arg, const char *item, size_t len, size_t offset)
 	{
 		size_t		n = strlen(id) + 1;
 
-		copy = MemoryContextAllocExtended(lr->cxt, n, MCXT_ALLOC_NO_OOM);
-		if (copy)
-			memcpy(copy, id, n);
+		ok = grow(lr->cxt, (void **) &lr->idbuf, &lr->idcap, lr->idlen,
+				  lr->idlen + n);
+		if (ok)
+		{
+			memcpy(lr->idbuf + lr->idlen, id, n);
+			at = lr->idlen;
+			lr->idlen += n;
+		}
 	}
 	json_decref(it);
-	if (id && copy == NULL)
+	if (!ok ||
+		!grow(lr->cxt, (void **) &lr->idoff, &lr->offcap,
+			  lr->nitems * sizeof(size_t), (lr->nitems + 1) * sizeof(size_t)))
 		return -1;
-	if (lr->nitems == lr->cap)
-	{
-		size_t		newcap = lr->cap ? lr->cap * 2 : 256;
-		char	  **ids = MemoryContextAllocExtended(lr->cxt,
-													 newcap * sizeof(char *),
-													 MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
-
-		if (ids == NULL)
-			return -1;
-		if (lr->nitems)
-			memcpy(ids, lr->ids, lr->nitems * sizeof(char *));
-		if (lr->ids)
-			pfree(lr->ids);
-		lr->ids = ids;
-		lr->cap = newcap;
-	}
-	lr->ids[lr->nitems++] = copy;
+	lr->idoff[lr->nitems++] = at;
 	return 0;
 }
 
@@ -416,6 +440,7 @@ stream_list_reset(void *arg)
 	ListResult *lr = (ListResult *) arg;
 
 	lr->nitems = 0;
+	lr->idlen = 0;
 }
 
 /* Parses one item of a list answer; a malformed one is an error. */
@@ -476,6 +501,7 @@ run_lists(DwsFetch *f)
 		ListResult *lr = (ListResult *) req->arg;
 		long		n;
 		DwsRange   *ranges;
+		size_t		k;
 
 		if (req->status != 200)
 		{
@@ -500,7 +526,15 @@ run_lists(DwsFetch *f)
 								  "the answer is an error object" :
 								  "the answer is not a list of DR tasks");
 			}
-			continue;			/* the ids are in lr already */
+			/* point into the buffer of ids, which no longer moves */
+			lr->ids = palloc(sizeof(char *) * Max(lr->nitems, 1));
+			for (k = 0; k < lr->nitems; k++)
+				lr->ids[k] = lr->idoff[k] == (size_t) -1 ? NULL :
+					lr->idbuf + lr->idoff[k];
+			if (lr->idoff)
+				pfree(lr->idoff);
+			lr->idoff = NULL;
+			continue;
 		}
 
 		/*
@@ -527,8 +561,6 @@ run_lists(DwsFetch *f)
 		}
 		else
 		{
-			size_t		k;
-
 			lr->ids = palloc(sizeof(char *) * Max(lr->nitems, 1));
 			for (k = 0; k < lr->nitems; k++)
 			{

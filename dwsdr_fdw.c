@@ -139,7 +139,7 @@ dwsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	info->max_concurrency = sopts.max_concurrency;
 
 	rel = table_open(foreigntableid, NoLock);
-	info->desc = dws_table_desc(rel, info->topts.resource, false);
+	info->desc = dws_table_desc(rel, info->topts.resource);
 	table_close(rel, NoLock);
 
 	dws_columns_needs(info->desc,
@@ -364,7 +364,7 @@ dwsBeginForeignScan(ForeignScanState *node, int eflags)
 	st->flags = intVal(list_nth(plan->fdw_private, PRIV_FLAGS));
 	st->server = GetForeignServer(GetForeignTable(RelationGetRelid(rel))->serverid);
 	dws_table_options(RelationGetRelid(rel), &st->topts);
-	st->desc = dws_table_desc(rel, st->topts.resource, true);
+	st->desc = dws_table_desc(rel, st->topts.resource);
 	dws_table_desc_restrict(st->desc,
 							(List *) list_nth(plan->fdw_private, PRIV_USED_ATTRS));
 
@@ -390,7 +390,9 @@ dwsBeginForeignScan(ForeignScanState *node, int eflags)
 	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										 "dwsdr_fdw scan",
 										 ALLOCSET_DEFAULT_SIZES);
-	st->query_cache = dws_cache_create(estate->es_query_cxt, 0);
+	/* answers are kept for rescans only when ids come from the quals */
+	if (st->flags & FLAG_IDS)
+		st->query_cache = dws_cache_create(estate->es_query_cxt, 0);
 }
 
 /* The projects of this scan: from the WHERE clause, the table or the server. */

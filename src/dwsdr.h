@@ -135,8 +135,7 @@ typedef struct DwsTableDesc
 	bool		raw_used;		/* a raw column is read: keep the answer as is */
 } DwsTableDesc;
 
-extern DwsTableDesc *dws_table_desc(Relation rel, DwsResource res,
-									bool for_exec);
+extern DwsTableDesc *dws_table_desc(Relation rel, DwsResource res);
 extern void dws_table_desc_restrict(DwsTableDesc *desc, List *used_attnums);
 extern void dws_columns_needs(DwsTableDesc *desc, Bitmapset *attrs_used,
 							  bool *list_fields, bool *per_id_fields);

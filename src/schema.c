@@ -187,11 +187,10 @@ path_sources(DwsResource res, const char *path)
 /*
  * Resolves every attribute of a foreign table to the way it is filled.  A
  * column neither named like a field of its resource nor given a field
- * option is an error: a typo should not silently read NULL.  for_exec also
- * looks up the input functions.
+ * option is an error: a typo should not silently read NULL.
  */
 DwsTableDesc *
-dws_table_desc(Relation rel, DwsResource res, bool for_exec)
+dws_table_desc(Relation rel, DwsResource res)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	DwsTableDesc *desc = palloc0(sizeof(DwsTableDesc));
@@ -255,21 +254,14 @@ dws_table_desc(Relation rel, DwsResource res, bool for_exec)
 				desc->project_attnum == 0)
 				desc->project_attnum = col->attnum;
 		}
-
-		if (for_exec)
-		{
-			Oid			infunc;
-
-			getTypeInputInfo(col->typid, &infunc, &col->typioparam);
-			fmgr_info(infunc, &col->typinput);
-		}
 	}
 	return desc;
 }
 
 /*
- * Marks the columns the plan uses; the others are left NULL by
- * dws_build_row, so a value no one asked for can never fail a query.
+ * Marks the columns the plan uses, and looks up their input functions; the
+ * others are left NULL by dws_build_row, so a value no one asked for can
+ * never fail a query (nor cost a conversion).
  */
 void
 dws_table_desc_restrict(DwsTableDesc *desc, List *used_attnums)
@@ -279,10 +271,17 @@ dws_table_desc_restrict(DwsTableDesc *desc, List *used_attnums)
 	desc->raw_used = false;
 	for (i = 0; i < desc->ncolumns; i++)
 	{
-		desc->columns[i].unused = !list_member_int(used_attnums,
-												   desc->columns[i].attnum);
-		if (desc->columns[i].kind == DWS_COL_RAW && !desc->columns[i].unused)
+		DwsColumn  *col = &desc->columns[i];
+		Oid			infunc;
+
+		col->unused = !list_member_int(used_attnums, col->attnum);
+		if (col->unused || (col->kind == DWS_COL_PATH && col->path == NULL))
+			continue;
+		if (col->kind == DWS_COL_RAW)
 			desc->raw_used = true;
+		/* only the columns read need their input function */
+		getTypeInputInfo(col->typid, &infunc, &col->typioparam);
+		fmgr_info(infunc, &col->typinput);
 	}
 }
 

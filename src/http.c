@@ -716,6 +716,38 @@ transfer_release(DwsConn *conn, DwsTransfer *x, bool reuse_handle)
 	x->buf = NULL;
 }
 
+/*
+ * The options that are the same for every call of a connection, set once
+ * per handle: a handle goes back to the connection's pool only after a
+ * call that ended well, so it keeps them.
+ */
+static void
+easy_static_options(DwsConn *conn, CURL *easy)
+{
+	DwsServerOptions *o = &conn->opts;
+
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long) o->connect_timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long) o->timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
+					 (curl_off_t) o->max_response_bytes);
+	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
+	/* only the proxy option counts: no http_proxy, no no_proxy */
+	curl_easy_setopt(easy, CURLOPT_PROXY, o->proxy ? o->proxy : "");
+	curl_easy_setopt(easy, CURLOPT_NOPROXY, "");
+	if (o->ca_file)
+		curl_easy_setopt(easy, CURLOPT_CAINFO, o->ca_file);
+}
+
 /* Starts one attempt of a request: a handle, signed headers, into multi. */
 static void
 transfer_start(DwsBatch *batch, DwsRequest *req)
@@ -745,45 +777,29 @@ transfer_start(DwsBatch *batch, DwsRequest *req)
 
 	if (conn->idle != NIL)
 	{
+		/* a handle of this connection that ended well keeps its options */
 		easy = (CURL *) llast(conn->idle);
 		conn->idle = list_delete_last(conn->idle);
-		curl_easy_reset(easy);
 	}
 	else
+	{
 		easy = curl_easy_init();
-	if (easy == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
-						errmsg("out of memory")));
+		if (easy == NULL)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+							errmsg("out of memory")));
+		easy_static_options(conn, easy);
+	}
 	x->easy = easy;
 	conn->in_flight++;			/* matched in transfer_release */
 	x->headers = build_headers(conn, req, path, query);
 
+	/* what changes with each call */
 	curl_easy_setopt(easy, CURLOPT_URL, url);
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, x->headers);
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(easy, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long) o->connect_timeout_ms);
-	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long) o->timeout_ms);
-	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L);
-	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
-					 (curl_off_t) o->max_response_bytes);
-	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
-	curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
-	curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
-	/* only the proxy option counts: no http_proxy, no no_proxy */
-	curl_easy_setopt(easy, CURLOPT_PROXY, o->proxy ? o->proxy : "");
-	curl_easy_setopt(easy, CURLOPT_NOPROXY, "");
-	if (o->ca_file)
-		curl_easy_setopt(easy, CURLOPT_CAINFO, o->ca_file);
 
 	if (req->attempts == 0)
 		req->first_start = GetCurrentTimestamp();

@@ -621,6 +621,9 @@ dwsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 									 (long long) s->errors,
 									 (long long) s->cache_hits),
 							es);
+		if (es->verbose)
+			ExplainPropertyInteger("DWS Peak Concurrency", NULL,
+								   s->peak_in_flight, es);
 		if (es->timing)
 		{
 			ExplainPropertyInteger("DWS Bytes Received", NULL, s->bytes, es);

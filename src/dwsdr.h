@@ -171,6 +171,7 @@ typedef struct DwsStats
 	int64		bytes;			/* body bytes received */
 	double		wait_ms;		/* time spent waiting on the API */
 	int64		cache_hits;		/* answers taken from a cache */
+	int			peak_in_flight; /* most calls in flight at once (per scan) */
 	int64		errors;			/* calls that failed for good: */
 	int64		err_auth;		/* 401, 403 */
 	int64		err_throttled;	/* 429 */

@@ -791,6 +791,8 @@ transfer_start(DwsBatch *batch, DwsRequest *req)
 	}
 	x->easy = easy;
 	conn->in_flight++;			/* matched in transfer_release */
+	if (conn->in_flight > batch->stats->peak_in_flight)
+		batch->stats->peak_in_flight = conn->in_flight;
 	x->headers = build_headers(conn, req, path, query);
 
 	/* what changes with each call */

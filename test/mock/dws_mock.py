@@ -60,6 +60,7 @@ import datetime as dt
 import hashlib
 import hmac
 import itertools
+import email.utils
 import json
 import re
 import select
@@ -769,7 +770,7 @@ _ARG_KINDS = {
 }
 _PLAIN_KINDS = {"badjson", "html", "html502", "200error", "notobject",
                 "wrongtypes", "truncated", "close", "gzip", "missing",
-                "404missing", "redirect"}
+                "404missing", "redirect", "503date"}
 
 _FAULT_RE = re.compile(
     r"fault-(?P<body>.+?)(?:-(?P<rep>once|twice)-(?P<nonce>.+))?", re.S)
@@ -811,6 +812,7 @@ def parse_fault(ident: str) -> Fault | None:
       fault-404missing   404 DWS.0404
       fault-redirect     302 with Location: the same call for the published
                          task (a client must not follow it)
+      fault-503date      503 with Retry-After as an HTTP date 2 s ahead
     Anything else starting with "fault-" is answered 400 DWS.0001 so that a
     typo in a test is noticed.
     """
@@ -1445,6 +1447,10 @@ class MockHandler(BaseHTTPRequestHandler):
                 self._send_error_body(400, *TASK_MISSING)
         elif kind == "404missing":
             self._send_error_body(404, "DWS.0404", "not found")
+        elif kind == "503date":
+            when = email.utils.formatdate(time.time() + 2, usegmt=True)
+            self._send_error_body(503, *STATUS_ERRORS[503],
+                                  headers=[("Retry-After", when)])
         elif kind == "redirect":
             self._send(302, REDIRECT_BODY, content_type=HTML_CONTENT_TYPE,
                        headers=[("Location", redirect_location(route))])

@@ -22,3 +22,6 @@ include $(PGXS)
 
 print-regress:
 	@echo $(REGRESS)
+
+# every object depends on the shared headers (PGXS tracks no headers)
+$(OBJS): src/dwsdr.h src/record.h src/sign.h

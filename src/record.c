@@ -1310,7 +1310,7 @@ dws_list_stream_feed(DwsListStream *ls, const char *data, size_t len)
 int
 dws_list_stream_finish(DwsListStream *ls)
 {
-	Scan		s = {ls->buf, ls->buf + ls->len};
+	Scan		s = {ls->buf, ls->buf ? ls->buf + ls->len : NULL};
 
 	scan_ws(&s);
 	return (ls->state == LS_END && ls->found && s.p == s.end) ? 0 : -1;

@@ -1004,7 +1004,10 @@ scan_ws(Scan *s)
 		s->p++;
 }
 
-/* Skips a string starting at '"'; *plain says whether it had no escape. */
+/*
+ * Skips a string starting at '"'; *plain says whether it had no escape.
+ * Raw control characters are not JSON: SCAN_BAD.
+ */
 static int
 scan_string(Scan *s, int *plain)
 {
@@ -1017,10 +1020,12 @@ scan_string(Scan *s, int *plain)
 		*plain = 1;
 	while (s->p < s->end)
 	{
-		char		c = *s->p++;
+		unsigned char c = (unsigned char) *s->p++;
 
 		if (c == '"')
 			return SCAN_OK;
+		if (c < 0x20)
+			return SCAN_BAD;
 		if (c == '\\')
 		{
 			if (plain)
@@ -1033,19 +1038,44 @@ scan_string(Scan *s, int *plain)
 	return SCAN_MORE;
 }
 
+/* A bare JSON token: true, false, null, or something that starts a number. */
+static int
+scalar_token_ok(const char *t, size_t len)
+{
+	size_t		i;
+
+	if (len == 0)
+		return 0;
+	if (*t == '-' || (*t >= '0' && *t <= '9'))
+	{
+		for (i = 0; i < len; i++)
+			if (!((t[i] >= '0' && t[i] <= '9') || t[i] == '-' || t[i] == '+' ||
+				  t[i] == '.' || t[i] == 'e' || t[i] == 'E'))
+				return 0;
+		return 1;
+	}
+	return (len == 4 && memcmp(t, "true", 4) == 0) ||
+		(len == 5 && memcmp(t, "false", 5) == 0) ||
+		(len == 4 && memcmp(t, "null", 4) == 0);
+}
+
 /*
- * Skips one value of any kind, iteratively, nesting at most
- * DWS_MAX_JSON_DEPTH deep.  A scalar runs to the next delimiter, so one
- * that touches the end of the bytes may not be whole yet: SCAN_MORE.
+ * Skips one value of any kind, iteratively, nesting at most maxdepth deep.
+ * A scalar runs to the next delimiter, so one that touches the end of the
+ * bytes may not be whole yet: SCAN_MORE.  Only the shape is checked here
+ * (items are parsed one by one later); anything that cannot be JSON is
+ * SCAN_BAD, never a loop.
  */
 static int
-scan_value(Scan *s)
+scan_value(Scan *s, int maxdepth)
 {
 	int			depth = 0;
 	int			rc;
 
 	do
 	{
+		const char *t;
+
 		scan_ws(s);
 		if (s->p >= s->end)
 			return SCAN_MORE;
@@ -1057,7 +1087,7 @@ scan_value(Scan *s)
 				break;
 			case '{':
 			case '[':
-				if (++depth > DWS_MAX_JSON_DEPTH)
+				if (++depth > maxdepth)
 					return SCAN_BAD;
 				s->p++;
 				break;
@@ -1075,10 +1105,17 @@ scan_value(Scan *s)
 				s->p++;
 				break;
 			default:
-				while (s->p < s->end && !strchr(",]}: \t\r\n\"{[", *s->p))
+				t = s->p;
+				while (s->p < s->end &&
+					   ((*s->p >= 'a' && *s->p <= 'z') ||
+						(*s->p >= 'A' && *s->p <= 'Z') ||
+						(*s->p >= '0' && *s->p <= '9') ||
+						*s->p == '-' || *s->p == '+' || *s->p == '.'))
 					s->p++;
 				if (s->p >= s->end)
 					return SCAN_MORE;
+				if (!scalar_token_ok(t, (size_t) (s->p - t)))
+					return SCAN_BAD;
 				break;
 		}
 	} while (depth > 0);
@@ -1119,7 +1156,10 @@ stream_step(DwsListStream *ls, Scan *s, const char *base)
 			kstart = s->p + 1;
 			if ((rc = scan_string(s, &plain)) != SCAN_OK)
 				return rc;
-			plain = plain && (size_t) (s->p - 1 - kstart) == sizeof(key) - 1 &&
+			/* a key with escapes might spell the array's: refuse to guess */
+			if (!plain)
+				return SCAN_BAD;
+			plain = (size_t) (s->p - 1 - kstart) == sizeof(key) - 1 &&
 				memcmp(kstart, key, sizeof(key) - 1) == 0;
 			scan_ws(s);
 			if (s->p >= s->end)
@@ -1139,7 +1179,8 @@ stream_step(DwsListStream *ls, Scan *s, const char *base)
 				ls->state = LS_ITEM_FIRST;
 				return SCAN_OK;
 			}
-			if ((rc = scan_value(s)) != SCAN_OK)
+			/* a member's value sits one level down */
+			if ((rc = scan_value(s, DWS_MAX_JSON_DEPTH - 1)) != SCAN_OK)
 				return rc;
 			ls->state = LS_MEMBER_SEP;
 			return SCAN_OK;
@@ -1155,7 +1196,8 @@ stream_step(DwsListStream *ls, Scan *s, const char *base)
 			return SCAN_OK;
 		case LS_ITEM:
 			vstart = s->p;
-			if ((rc = scan_value(s)) != SCAN_OK)
+			/* an item sits two levels down: the whole stays within the limit */
+			if ((rc = scan_value(s, DWS_MAX_JSON_DEPTH - 2)) != SCAN_OK)
 				return rc;
 			if (ls->fn(ls->arg, vstart, (size_t) (s->p - vstart),
 					   ls->consumed + (size_t) (vstart - base)) != 0)
@@ -1247,6 +1289,8 @@ dws_list_stream_feed(DwsListStream *ls, const char *data, size_t len)
 
 	if (ls->state == LS_FAILED)
 		return -1;
+	if (len == 0)
+		return 0;
 	json_get_alloc_funcs(&m, &f);
 
 	if (ls->len == 0)

@@ -734,6 +734,29 @@ test_list_ranges(void)
 	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1, "nesting past the limit: -1");
 	b = "{\"disaster_recovery\": [\"unterminated]}";
 	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1, "unterminated string: -1");
+	/* findings of fuzz_record: each must end in -1, never loop or guess */
+	{
+		static const char nul_in_array[] = "{\"\":[\0";
+		static const char nul_in_item[] = "{\"disaster_recovery\":[[\0]]}";
+
+		tap_ok(dws_list_item_ranges(nul_in_array, sizeof(nul_in_array) - 1, &r) == -1,
+			   "NUL byte in a member's array: -1 (no endless loop)");
+		tap_ok(dws_list_item_ranges(nul_in_item, sizeof(nul_in_item) - 1, &r) == -1,
+			   "NUL byte in an item: -1 (no endless loop)");
+	}
+	b = "{\"disaster_recovery\":[1],\"disaster\\u005frecovery\":[2]}";
+	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1,
+		   "an escaped key that may spell the array's: refused");
+	b = "{\"disaster_recovery\":[],\"\":x}";
+	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1, "bare token x: -1");
+	b = "{\"disaster_recovery\":[{\"id\":\"a\"}],\"next\":nul}";
+	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1, "bare token nul: -1");
+	b = "{\"disaster_recovery\":[],\"k\\u0001\":1,\"a\x01\":1}";
+	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1, "raw control byte in a key: -1");
+	b = "{\"disaster_recovery\": [true, false, null, -1.5e+3], \"n\": 0}";
+	n = dws_list_item_ranges(b, strlen(b), &r);
+	tap_ok(n == 4, "bare tokens true, false, null and numbers pass (%ld)", n);
+	dws_free(r);
 	b = "{\"disaster_recovery\": [12, 3]}";
 	n = dws_list_item_ranges(b, strlen(b), &r);
 	tap_ok(n == 2 && r[0].len == 2, "scalar items whole (%ld)", n);

@@ -1,0 +1,1274 @@
+/*-------------------------------------------------------------------------
+ * fuzz_record.c
+ *	  libFuzzer target for src/record.c: response body parsing, the
+ *	  detail/list/progress accessors, list-item canonicalization, merging,
+ *	  dotted-path lookup, value text, API times and sync periods.
+ *
+ * The input is a response body.  Everything reachable from it is run
+ * through the functions the FDW uses on it, and every result is checked
+ * against properties that must hold whatever the input (abort() on a
+ * violation, which libFuzzer reports as a crash):
+ *   - dws_parse_body accepts exactly what jansson accepts with nesting
+ *     depth <= DWS_MAX_JSON_DEPTH, and says why otherwise;
+ *   - dws_json_text renders every value so that it reads back the same;
+ *   - dws_list_item_canonical moves flat cluster fields into the nested
+ *     objects and keeps everything else;
+ *   - dws_merge_missing fills gaps only, is idempotent and shares nothing
+ *     with its source;
+ *   - dws_json_path agrees with json_object_get step by step;
+ *   - dws_list_item_ranges splits a list body into exactly the items a
+ *     whole parse finds, and finds none in a malformed body;
+ *   - dws_list_stream_* fed in chunks finds the same items as fed whole;
+ *   - no function changes the parsed tree it is given;
+ *   - dws_time_to_utc accepts exactly the documented forms with valid
+ *     fields and agrees with the C library's timegm/gmtime_r, its output
+ *     reads back to itself, and too small an output buffer is refused
+ *     without being written;
+ *   - dws_sync_period_interval accepts exactly [0-9]+[mHd] in 1..3000.
+ * A wrapping allocator is installed in jansson, as the FDW installs a
+ * palloc-based one: a block freed by the wrong allocator aborts, and every
+ * block must be released by the end of each input.
+ *-------------------------------------------------------------------------
+ */
+#define _GNU_SOURCE				/* memmem */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "record.h"
+
+#define MAX_VISIT 512			/* values checked per input */
+#define MAX_ITEMS 64			/* list items checked per input */
+#define TIME_PREFIX_MAX 64		/* bytes of the raw input given to the time
+								 * and period parsers */
+
+/* ----------------------------------------------------------------------
+ * Failure reporting
+ * ---------------------------------------------------------------------- */
+
+static void
+fail(const char *what, const char *detail)
+{
+	fprintf(stderr, "fuzz_record: invariant violated: %s\n", what);
+	if (detail != NULL)
+		fprintf(stderr, "fuzz_record:   detail: \"%s\"\n", detail);
+	abort();
+}
+
+#define CHECK(cond, detail) \
+	do { if (!(cond)) fail(#cond, (detail)); } while (0)
+
+/* ----------------------------------------------------------------------
+ * Wrapping allocator for jansson (and so for record.c)
+ * ---------------------------------------------------------------------- */
+
+#define ALLOC_MAGIC 0x44575344524a534eULL	/* "DWSDRJSN" */
+#define ALLOC_HEADER 16
+
+static long live_blocks = 0;
+
+static void *
+fuzz_malloc(size_t size)
+{
+	unsigned char *p;
+
+	if (size > SIZE_MAX - ALLOC_HEADER)
+		return NULL;
+	p = malloc(size + ALLOC_HEADER);
+	if (p == NULL)
+		return NULL;
+	*(uint64_t *) p = ALLOC_MAGIC;
+	live_blocks++;
+	return p + ALLOC_HEADER;
+}
+
+static void
+fuzz_free(void *ptr)
+{
+	unsigned char *p;
+
+	if (ptr == NULL)
+		return;
+	p = (unsigned char *) ptr - ALLOC_HEADER;
+	if (*(uint64_t *) p != ALLOC_MAGIC)
+		fail("block freed through jansson's allocator was not allocated by it",
+			 NULL);
+	*(uint64_t *) p = 0;
+	live_blocks--;
+	free(p);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void) argc;
+	(void) argv;
+	json_set_alloc_funcs(fuzz_malloc, fuzz_free);
+	return 0;
+}
+
+/* ----------------------------------------------------------------------
+ * Helpers
+ * ---------------------------------------------------------------------- */
+
+/* Nesting depth of a tree: scalars 0, {} and [] 1. */
+static int
+tree_depth(json_t *v)
+{
+	const char *key;
+	json_t	   *m;
+	size_t		i;
+	int			d = 0;
+
+	if (json_is_object(v))
+	{
+		json_object_foreach(v, key, m)
+		{
+			int			c = tree_depth(m);
+
+			if (c > d)
+				d = c;
+		}
+		return d + 1;
+	}
+	if (json_is_array(v))
+	{
+		json_array_foreach(v, i, m)
+		{
+			int			c = tree_depth(m);
+
+			if (c > d)
+				d = c;
+		}
+		return d + 1;
+	}
+	return 0;
+}
+
+/* Empties every container of a tree, deepest first. */
+static void
+clear_tree(json_t *v)
+{
+	const char *key;
+	json_t	   *m;
+	size_t		i;
+
+	if (json_is_object(v))
+	{
+		json_object_foreach(v, key, m)
+			clear_tree(m);
+		json_object_clear(v);
+	}
+	else if (json_is_array(v))
+	{
+		json_array_foreach(v, i, m)
+			clear_tree(m);
+		json_array_clear(v);
+	}
+}
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Value of n digits at s (caller checked they are digits). */
+static int
+digits_value(const char *s, int n)
+{
+	int			v = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+/* ----------------------------------------------------------------------
+ * dws_time_to_utc
+ * ---------------------------------------------------------------------- */
+
+/*
+ * Reference reading of an API time, written from the documentation rather
+ * than from record.c: the shape by a strict scan, the conversion by the C
+ * library.  Returns 0 and the expected output (without "+00"), or -1.
+ */
+static int
+reference_time(const char *in, char *want, size_t wantlen)
+{
+	const char *p = in;
+	int			year,
+				month,
+				day,
+				hour,
+				minute,
+				second;
+	int			usec = 0;
+	int			nfrac = 0;
+	int			sign = 0;
+	int			offh = 0;
+	int			offm = 0;
+	int			i;
+	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int			maxday;
+	struct tm	tm;
+	struct tm	res;
+	time_t		t;
+	size_t		len;
+
+	/* YYYY-MM-DD[T ]HH:MM:SS */
+	for (i = 0; i < 19; i++)
+	{
+		char		c = p[i];
+
+		switch (i)
+		{
+			case 4:
+			case 7:
+				if (c != '-')
+					return -1;
+				break;
+			case 10:
+				if (c != 'T' && c != ' ')
+					return -1;
+				break;
+			case 13:
+			case 16:
+				if (c != ':')
+					return -1;
+				break;
+			default:
+				if (!is_digit(c))
+					return -1;
+		}
+	}
+	year = digits_value(p, 4);
+	month = digits_value(p + 5, 2);
+	day = digits_value(p + 8, 2);
+	hour = digits_value(p + 11, 2);
+	minute = digits_value(p + 14, 2);
+	second = digits_value(p + 17, 2);
+	p += 19;
+
+	/* .f{1,9} */
+	if (*p == '.')
+	{
+		p++;
+		while (is_digit(*p))
+		{
+			if (nfrac < 6)
+				usec = usec * 10 + (*p - '0');
+			nfrac++;
+			p++;
+		}
+		if (nfrac < 1 || nfrac > 9)
+			return -1;
+		for (i = nfrac; i < 6; i++)
+			usec *= 10;
+	}
+
+	/* Z | [+-]HH | [+-]HH:MM | [+-]HHMM */
+	if (*p == 'Z' || *p == 'z')
+		p++;
+	else if (*p == '+' || *p == '-')
+	{
+		sign = *p == '+' ? 1 : -1;
+		p++;
+		if (!is_digit(p[0]) || !is_digit(p[1]))
+			return -1;
+		offh = digits_value(p, 2);
+		p += 2;
+		if (p[0] == ':' || is_digit(p[0]))
+		{
+			if (p[0] == ':')
+				p++;
+			if (!is_digit(p[0]) || !is_digit(p[1]))
+				return -1;
+			offm = digits_value(p, 2);
+			p += 2;
+		}
+	}
+	if (*p != '\0')
+		return -1;
+
+	if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 ||
+		minute > 59 || second > 59 || offh > 23 || offm > 59)
+		return -1;
+	maxday = mdays[month - 1];
+	if (month == 2 &&
+		((year % 4 == 0 && year % 100 != 0) || year % 400 == 0))
+		maxday = 29;
+	if (day > maxday)
+		return -1;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = year - 1900;
+	tm.tm_mon = month - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min = minute;
+	tm.tm_sec = second;
+	t = timegm(&tm);
+	t -= (time_t) sign * (offh * 3600 + offm * 60);
+	if (gmtime_r(&t, &res) == NULL)
+		return -1;
+	if (res.tm_year + 1900 < 1 || res.tm_year + 1900 > 9999)
+		return -1;
+
+	snprintf(want, wantlen, "%04d-%02d-%02d %02d:%02d:%02d",
+			 res.tm_year + 1900, res.tm_mon + 1, res.tm_mday,
+			 res.tm_hour, res.tm_min, res.tm_sec);
+	if (usec != 0)
+	{
+		char		frac[8];
+		size_t		flen = 7;
+
+		snprintf(frac, sizeof(frac), ".%06d", usec);
+		while (frac[flen - 1] == '0')
+			flen--;
+		frac[flen] = '\0';
+		len = strlen(want);
+		snprintf(want + len, wantlen - len, "%s", frac);
+	}
+	return 0;
+}
+
+/* Runs dws_time_to_utc on s (NUL-terminated) and checks it. */
+static void
+check_time(const char *s)
+{
+	char		out0[64];
+	char		out1[64];
+	char		again[64];
+	char		want[64];
+	char		small[64];
+	int			r0;
+	int			r1;
+	int			rw;
+	size_t		len;
+
+	memset(out0, 'X', sizeof(out0));
+	memset(out1, 'X', sizeof(out1));
+	r0 = dws_time_to_utc(s, 0, out0, sizeof(out0));
+	r1 = dws_time_to_utc(s, 1, out1, sizeof(out1));
+	rw = reference_time(s, want, sizeof(want));
+
+	CHECK(r0 == 0 || r0 == -1, s);
+	CHECK(r0 == r1, s);
+	CHECK(r0 == rw, s);
+	if (r0 != 0)
+	{
+		/* out untouched on failure */
+		CHECK(out0[0] == 'X' && out1[0] == 'X', s);
+		return;
+	}
+
+	len = strlen(out0);
+	CHECK(strcmp(out0, want) == 0, s);
+	CHECK(len + 3 < 40, s);		/* "outlen >= 40 suffices" */
+	CHECK(strlen(out1) == len + 3 && memcmp(out1, out0, len) == 0 &&
+		  strcmp(out1 + len, "+00") == 0, s);
+
+	/* the output reads back to itself, with and without the offset */
+	CHECK(dws_time_to_utc(out0, 0, again, sizeof(again)) == 0 &&
+		  strcmp(again, out0) == 0, out0);
+	CHECK(dws_time_to_utc(out1, 1, again, sizeof(again)) == 0 &&
+		  strcmp(again, out1) == 0, out1);
+	CHECK(dws_time_to_utc(out1, 0, again, sizeof(again)) == 0 &&
+		  strcmp(again, out0) == 0, out1);
+
+	/* a buffer one byte short is refused and left alone; exact fits */
+	memset(small, 'Y', sizeof(small));
+	CHECK(dws_time_to_utc(s, 1, small, len + 3) == -1, s);
+	CHECK(small[0] == 'Y' && small[len + 2] == 'Y', s);
+	CHECK(dws_time_to_utc(s, 1, small, len + 4) == 0 &&
+		  strcmp(small, out1) == 0, s);
+}
+
+/* ----------------------------------------------------------------------
+ * dws_sync_period_interval
+ * ---------------------------------------------------------------------- */
+
+static void
+check_period(const char *s)
+{
+	char		out[64];
+	char		want[64];
+	const char *p = s;
+	long		value = 0;
+	int			ok = 1;
+	const char *unit = NULL;
+	int			r;
+
+	/* reference: [0-9]+ then exactly one of m H d, value 1..3000 */
+	if (!is_digit(*p))
+		ok = 0;
+	while (is_digit(*p))
+	{
+		if (value <= 3000)
+			value = value * 10 + (*p - '0');
+		p++;
+	}
+	if (*p == 'm')
+		unit = "minutes";
+	else if (*p == 'H')
+		unit = "hours";
+	else if (*p == 'd')
+		unit = "days";
+	if (ok && (unit == NULL || p[1] != '\0' || value < 1 || value > 3000))
+		ok = 0;
+
+	memset(out, 'X', sizeof(out));
+	r = dws_sync_period_interval(s, out, 32);
+	CHECK(r == 0 || r == -1, s);
+	CHECK((r == 0) == ok, s);
+	if (!ok)
+	{
+		CHECK(out[0] == 'X', s);
+		return;
+	}
+	snprintf(want, sizeof(want), "%ld %s", value, unit);
+	CHECK(strcmp(out, want) == 0, s);
+	/* a buffer one byte short is refused */
+	memset(out, 'X', sizeof(out));
+	CHECK(dws_sync_period_interval(s, out, strlen(want)) == -1 &&
+		  out[0] == 'X', s);
+}
+
+/* ----------------------------------------------------------------------
+ * dws_json_text
+ * ---------------------------------------------------------------------- */
+
+static void
+check_text(json_t *v)
+{
+	char	   *text = dws_json_text(v);
+	char	   *end;
+
+	if (v == NULL || json_is_null(v))
+	{
+		CHECK(text == NULL, text);
+		return;
+	}
+	CHECK(text != NULL, NULL);
+
+	switch (json_typeof(v))
+	{
+		case JSON_STRING:
+			CHECK(strlen(text) == json_string_length(v) &&
+				  strcmp(text, json_string_value(v)) == 0, text);
+			break;
+		case JSON_INTEGER:
+			{
+				long long	n = strtoll(text, &end, 10);
+
+				CHECK(*end == '\0' && end != text &&
+					  n == (long long) json_integer_value(v), text);
+				break;
+			}
+		case JSON_REAL:
+			{
+				double		d = strtod(text, &end);
+
+				CHECK(*end == '\0' && end != text &&
+					  d == json_real_value(v), text);
+				CHECK(strlen(text) <= 24, text);
+				break;
+			}
+		case JSON_TRUE:
+			CHECK(strcmp(text, "true") == 0, text);
+			break;
+		case JSON_FALSE:
+			CHECK(strcmp(text, "false") == 0, text);
+			break;
+		case JSON_OBJECT:
+		case JSON_ARRAY:
+			{
+				/* compact JSON that reads back equal, type for type */
+				json_error_t jerr;
+				json_t	   *back = json_loads(text, JSON_DECODE_ANY, &jerr);
+
+				CHECK(back != NULL, text);
+				CHECK(json_typeof(back) == json_typeof(v), text);
+				CHECK(json_equal(back, v), text);
+				json_decref(back);
+				CHECK(text[0] == (json_is_object(v) ? '{' : '['), text);
+				break;
+			}
+		case JSON_NULL:
+			break;
+	}
+	dws_free(text);
+}
+
+/* Checks every value of a tree (up to a budget), and every string as a time
+ * and a period. */
+static void
+visit_values(json_t *v, int *budget)
+{
+	const char *key;
+	json_t	   *m;
+	size_t		i;
+
+	if (v == NULL || *budget <= 0)
+		return;
+	(*budget)--;
+	check_text(v);
+	if (json_is_string(v))
+	{
+		check_time(json_string_value(v));
+		check_period(json_string_value(v));
+	}
+	else if (json_is_object(v))
+	{
+		json_object_foreach(v, key, m)
+			visit_values(m, budget);
+	}
+	else if (json_is_array(v))
+	{
+		json_array_foreach(v, i, m)
+			visit_values(m, budget);
+	}
+}
+
+/* ----------------------------------------------------------------------
+ * dws_json_path
+ * ---------------------------------------------------------------------- */
+
+static const char *const fixed_paths[] = {
+	"disaster_recovery",
+	"disaster_recovery.id",
+	"disaster_recovery.primary_cluster.progress",
+	"disaster_recovery_progress.primary_cluster.action_start_time",
+	"id",
+	"name",
+	"status",
+	"start_time",
+	"dr_sync_period",
+	"primary_cluster",
+	"primary_cluster.id",
+	"primary_cluster.progress",
+	"primary_cluster.last_success_time",
+	"standby_cluster.status",
+	"standby_cluster.obs_bucket_name",
+	"recovery_point_object",
+	"error_code",
+	"",
+	".",
+	"..",
+	"id.",
+	".id",
+	"primary_cluster..id",
+};
+
+/* Walks path with json_object_get, splitting on '.' by hand. */
+static json_t *
+reference_path(json_t *root, const char *path)
+{
+	char		step[256];
+	json_t	   *cur = root;
+	const char *p = path;
+
+	if (root == NULL)
+		return NULL;
+	for (;;)
+	{
+		const char *dot = strchr(p, '.');
+		size_t		len = dot ? (size_t) (dot - p) : strlen(p);
+
+		if (len >= sizeof(step))
+			return (json_t *) -1;	/* not checked */
+		memcpy(step, p, len);
+		step[len] = '\0';
+		if (!json_is_object(cur))
+			return NULL;
+		cur = json_object_get(cur, step);
+		if (cur == NULL || dot == NULL)
+			return cur;
+		p = dot + 1;
+	}
+}
+
+static void
+check_path(json_t *root, const char *path)
+{
+	json_t	   *got = dws_json_path(root, path);
+	json_t	   *want = reference_path(root, path);
+
+	if (want != (json_t *) -1)
+		CHECK(got == want, path);
+	check_text(got);
+}
+
+/*
+ * Paths into root: the fixed ones, the raw input up to its first NUL (and
+ * newline), and paths made of the keys found walking down from root, which
+ * must lead to exactly the value they name.
+ */
+static void
+check_paths(json_t *root, const char *raw)
+{
+	size_t		i;
+	char		path[1024];
+	size_t		plen = 0;
+	json_t	   *cur = root;
+	int			depth;
+
+	if (root == NULL)
+		return;
+	CHECK(dws_json_path(root, NULL) == NULL, NULL);
+	for (i = 0; i < sizeof(fixed_paths) / sizeof(fixed_paths[0]); i++)
+		check_path(root, fixed_paths[i]);
+	check_path(root, raw);
+
+	/* descend through the last key of each object */
+	for (depth = 0; depth < 8 && json_is_object(cur); depth++)
+	{
+		const char *key;
+		const char *last = NULL;
+		json_t	   *m;
+		json_t	   *next = NULL;
+		size_t		klen;
+
+		json_object_foreach(cur, key, m)
+		{
+			last = key;
+			next = m;
+		}
+		if (last == NULL || strchr(last, '.') != NULL)
+			break;
+		klen = strlen(last);
+		if (plen + klen + 2 > sizeof(path))
+			break;
+		if (depth > 0)
+			path[plen++] = '.';
+		memcpy(path + plen, last, klen);
+		plen += klen;
+		path[plen] = '\0';
+		cur = next;
+		CHECK(dws_json_path(root, path) == cur, path);
+	}
+}
+
+/* ----------------------------------------------------------------------
+ * dws_list_item_canonical
+ * ---------------------------------------------------------------------- */
+
+static void
+check_canonical(json_t *item, json_t *out)
+{
+	const char *key;
+	json_t	   *v;
+	json_t	   *pc;
+	json_t	   *sc;
+
+	if (!json_is_object(item))
+	{
+		CHECK(out == NULL, NULL);
+		return;
+	}
+	CHECK(json_is_object(out), NULL);
+	CHECK(out != item, NULL);
+	pc = json_object_get(out, "primary_cluster");
+	sc = json_object_get(out, "standby_cluster");
+
+	json_object_foreach(item, key, v)
+	{
+		size_t		klen = strlen(key);
+
+		if (klen > 16 && strncmp(key, "primary_cluster_", 16) == 0)
+		{
+			/* a non-null flat field lands in the nested object */
+			if (!json_is_null(v))
+				CHECK(json_is_object(pc) &&
+					  json_equal(json_object_get(pc, key + 16), v), key);
+		}
+		else if (klen > 16 && strncmp(key, "standby_cluster_", 16) == 0)
+		{
+			if (!json_is_null(v))
+				CHECK(json_is_object(sc) &&
+					  json_equal(json_object_get(sc, key + 16), v), key);
+		}
+		else if (strcmp(key, "primary_cluster") == 0 ||
+				 strcmp(key, "standby_cluster") == 0)
+		{
+			json_t	   *o = json_object_get(out, key);
+
+			if (!json_is_object(v))
+			{
+				/* kept as is unless flat fields built an object */
+				CHECK(json_is_object(o) || json_equal(o, v), key);
+			}
+			else
+			{
+				/* nested members seed the object; flat fields override */
+				const char *mkey;
+				json_t	   *mv;
+				char		flat[1024];
+
+				CHECK(o == NULL || json_is_object(o), key);
+				json_object_foreach(v, mkey, mv)
+				{
+					if (strlen(mkey) == 0 ||
+						strlen(mkey) + 17 > sizeof(flat))
+						continue;
+					snprintf(flat, sizeof(flat), "%s_%s", key, mkey);
+					if (json_object_get(item, flat) != NULL ||
+						json_is_null(mv))
+						continue;
+					CHECK(json_is_object(o) &&
+						  json_equal(json_object_get(o, mkey), mv), mkey);
+				}
+			}
+		}
+		else
+			CHECK(json_equal(json_object_get(out, key), v), key);
+	}
+
+	/* nothing invented: every top-level key of out comes from item */
+	json_object_foreach(out, key, v)
+	{
+		if (strcmp(key, "primary_cluster") != 0 &&
+			strcmp(key, "standby_cluster") != 0)
+			CHECK(json_object_get(item, key) != NULL, key);
+	}
+	/* the cluster objects exist only when they hold something */
+	if (json_is_object(pc))
+	{
+		int			nonnull = 0;
+
+		json_object_foreach(pc, key, v)
+			nonnull |= !json_is_null(v);
+		CHECK(nonnull, "primary_cluster");
+	}
+	if (json_is_object(sc))
+	{
+		int			nonnull = 0;
+
+		json_object_foreach(sc, key, v)
+			nonnull |= !json_is_null(v);
+		CHECK(nonnull, "standby_cluster");
+	}
+}
+
+/* ----------------------------------------------------------------------
+ * dws_merge_missing
+ * ---------------------------------------------------------------------- */
+
+/* after = merge(before, src): gaps filled, nothing else changed. */
+static void
+check_merged(json_t *before, json_t *after, json_t *src, int depth)
+{
+	const char *key;
+	json_t	   *bv;
+	json_t	   *sv;
+
+	CHECK(json_is_object(before) && json_is_object(after), NULL);
+	if (!json_is_object(src) || depth >= DWS_MAX_JSON_DEPTH)
+	{
+		CHECK(json_equal(before, after), NULL);
+		return;
+	}
+	json_object_foreach(src, key, sv)
+	{
+		json_t	   *av = json_object_get(after, key);
+
+		bv = json_object_get(before, key);
+		CHECK(av != NULL, key);
+		if (bv == NULL || (json_is_null(bv) && !json_is_null(sv)))
+			CHECK(json_equal(av, sv), key);
+		else if (json_is_object(bv) && json_is_object(sv))
+			check_merged(bv, av, sv, depth + 1);
+		else
+			CHECK(json_equal(av, bv), key);
+	}
+	json_object_foreach(before, key, bv)
+	{
+		if (json_object_get(src, key) == NULL)
+			CHECK(json_equal(json_object_get(after, key), bv), key);
+	}
+	CHECK(json_object_size(after) >= json_object_size(before), NULL);
+}
+
+/*
+ * Merges src (a canonical list item, which this consumes by clearing it)
+ * into a copy of base and checks the result.
+ */
+static void
+check_merge(json_t *base, json_t *src)
+{
+	json_t	   *dst = json_is_object(base) ? json_deep_copy(base) : json_object();
+	json_t	   *before;
+	json_t	   *after;
+
+	CHECK(dst != NULL, NULL);
+	before = json_deep_copy(dst);
+	CHECK(before != NULL, NULL);
+	CHECK(dws_merge_missing(dst, src) == 0, NULL);
+	check_merged(before, dst, src, 0);
+
+	/* idempotent */
+	after = json_deep_copy(dst);
+	CHECK(after != NULL, NULL);
+	CHECK(dws_merge_missing(dst, src) == 0, NULL);
+	CHECK(json_equal(dst, after), NULL);
+
+	/* merging into itself is a no-op */
+	CHECK(dws_merge_missing(dst, dst) == 0, NULL);
+	CHECK(json_equal(dst, after), NULL);
+
+	/* dst shares nothing mutable with src */
+	clear_tree(src);
+	CHECK(json_equal(dst, after), NULL);
+
+	check_text(dst);
+	check_paths(dst, "primary_cluster.id");
+	json_decref(after);
+	json_decref(before);
+	json_decref(dst);
+}
+
+/* ----------------------------------------------------------------------
+ * dws_list_item_ranges
+ * ---------------------------------------------------------------------- */
+
+/*
+ * The item ranges that the tree-less scan finds must be exactly the items
+ * of the "disaster_recovery" array that a whole parse finds (list == NULL
+ * when the whole parse finds none, body_ok == 0 when it fails), and a body
+ * that does not parse whole must not yield items that all parse (the FDW
+ * would then read rows out of a malformed body; record.h: "-1 when ... is
+ * malformed").  Failing (-1) on a valid list body is an error for the
+ * user, not a wrong answer: allowed only where the key may be repeated or
+ * escaped (see may_fail_closed).
+ *
+ * Masks for known findings, to look further while they are open (see
+ * README.md), enabled with make EXTRA_CFLAGS=-D...:
+ *   FUZZ_SKIP_NUL_LIST_SCAN  bodies with a NUL byte are not scanned (hang)
+ *   FUZZ_SKIP_ESCAPED_KEYS   no comparison when the body has a \u escape
+ *   FUZZ_LENIENT_LIST_SCAN   items out of a malformed body are allowed
+ */
+/* True when the body has "disaster_recovery" twice or any \u escape. */
+static int
+may_fail_closed(const char *body, size_t size)
+{
+	static const char key[] = "\"disaster_recovery\"";
+	const char *p = memmem(body, size, key, sizeof(key) - 1);
+
+	if (memmem(body, size, "\\u", 2) != NULL)
+		return 1;
+	return p != NULL &&
+		memmem(p + 1, size - (size_t) (p + 1 - body), key,
+			   sizeof(key) - 1) != NULL;
+}
+
+static void
+check_list_ranges(const char *body, size_t size, int body_ok, json_t *list)
+{
+	DwsRange   *ranges = (DwsRange *) 1;
+	long		n;
+	long		k;
+	int			compare = 1;
+	int			all_items_parse = 1;
+
+#ifdef FUZZ_SKIP_NUL_LIST_SCAN
+	if (memchr(body, '\0', size) != NULL)
+		return;
+#endif
+#ifdef FUZZ_SKIP_ESCAPED_KEYS
+	if (memmem(body, size, "\\u", 2) != NULL)
+		compare = 0;
+#endif
+
+	n = dws_list_item_ranges(body, size, &ranges);
+	CHECK(n >= -1, NULL);
+	if (n < 0)
+	{
+		CHECK(ranges == NULL, NULL);
+		/*
+		 * A body that parses whole to a list is split, except that an
+		 * error (fail closed) is allowed when the key may be repeated or
+		 * spelled with escapes.
+		 */
+		if (compare && !may_fail_closed(body, size))
+			CHECK(list == NULL, "valid list body not split into items");
+		return;
+	}
+	CHECK(n == 0 || ranges != NULL, NULL);
+	for (k = 0; k < n; k++)
+	{
+		char		err[128];
+		json_t	   *item;
+
+		CHECK(ranges[k].off <= size && ranges[k].len <= size - ranges[k].off,
+			  "range outside the body");
+		CHECK(ranges[k].len > 0, "empty range");
+		if (k > 0)
+			CHECK(ranges[k].off >= ranges[k - 1].off + ranges[k - 1].len,
+				  "ranges overlap or are out of order");
+		item = dws_parse_body(body + ranges[k].off, ranges[k].len,
+							  err, sizeof(err));
+		if (item == NULL)
+			all_items_parse = 0;
+		if (list != NULL && compare)
+		{
+			CHECK(item != NULL, "an item of a valid list does not parse");
+			CHECK(json_equal(item, json_array_get(list, (size_t) k)),
+				  "an item range differs from the parsed item");
+		}
+		json_decref(item);
+	}
+	if (compare)
+	{
+		if (list != NULL)
+			CHECK((size_t) n == json_array_size(list),
+				  "item count differs from the parsed list");
+		else if (body_ok)
+			CHECK(0, "items found in a valid body without a list array");
+#ifndef FUZZ_LENIENT_LIST_SCAN
+		else
+			CHECK(!all_items_parse, "items read out of a malformed body");
+#endif
+	}
+	(void) all_items_parse;
+	dws_free(ranges);
+}
+
+/*
+ * dws_list_stream_*: the body fed in chunks (sizes drawn from a generator
+ * seeded by the input, so a finding reproduces) must give the same items,
+ * at the same offsets, as fed whole through dws_list_item_ranges; an item
+ * callback that stops the stream stops it for good.
+ */
+typedef struct StreamItems
+{
+	const char *body;			/* the whole body, to check offsets */
+	size_t		size;
+	size_t		n;
+	size_t		stop_after;		/* callback returns -1 at this item */
+	size_t		offs[256];
+	size_t		lens[256];
+} StreamItems;
+
+static int
+stream_item_cb(void *arg, const char *item, size_t len, size_t offset)
+{
+	StreamItems *si = (StreamItems *) arg;
+
+	CHECK(offset <= si->size && len <= si->size - offset,
+		  "stream item outside the body");
+	CHECK(len == 0 || memcmp(item, si->body + offset, len) == 0,
+		  "stream item bytes differ from the body at its offset");
+	if (si->n < 256)
+	{
+		si->offs[si->n] = offset;
+		si->lens[si->n] = len;
+	}
+	si->n++;
+	return si->n > si->stop_after ? -1 : 0;
+}
+
+static uint32_t
+fnv1a(const char *p, size_t n)
+{
+	uint32_t	h = 2166136261u;
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char) p[i]) * 16777619u;
+	return h;
+}
+
+/* Feeds body in chunks; returns 0 when feed and finish both succeed. */
+static int
+stream_body(const char *body, size_t size, uint32_t seed, int maxchunk,
+			StreamItems *si)
+{
+	DwsListStream *ls;
+	size_t		pos = 0;
+	int			rc = 0;
+
+	memset(si, 0, sizeof(*si));
+	si->body = body;
+	si->size = size;
+	si->stop_after = (size_t) -1;
+	ls = dws_list_stream_new(stream_item_cb, si);
+	CHECK(ls != NULL, NULL);
+	while (pos < size)
+	{
+		size_t		chunk;
+
+		seed = seed * 1103515245u + 12345u;
+		chunk = 1 + (seed >> 16) % (uint32_t) maxchunk;
+		if (chunk > size - pos)
+			chunk = size - pos;
+		/* a copy of just the chunk, so that reading past it is caught */
+		{
+			char	   *copy = malloc(chunk);
+
+			CHECK(copy != NULL, NULL);
+			memcpy(copy, body + pos, chunk);
+			rc = dws_list_stream_feed(ls, copy, chunk);
+			free(copy);
+		}
+		CHECK(rc == 0 || rc == -1, NULL);
+		pos += chunk;
+		if (rc != 0)
+		{
+			/* failed for good */
+			CHECK(dws_list_stream_feed(ls, "[", 1) == -1,
+				  "a failed stream accepts bytes again");
+			break;
+		}
+	}
+	if (rc == 0)
+		rc = dws_list_stream_finish(ls);
+	else
+		CHECK(dws_list_stream_finish(ls) == -1,
+			  "a failed stream finishes well");
+	dws_list_stream_free(ls);
+	return rc;
+}
+
+static void
+check_list_stream(const char *body, size_t size)
+{
+	DwsRange   *ranges;
+	long		n;
+	static StreamItems si;
+	uint32_t	seed = fnv1a(body, size);
+	int			maxchunk;
+	int			rc;
+	size_t		k;
+
+#ifdef FUZZ_SKIP_NUL_LIST_SCAN
+	if (memchr(body, '\0', size) != NULL)
+		return;
+#endif
+	dws_list_stream_free(NULL);
+	n = dws_list_item_ranges(body, size, &ranges);
+
+	/* byte by byte (small bodies only: it rescans), up to 8, up to 64 */
+	for (maxchunk = size <= 256 ? 1 : 8; maxchunk <= 64; maxchunk *= 8)
+	{
+		rc = stream_body(body, size, seed, maxchunk, &si);
+		CHECK((rc == 0) == (n >= 0),
+			  "chunked feeding and whole feeding disagree on success");
+		if (n >= 0)
+		{
+			CHECK(si.n == (size_t) n, "chunked feeding found other items");
+			for (k = 0; k < si.n && k < 256; k++)
+				CHECK(si.offs[k] == ranges[k].off &&
+					  si.lens[k] == ranges[k].len,
+					  "chunked feeding found other item ranges");
+		}
+	}
+
+	/* a callback that stops after the first items stops the stream */
+	if (n > 0)
+	{
+		size_t		stop = seed % (size_t) n;
+		DwsListStream *ls;
+
+		memset(&si, 0, sizeof(si));
+		si.body = body;
+		si.size = size;
+		si.stop_after = stop;
+		ls = dws_list_stream_new(stream_item_cb, &si);
+		CHECK(ls != NULL, NULL);
+		CHECK(dws_list_stream_feed(ls, body, size) == -1,
+			  "the stream went on after its callback stopped it");
+		CHECK(si.n == stop + 1, "items delivered after the stop");
+		CHECK(dws_list_stream_finish(ls) == -1, NULL);
+		dws_list_stream_free(ls);
+	}
+	dws_free(ranges);
+}
+
+/* ----------------------------------------------------------------------
+ * Error bodies
+ * ---------------------------------------------------------------------- */
+
+static const char *
+str_member(json_t *root, const char *key)
+{
+	json_t	   *v = json_is_object(root) ? json_object_get(root, key) : NULL;
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static void
+check_error_fields(json_t *root)
+{
+	const char *code = (const char *) 1;
+	const char *msg = (const char *) 1;
+	const char *rid = (const char *) 1;
+	const char *want_msg;
+
+	dws_error_fields(root, &code, &msg, &rid);
+	want_msg = str_member(root, "error_msg");
+	if (want_msg == NULL)
+		want_msg = str_member(root, "message");
+	CHECK(code == str_member(root, "error_code"), NULL);
+	CHECK(msg == want_msg, NULL);
+	CHECK(rid == str_member(root, "request_id"), NULL);
+	CHECK(dws_is_error_body(root) == (code != NULL), NULL);
+	/* NULL out-pointers are allowed */
+	dws_error_fields(root, NULL, NULL, NULL);
+}
+
+/* ----------------------------------------------------------------------
+ * Entry point
+ * ---------------------------------------------------------------------- */
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *body = (const char *) data;
+	char		err[256];
+	char		tiny[6];
+	json_t	   *root;
+	json_t	   *ref;
+	json_t	   *snapshot = NULL;
+	json_error_t jerr;
+	char		prefix[TIME_PREFIX_MAX + 1];
+	size_t		plen;
+	size_t		i;
+	int			budget = MAX_VISIT;
+
+	CHECK(live_blocks == 0, NULL);
+
+	/* the raw input, up to its first NUL or newline, as a time, a period
+	 * and a path */
+	for (plen = 0; plen < size && plen < TIME_PREFIX_MAX; plen++)
+	{
+		if (data[plen] == '\0' || data[plen] == '\n')
+			break;
+	}
+	memcpy(prefix, data, plen);
+	prefix[plen] = '\0';
+	check_time(prefix);
+	check_period(prefix);
+
+	/* parse, and compare with jansson itself */
+	err[0] = '\0';
+	root = dws_parse_body(body, size, err, sizeof(err));
+	ref = size > 0 ? json_loadb(body, size, JSON_DECODE_ANY, &jerr) : NULL;
+
+	if (root == NULL)
+	{
+		int			blank = 1;
+
+		for (i = 0; i < size; i++)
+			if (body[i] != ' ' && body[i] != '\t' && body[i] != '\n' &&
+				body[i] != '\r')
+				blank = 0;
+		CHECK(memchr(err, '\0', sizeof(err)) != NULL, NULL);
+		if (blank)
+			CHECK(strcmp(err, "empty body") == 0, err);
+		else if (strncmp(err, "JSON nested deeper than", 23) == 0)
+			CHECK(ref == NULL || tree_depth(ref) > DWS_MAX_JSON_DEPTH, err);
+		else
+		{
+			CHECK(strncmp(err, "invalid JSON at line ", 21) == 0, err);
+			CHECK(ref == NULL, err);
+		}
+		/* a short error buffer is cut, not overrun; no buffer is fine */
+		memset(tiny, 'Z', sizeof(tiny));
+		CHECK(dws_parse_body(body, size, tiny, sizeof(tiny) - 1) == NULL,
+			  NULL);
+		CHECK(tiny[sizeof(tiny) - 1] == 'Z' &&
+			  strlen(tiny) == sizeof(tiny) - 2, tiny);
+		CHECK(dws_parse_body(body, size, NULL, 0) == NULL, NULL);
+		json_decref(ref);
+		check_list_ranges(body, size, 0, NULL);
+		check_list_stream(body, size);
+		dws_error_fields(NULL, NULL, NULL, NULL);
+		CHECK(!dws_is_error_body(NULL), NULL);
+		CHECK(dws_detail_object(NULL) == NULL, NULL);
+		CHECK(live_blocks == 0, NULL);
+		return 0;
+	}
+
+	CHECK(ref != NULL, NULL);
+	CHECK(json_equal(root, ref), NULL);
+	CHECK(tree_depth(root) <= DWS_MAX_JSON_DEPTH, NULL);
+	json_decref(ref);
+	snapshot = json_deep_copy(root);
+	CHECK(snapshot != NULL, NULL);
+
+	/* error bodies */
+	check_error_fields(root);
+
+	/* every value, as text; every string as a time and a period */
+	visit_values(root, &budget);
+	check_paths(root, prefix);
+
+	/* the three record accessors */
+	{
+		json_t	   *detail = dws_detail_object(root);
+		json_t	   *list = dws_list_array(root);
+		json_t	   *progress = dws_progress_object(root);
+		json_t	   *dr = json_is_object(root) ?
+			json_object_get(root, "disaster_recovery") : NULL;
+		json_t	   *pr = json_is_object(root) ?
+			json_object_get(root, "disaster_recovery_progress") : NULL;
+		json_t	   *item;
+
+		CHECK(detail == (json_is_object(dr) ? dr : NULL), NULL);
+		CHECK(list == (json_is_array(dr) ? dr : NULL), NULL);
+		CHECK(progress == (json_is_object(pr) ? pr : NULL), NULL);
+		check_list_ranges(body, size, 1, list);
+		check_list_stream(body, size);
+
+		if (detail != NULL)
+			check_paths(detail, prefix);
+		if (progress != NULL)
+			check_paths(progress, prefix);
+
+		/* list items: canonical form, then merged into the detail */
+		if (list != NULL)
+		{
+			json_array_foreach(list, i, item)
+			{
+				json_t	   *canon;
+
+				if (i >= MAX_ITEMS)
+					break;
+				canon = dws_list_item_canonical(item);
+				check_canonical(item, canon);
+				if (canon == NULL)
+					continue;
+				check_paths(canon, prefix);
+				budget = MAX_VISIT / 4;
+				visit_values(canon, &budget);
+				check_merge(detail, canon);
+				json_decref(canon);
+			}
+		}
+
+		/* the whole body seen as a list item and as a merge source */
+		{
+			json_t	   *canon = dws_list_item_canonical(root);
+
+			check_canonical(root, canon);
+			if (canon != NULL)
+			{
+				check_merge(detail, canon);
+				json_decref(canon);
+			}
+		}
+	}
+
+	/* nothing above changed the parsed tree */
+	CHECK(json_equal(root, snapshot), NULL);
+	json_decref(snapshot);
+	json_decref(root);
+	CHECK(live_blocks == 0, NULL);
+	return 0;
+}

@@ -1038,25 +1038,47 @@ scan_string(Scan *s, int *plain)
 	return SCAN_MORE;
 }
 
-/* A bare JSON token: true, false, null, or something that starts a number. */
+/* A bare JSON token: true, false, null, or a number as JSON writes it. */
 static int
 scalar_token_ok(const char *t, size_t len)
 {
-	size_t		i;
+	const char *p = t;
+	const char *end = t + len;
 
 	if (len == 0)
 		return 0;
-	if (*t == '-' || (*t >= '0' && *t <= '9'))
-	{
-		for (i = 0; i < len; i++)
-			if (!((t[i] >= '0' && t[i] <= '9') || t[i] == '-' || t[i] == '+' ||
-				  t[i] == '.' || t[i] == 'e' || t[i] == 'E'))
-				return 0;
-		return 1;
-	}
-	return (len == 4 && memcmp(t, "true", 4) == 0) ||
+	if ((len == 4 && memcmp(t, "true", 4) == 0) ||
 		(len == 5 && memcmp(t, "false", 5) == 0) ||
-		(len == 4 && memcmp(t, "null", 4) == 0);
+		(len == 4 && memcmp(t, "null", 4) == 0))
+		return 1;
+	/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0')
+		p++;
+	else if (p < end && *p >= '1' && *p <= '9')
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	else
+		return 0;
+	if (p < end && *p == '.')
+	{
+		if (++p >= end || *p < '0' || *p > '9')
+			return 0;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E'))
+	{
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return 0;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	return p == end;
 }
 
 /*

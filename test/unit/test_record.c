@@ -757,6 +757,10 @@ test_list_ranges(void)
 	n = dws_list_item_ranges(b, strlen(b), &r);
 	tap_ok(n == 4, "bare tokens true, false, null and numbers pass (%ld)", n);
 	dws_free(r);
+	b = "{\"disaster_recovery\": [], \"n\": 1-2}";
+	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1, "not a number (1-2): -1");
+	b = "{\"disaster_recovery\": [], \"n\": 01}";
+	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1, "leading zero (01): -1");
 	b = "{\"disaster_recovery\": [12, 3]}";
 	n = dws_list_item_ranges(b, strlen(b), &r);
 	tap_ok(n == 2 && r[0].len == 2, "scalar items whole (%ld)", n);

@@ -988,6 +988,10 @@ struct DwsListStream
 	size_t		len;
 	size_t		cap;
 	size_t		consumed;		/* bytes before buf[0] */
+	char	   *skel;			/* the body without its items, for jansson */
+	size_t		skel_len;
+	size_t		skel_cap;
+	int			skel_failed;
 };
 
 typedef struct Scan
@@ -1144,6 +1148,42 @@ scan_value(Scan *s, int maxdepth)
 	return SCAN_OK;
 }
 
+/*
+ * Keeps the bytes of the body outside the items ("the skeleton", with the
+ * array written empty), so that finish can have jansson check them: the
+ * splitter itself only checks the shape, and each item is parsed by its
+ * user.  Together they accept what a parse of the whole body accepts.
+ */
+static void
+skel_add(DwsListStream *ls, const char *p, size_t n)
+{
+	if (ls->skel_failed)
+		return;
+	if (ls->skel_len + n + 1 > ls->skel_cap)
+	{
+		json_malloc_t m;
+		json_free_t f;
+		size_t		newcap = (ls->skel_len + n + 1) * 2;
+		char	   *nb;
+
+		json_get_alloc_funcs(&m, &f);
+		nb = m(newcap);
+		if (nb == NULL)
+		{
+			ls->skel_failed = 1;
+			return;
+		}
+		if (ls->skel_len)
+			memcpy(nb, ls->skel, ls->skel_len);
+		if (ls->skel)
+			f(ls->skel);
+		ls->skel = nb;
+		ls->skel_cap = newcap;
+	}
+	memcpy(ls->skel + ls->skel_len, p, n);
+	ls->skel_len += n;
+}
+
 /* One step of the grammar at s; SCAN_OK moved on, else wait or fail. */
 static int
 stream_step(DwsListStream *ls, Scan *s, const char *base)
@@ -1162,12 +1202,14 @@ stream_step(DwsListStream *ls, Scan *s, const char *base)
 		case LS_BEGIN:
 			if (*s->p != '{')
 				return SCAN_BAD;
+			skel_add(ls, "{", 1);
 			s->p++;
 			ls->state = LS_MEMBER_FIRST;
 			return SCAN_OK;
 		case LS_MEMBER_FIRST:
 			if (*s->p == '}')
 			{
+				skel_add(ls, "}", 1);
 				s->p++;
 				ls->state = LS_END;
 				return SCAN_OK;
@@ -1197,6 +1239,7 @@ stream_step(DwsListStream *ls, Scan *s, const char *base)
 				/* a second array would replace the first when parsed */
 				if (*s->p != '[' || ls->found)
 					return SCAN_BAD;
+				skel_add(ls, "\"disaster_recovery\":[]", 22);
 				s->p++;
 				ls->state = LS_ITEM_FIRST;
 				return SCAN_OK;
@@ -1204,6 +1247,7 @@ stream_step(DwsListStream *ls, Scan *s, const char *base)
 			/* a member's value sits one level down */
 			if ((rc = scan_value(s, DWS_MAX_JSON_DEPTH - 1)) != SCAN_OK)
 				return rc;
+			skel_add(ls, kstart - 1, (size_t) (s->p - (kstart - 1)));
 			ls->state = LS_MEMBER_SEP;
 			return SCAN_OK;
 		case LS_ITEM_FIRST:
@@ -1245,6 +1289,7 @@ stream_step(DwsListStream *ls, Scan *s, const char *base)
 				ls->state = LS_END;
 			else
 				return SCAN_BAD;
+			skel_add(ls, s->p, 1);
 			s->p++;
 			return SCAN_OK;
 		default:
@@ -1372,14 +1417,24 @@ dws_list_stream_feed(DwsListStream *ls, const char *data, size_t len)
 	return 0;
 }
 
-/* 0 when the bytes fed were one whole object with the array; else -1. */
+/*
+ * 0 when the bytes fed were one whole object with the array, and what lies
+ * outside the items is JSON to jansson too; else -1.
+ */
 int
 dws_list_stream_finish(DwsListStream *ls)
 {
 	Scan		s = {ls->buf, ls->buf ? ls->buf + ls->len : NULL};
+	json_t	   *skel;
 
 	scan_ws(&s);
-	return (ls->state == LS_END && ls->found && s.p == s.end) ? 0 : -1;
+	if (ls->state != LS_END || !ls->found || s.p != s.end || ls->skel_failed)
+		return -1;
+	skel = dws_parse_body(ls->skel, ls->skel_len, NULL, 0);
+	if (skel == NULL)
+		return -1;
+	json_decref(skel);
+	return 0;
 }
 
 void
@@ -1393,6 +1448,8 @@ dws_list_stream_free(DwsListStream *ls)
 	json_get_alloc_funcs(&m, &f);
 	if (ls->buf)
 		f(ls->buf);
+	if (ls->skel)
+		f(ls->skel);
 	f(ls);
 }
 

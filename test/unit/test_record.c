@@ -759,7 +759,7 @@ test_list_ranges(void)
 	dws_free(r);
 	b = "{\"disaster_recovery\": [], \"n\": 1-2}";
 	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1, "not a number (1-2): -1");
-	b = "{\"disaster_recovery\": [{\"id\": \"a\"}], \"do\xf4ery\": 1}";
+	b = "{\"disaster_recovery\": [{\"id\": \"a\"}], \"do\xf4" "ery\": 1}";
 	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1,
 		   "invalid UTF-8 in a key outside the items: -1 (jansson checks the rest)");
 	b = "{\"disaster_recovery\": [], \"n\": 01}";

@@ -853,7 +853,7 @@ check_merge(json_t *base, json_t *src)
  *   FUZZ_SKIP_ESCAPED_KEYS   no comparison when the body has a \u escape
  *   FUZZ_LENIENT_LIST_SCAN   items out of a malformed body are allowed
  */
-/* True when the body has "disaster_recovery" twice or any \u escape. */
+/* True when the body has "disaster_recovery" twice, a \\u escape or a NUL byte. */
 static int
 may_fail_closed(const char *body, size_t size)
 {
@@ -861,6 +861,13 @@ may_fail_closed(const char *body, size_t size)
 	const char *p = memmem(body, size, key, sizeof(key) - 1);
 
 	if (memmem(body, size, "\\u", 2) != NULL)
+		return 1;
+	/*
+	 * jansson's buffer reader takes a NUL byte for the end of its buffer
+	 * and reads on, so it skips NUL bytes between tokens; the splitter
+	 * refuses them (not JSON), which fails closed.
+	 */
+	if (memchr(body, '\0', size) != NULL)
 		return 1;
 	return p != NULL &&
 		memmem(p + 1, size - (size_t) (p + 1 - body), key,

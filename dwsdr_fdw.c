@@ -387,6 +387,8 @@ dwsBeginForeignScan(ForeignScanState *node, int eflags)
 		return;
 
 	st->conn = dws_get_conn(st->server, GetUserMapping(userid, st->server->serverid));
+	/* the scan keeps its connection even if an ALTER drops it meanwhile */
+	dws_conn_pin(st->conn, estate->es_query_cxt);
 	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										 "dwsdr_fdw scan",
 										 ALLOCSET_DEFAULT_SIZES);

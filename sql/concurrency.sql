@@ -46,6 +46,33 @@ SELECT count(*) FROM dr_clusters
 \set VERBOSITY default
 SELECT count(*) FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
 
+-- two scans of one query on the same connection (a self-join by nested
+-- loop): each collects the other's finished calls while it waits, and the
+-- inner one is rescanned for every outer row
+ALTER SERVER conc_dws OPTIONS (SET max_concurrency '2');
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SET enable_memoize = off;
+SET enable_material = off;
+SELECT count(a.progress), count(b.progress)
+  FROM dr_clusters a JOIN dr_clusters b ON b.dr_id = a.dr_id AND b.side = a.side;
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+RESET enable_memoize;
+RESET enable_material;
+ALTER SERVER conc_dws OPTIONS (SET max_concurrency '8');
+
+-- a cursor keeps the connection it started with while ALTER USER MAPPING
+-- drops it and other queries use a new one
+BEGIN;
+DECLARE conc_cur CURSOR FOR
+  SELECT dr_id, side FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6' ORDER BY side;
+ALTER USER MAPPING FOR CURRENT_USER SERVER conc_dws
+  OPTIONS (SET secret_key 'demo-secret-key-0001');
+SELECT count(*) FROM dr_clusters WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
+FETCH ALL FROM conc_cur;
+COMMIT;
+
 RESET search_path;
 SET client_min_messages = warning;
 DROP SCHEMA conc_s CASCADE;

@@ -236,6 +236,7 @@ typedef struct DwsRequest
 } DwsRequest;
 
 extern DwsConn *dws_get_conn(ForeignServer *server, UserMapping *um);
+extern void dws_conn_pin(DwsConn *conn, MemoryContext owner);
 extern DwsCache *dws_conn_cache(DwsConn *conn);
 extern DwsStats *dws_server_stats(Oid serverid);
 extern DwsStats *dws_conn_stats(DwsConn *conn);

@@ -45,13 +45,14 @@
 
 struct DwsConn
 {
-	Oid			umid;			/* hash key */
-	bool		invalidated;
+	Oid			umid;
+	bool		invalidated;	/* its server or user mapping changed */
+	bool		orphaned;		/* out of the hash: freed when unpinned */
 	uint32		server_hashvalue;
 	uint32		mapping_hashvalue;
-	int			refcount;		/* batches using it */
+	int			refcount;		/* scans and batches using it */
 	int			in_flight;		/* transfers added to multi */
-	MemoryContext cxt;			/* options and strings below */
+	MemoryContext cxt;			/* this struct, options and strings */
 	CURLM	   *multi;
 	DwsServerOptions opts;
 	DwsUserOptions creds;
@@ -93,6 +94,13 @@ struct DwsBatch
 	List	   *done;			/* DwsRequest * finished for good */
 	MemoryContextCallback cb;
 };
+
+/* The current connection of each user mapping. */
+typedef struct ConnEntry
+{
+	Oid			umid;			/* hash key */
+	DwsConn    *conn;
+} ConnEntry;
 
 static HTAB *ConnHash = NULL;
 
@@ -153,13 +161,13 @@ void
 dws_cache_clear_all(void)
 {
 	HASH_SEQ_STATUS scan;
-	DwsConn    *conn;
+	ConnEntry  *e;
 
 	if (ConnHash == NULL)
 		return;
 	hash_seq_init(&scan, ConnHash);
-	while ((conn = (DwsConn *) hash_seq_search(&scan)) != NULL)
-		dws_cache_reset(conn->cache);
+	while ((e = (ConnEntry *) hash_seq_search(&scan)) != NULL)
+		dws_cache_reset(e->conn->cache);
 }
 
 DwsCache *
@@ -230,9 +238,33 @@ conn_destroy(DwsConn *conn)
 		explicit_bzero(conn->creds.security_token, strlen(conn->creds.security_token));
 	if (conn->creds.auth_token)
 		explicit_bzero(conn->creds.auth_token, strlen(conn->creds.auth_token));
-	if (conn->cxt)
-		MemoryContextDelete(conn->cxt);
-	conn->cxt = NULL;
+	/* the struct itself lives in cxt: nothing may touch conn after this */
+	MemoryContextDelete(conn->cxt);
+}
+
+/*
+ * A scan (or batch) uses conn until owner is reset or deleted: an ALTER in
+ * between cannot free it under the scan.  A connection dropped from the hash
+ * meanwhile is freed by its last user.
+ */
+static void
+conn_unpin(void *arg)
+{
+	DwsConn    *conn = (DwsConn *) arg;
+
+	if (--conn->refcount == 0 && conn->orphaned)
+		conn_destroy(conn);
+}
+
+void
+dws_conn_pin(DwsConn *conn, MemoryContext owner)
+{
+	MemoryContextCallback *cb = MemoryContextAlloc(owner, sizeof(*cb));
+
+	cb->func = conn_unpin;
+	cb->arg = conn;
+	conn->refcount++;
+	MemoryContextRegisterResetCallback(owner, cb);
 }
 
 /* Syscache callback: a server or user mapping changed; drop what used it. */
@@ -240,13 +272,15 @@ static void
 conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 {
 	HASH_SEQ_STATUS scan;
-	DwsConn    *conn;
+	ConnEntry  *e;
 
 	if (ConnHash == NULL)
 		return;
 	hash_seq_init(&scan, ConnHash);
-	while ((conn = (DwsConn *) hash_seq_search(&scan)))
+	while ((e = (ConnEntry *) hash_seq_search(&scan)))
 	{
+		DwsConn    *conn = e->conn;
+
 		if (hashvalue == 0 ||
 			(cacheid == FOREIGNSERVEROID && conn->server_hashvalue == hashvalue) ||
 			(cacheid == USERMAPPINGOID && conn->mapping_hashvalue == hashvalue))
@@ -312,7 +346,7 @@ DwsConn *
 dws_get_conn(ForeignServer *server, UserMapping *um)
 {
 	DwsConn    *conn;
-	bool		found;
+	ConnEntry  *entry;
 	DwsServerOptions opts;
 	DwsUserOptions creds;
 	MemoryContext cxt;
@@ -322,31 +356,35 @@ dws_get_conn(ForeignServer *server, UserMapping *um)
 		HASHCTL		ctl;
 
 		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(DwsConn);
+		ctl.entrysize = sizeof(ConnEntry);
 		ConnHash = hash_create("dwsdr_fdw connections", 8, &ctl,
 							   HASH_ELEM | HASH_BLOBS);
 		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, conn_inval_callback, 0);
 		CacheRegisterSyscacheCallback(USERMAPPINGOID, conn_inval_callback, 0);
 	}
 
-	conn = hash_search(ConnHash, &um->umid, HASH_FIND, NULL);
-	if (conn && conn->invalidated && conn->refcount == 0)
+	entry = hash_search(ConnHash, &um->umid, HASH_FIND, NULL);
+	if (entry)
 	{
-		conn_destroy(conn);
+		conn = entry->conn;
+		if (!conn->invalidated)
+			return conn;
+		/* changed: new scans get a new connection; users keep the old one */
 		hash_search(ConnHash, &um->umid, HASH_REMOVE, NULL);
-		conn = NULL;
+		if (conn->refcount == 0)
+			conn_destroy(conn);
+		else
+			conn->orphaned = true;
 	}
-	if (conn)
-		return conn;
 
 	dws_server_options(server, &opts);
 	dws_user_options(um, server, &creds);
 
 	cxt = AllocSetContextCreate(CacheMemoryContext, "dwsdr_fdw connection",
 								ALLOCSET_SMALL_SIZES);
-	conn = hash_search(ConnHash, &um->umid, HASH_ENTER, &found);
-	memset(((char *) conn) + sizeof(Oid), 0, sizeof(DwsConn) - sizeof(Oid));
+	conn = MemoryContextAllocZero(cxt, sizeof(DwsConn));
 	conn->cxt = cxt;
+	conn->umid = um->umid;
 	conn->server_hashvalue = GetSysCacheHashValue1(FOREIGNSERVEROID,
 												   ObjectIdGetDatum(server->serverid));
 	conn->mapping_hashvalue = GetSysCacheHashValue1(USERMAPPINGOID,
@@ -383,10 +421,12 @@ dws_get_conn(ForeignServer *server, UserMapping *um)
 	PG_CATCH();
 	{
 		conn_destroy(conn);
-		hash_search(ConnHash, &um->umid, HASH_REMOVE, NULL);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+
+	entry = hash_search(ConnHash, &um->umid, HASH_ENTER, NULL);
+	entry->conn = conn;
 	return conn;
 }
 
@@ -698,6 +738,12 @@ transfer_release(DwsConn *conn, DwsTransfer *x, bool reuse_handle)
 		{
 			MemoryContext old = MemoryContextSwitchTo(conn->cxt);
 
+			/* no pointer into the freed transfer stays in a pooled handle */
+			curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, NULL);
+			curl_easy_setopt(x->easy, CURLOPT_PRIVATE, NULL);
+			curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, NULL);
+			curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, NULL);
+			curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, NULL);
 			conn->idle = lappend(conn->idle, x->easy);
 			MemoryContextSwitchTo(old);
 		}
@@ -791,8 +837,8 @@ transfer_start(DwsBatch *batch, DwsRequest *req)
 	}
 	x->easy = easy;
 	conn->in_flight++;			/* matched in transfer_release */
-	if (conn->in_flight > batch->stats->peak_in_flight)
-		batch->stats->peak_in_flight = conn->in_flight;
+	if (list_length(batch->running) > batch->stats->peak_in_flight)
+		batch->stats->peak_in_flight = list_length(batch->running);
 	x->headers = build_headers(conn, req, path, query);
 
 	/* what changes with each call */
@@ -863,13 +909,13 @@ retry_delay_ms(DwsRequest *req, const char *retry_after)
 		long		secs = strtol(retry_after, &end, 10);
 
 		if (end != retry_after && *end == '\0' && secs >= 0)
-			return secs * 1000;
+			return Min(secs, 86400L) * 1000;	/* a day: past any limit */
 		else
 		{
 			time_t		t = curl_getdate(retry_after, NULL);
 
 			if (t != -1)
-				return Max(0, (long) (t - time(NULL)) * 1000);
+				return Min(Max(0, (long) (t - time(NULL))), 86400L) * 1000;
 		}
 	}
 	backoff = DWS_BACKOFF_BASE_MS << Min(req->attempts - 1, 10);
@@ -878,7 +924,11 @@ retry_delay_ms(DwsRequest *req, const char *retry_after)
 	return backoff / 2 + (long) pg_prng_uint64_range(&pg_global_prng_state, 0, backoff / 2);
 }
 
-/* A transfer ended: record its outcome, then retry or hand it back. */
+/*
+ * A transfer ended: record its outcome, then retry or hand it back.  batch
+ * is the transfer's own, not necessarily the one whose wait collected it
+ * (two scans can share a connection): its lists grow in its own context.
+ */
 static void
 transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 {
@@ -886,6 +936,7 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 	DwsRequest *req = x->req;
 	long		status = 0;
 	char		retry_after[64];
+	MemoryContext old = MemoryContextSwitchTo(batch->cxt);
 
 	/* a streamed list that turned out not to be one is still an answer */
 	req->streamed = x->stream != NULL;
@@ -941,11 +992,13 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 			req->not_before = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 														  delay);
 			batch->queued = lappend(batch->queued, req);
+			MemoryContextSwitchTo(old);
 			return;
 		}
 	}
 	req->elapsed_ms = (double) (GetCurrentTimestamp() - req->first_start) / 1000.0;
 	batch->done = lappend(batch->done, req);
+	MemoryContextSwitchTo(old);
 }
 
 /* Frees everything a batch still has in curl: end of scan or ERROR. */
@@ -959,7 +1012,7 @@ batch_cleanup(void *arg)
 	foreach(lc, batch->running)
 		transfer_release(conn, (DwsTransfer *) lfirst(lc), false);
 	batch->running = NIL;
-	conn->refcount--;
+	conn_unpin(conn);
 }
 
 /*
@@ -975,7 +1028,7 @@ dws_batch_create(DwsConn *conn, DwsStats *stats)
 	batch->stats = stats;
 	batch->cb.func = batch_cleanup;
 	batch->cb.arg = batch;
-	conn->refcount++;
+	conn->refcount++;			/* released by batch_cleanup */
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &batch->cb);
 	return batch;
 }

@@ -43,19 +43,30 @@ is_key_var(Node *node, RelOptInfo *baserel, AttrNumber attnum)
 }
 
 /*
- * True when opno is the equality of the key column's type, so that the
- * value's text form is the id the API knows.
+ * True when "col = value" (opno, with input collation collid) is byte
+ * equality of the id as the API knows it, so that asking for the value's
+ * text finds exactly the rows the clause keeps.  Only text, varchar and uuid
+ * keys qualify, under a deterministic collation: a case-insensitive
+ * collation or type (citext), or bpchar's blank-padding, would make
+ * '...' = '...' true for ids the API spells differently, and those rows
+ * would never be fetched.
  */
 static bool
-is_key_equality(Oid opno, Node *keyvar)
+is_key_equality(Oid opno, Oid collid, Node *keyvar)
 {
+	Oid			typid;
 	TypeCacheEntry *tce;
 
-	if (opno == TextEqualOperator)
-		return true;
 	while (IsA(keyvar, RelabelType))
 		keyvar = (Node *) ((RelabelType *) keyvar)->arg;
-	tce = lookup_type_cache(exprType(keyvar), TYPECACHE_EQ_OPR);
+	typid = exprType(keyvar);
+	if (typid != TEXTOID && typid != VARCHAROID && typid != UUIDOID)
+		return false;
+	if (OidIsValid(collid) && !get_collation_isdeterministic(collid))
+		return false;
+	if (opno == TextEqualOperator)
+		return typid != UUIDOID;
+	tce = lookup_type_cache(typid, TYPECACHE_EQ_OPR);
 	return OidIsValid(tce->eq_opr) && tce->eq_opr == opno;
 }
 
@@ -139,7 +150,7 @@ dws_find_key_qual(PlannerInfo *root, RelOptInfo *baserel, List *clauses,
 				l = r;
 				r = t;
 			}
-			if (!is_key_var(l, baserel, attnum) || !is_key_equality(op->opno, l) ||
+			if (!is_key_var(l, baserel, attnum) || !is_key_equality(op->opno, op->inputcollid, l) ||
 				!is_usable_value(r, baserel, allowed_outer))
 				continue;
 			cand.expr = (Expr *) r;
@@ -153,7 +164,7 @@ dws_find_key_qual(PlannerInfo *root, RelOptInfo *baserel, List *clauses,
 			Node	   *r = lsecond(sa->args);
 
 			if (!sa->useOr || !is_key_var(l, baserel, attnum) ||
-				!is_key_equality(sa->opno, l) ||
+				!is_key_equality(sa->opno, sa->inputcollid, l) ||
 				!is_usable_value(r, baserel, allowed_outer))
 				continue;
 			cand.expr = (Expr *) r;

@@ -1184,6 +1184,23 @@ skel_add(DwsListStream *ls, const char *p, size_t n)
 	ls->skel_len += n;
 }
 
+/* Whether bytes hold a \u escape (an even run of backslashes before u). */
+static int
+memmem_u(const char *p, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i + 1 < n; i++)
+	{
+		if (p[i] != '\\')
+			continue;
+		if (p[i + 1] == 'u')
+			return 1;
+		i++;					/* skip the escaped character */
+	}
+	return 0;
+}
+
 /* One step of the grammar at s; SCAN_OK moved on, else wait or fail. */
 static int
 stream_step(DwsListStream *ls, Scan *s, const char *base)
@@ -1220,10 +1237,14 @@ stream_step(DwsListStream *ls, Scan *s, const char *base)
 			kstart = s->p + 1;
 			if ((rc = scan_string(s, &plain)) != SCAN_OK)
 				return rc;
-			/* a key with escapes might spell the array's: refuse to guess */
-			if (!plain)
+			/*
+			 * Only a \u escape can spell a letter of the array's key: such a
+			 * key is refused rather than guessed at.  Other escapes make
+			 * characters the key has not.
+			 */
+			if (!plain && memmem_u(kstart, (size_t) (s->p - 1 - kstart)))
 				return SCAN_BAD;
-			plain = (size_t) (s->p - 1 - kstart) == sizeof(key) - 1 &&
+			plain = plain && (size_t) (s->p - 1 - kstart) == sizeof(key) - 1 &&
 				memcmp(kstart, key, sizeof(key) - 1) == 0;
 			scan_ws(s);
 			if (s->p >= s->end)

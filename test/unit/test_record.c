@@ -757,6 +757,10 @@ test_list_ranges(void)
 	n = dws_list_item_ranges(b, strlen(b), &r);
 	tap_ok(n == 4, "bare tokens true, false, null and numbers pass (%ld)", n);
 	dws_free(r);
+	b = "{\"disaster_recovery\":[1],\"disaste00u\\r5frecovery\":[2]}";
+	n = dws_list_item_ranges(b, strlen(b), &r);
+	tap_ok(n == 1, "a key with other escapes is just another key (%ld)", n);
+	dws_free(r);
 	b = "{\"disaster_recovery\": [], \"n\": 1-2}";
 	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1, "not a number (1-2): -1");
 	b = "{\"disaster_recovery\": [{\"id\": \"a\"}], \"do\xf4" "ery\": 1}";

@@ -650,6 +650,8 @@ slist_add(struct curl_slist *list, const char *name, const char *value)
 	char	   *line = psprintf("%s: %s", name, value);
 	struct curl_slist *l = curl_slist_append(list, line);
 
+	/* header lines may hold a token: scrub the copy before freeing it */
+	explicit_bzero(line, strlen(line));
 	pfree(line);
 	if (l == NULL)
 	{

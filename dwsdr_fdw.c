@@ -54,6 +54,7 @@ typedef struct DwsPlanInfo
 	int			max_concurrency;
 	bool		list_fields;
 	bool		per_id_fields;
+	double		ids;			/* ids named by the WHERE clause, -1: none */
 } DwsPlanInfo;
 
 /* Indexes into ForeignScan.fdw_private */
@@ -130,7 +131,6 @@ dwsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	DwsPlanInfo *info = palloc0(sizeof(DwsPlanInfo));
 	Relation	rel;
 	DwsKeyQual *idq;
-	double		tasks;
 	DwsServerOptions sopts;
 
 	info->server = GetForeignServer(GetForeignTable(foreigntableid)->serverid);
@@ -151,12 +151,10 @@ dwsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 
 	idq = dws_find_key_qual(root, baserel, baserel->baserestrictinfo,
 							info->desc->id_attnum, NULL);
-	if (idq)
-	{
-		tasks = idq->nvalues >= 0 ? idq->nvalues :
-			(idq->is_array ? DWS_DEFAULT_ARRAY_VALUES : 1);
-		baserel->rows = tasks;
-	}
+	info->ids = idq == NULL ? -1 : idq->nvalues >= 0 ? idq->nvalues :
+		(idq->is_array ? DWS_DEFAULT_ARRAY_VALUES : 1);
+	if (info->ids >= 0)
+		baserel->rows = info->ids;
 	else
 		baserel->rows = DWS_DEFAULT_TASKS *
 			clauselist_selectivity(root, baserel->baserestrictinfo, 0,
@@ -201,25 +199,17 @@ static void
 dwsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	DwsPlanInfo *info = (DwsPlanInfo *) baserel->fdw_private;
-	DwsKeyQual *idq;
 	double		calls;
-	double		per_task = 1;
+	double		per_task = info->topts.resource == DWS_RES_CLUSTERS ? 2 : 1;
 	List	   *candidates = NIL;
 	List	   *seen_outer = NIL;
 	ListCell   *lc;
 	bool		per_id = info->per_id_fields ||
 		info->topts.resource == DWS_RES_PROGRESS;
 
-	idq = dws_find_key_qual(root, baserel, baserel->baserestrictinfo,
-							info->desc->id_attnum, NULL);
-	if (idq)
-	{
-		double		ids = idq->nvalues >= 0 ? idq->nvalues :
-			(idq->is_array ? DWS_DEFAULT_ARRAY_VALUES : 1);
-
+	if (info->ids >= 0)
 		calls = (info->list_fields ? 1 : 0) +
-			((per_id || !info->list_fields) ? ids : 0);
-	}
+			((per_id || !info->list_fields) ? info->ids : 0);
 	else
 		calls = 1 + (per_id ? DWS_DEFAULT_TASKS : 0);
 
@@ -251,8 +241,7 @@ dwsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		RestrictInfo *ri = (RestrictInfo *) lfirst(lc);
 		Relids		outer;
 		DwsKeyQual *q;
-		ParamPathInfo *ppi;
-		double		rows;
+		double		ids;
 
 		outer = bms_union(ri->clause_relids, baserel->lateral_relids);
 		outer = bms_del_member(outer, baserel->relid);
@@ -264,16 +253,13 @@ dwsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 			continue;
 		seen_outer = lappend(seen_outer, outer);
 
-		ppi = get_baserel_parampathinfo(root, baserel, outer);
-		per_task = info->topts.resource == DWS_RES_CLUSTERS ? 2 : 1;
-		rows = clamp_row_est(per_task *
-							 (q->is_array ? DWS_DEFAULT_ARRAY_VALUES : 1));
-		(void) ppi;
+		/* create_foreignscan_path finds the ParamPathInfo of outer itself */
+		ids = q->is_array ? DWS_DEFAULT_ARRAY_VALUES : 1;
 		add_path(baserel, (Path *)
-				 create_foreignscan_path(root, baserel, NULL, rows,
+				 create_foreignscan_path(root, baserel, NULL,
+										 clamp_row_est(per_task * ids),
 										 DWS_CALL_COST,
-										 calls_cost(q->is_array ? DWS_DEFAULT_ARRAY_VALUES : 1,
-													info->max_concurrency) +
+										 calls_cost(ids, info->max_concurrency) +
 										 (info->list_fields ? DWS_CALL_COST : 0),
 										 NIL, outer, NULL, NIL));
 	}

@@ -182,9 +182,3 @@ dws_cache_reset(DwsCache *c)
 	MemoryContextReset(c->data);
 	cache_init_hash(c);
 }
-
-int64
-dws_cache_entries(DwsCache *c)
-{
-	return c ? c->entries : 0;
-}

@@ -192,7 +192,7 @@ extern void dws_cache_put(DwsCache *c, DwsCallKind kind, const char *project_id,
 						  const char *id, long status, const char *body,
 						  size_t len);
 extern void dws_cache_reset(DwsCache *c);
-extern int64 dws_cache_entries(DwsCache *c);
+
 
 typedef struct DwsRequest
 {
@@ -226,7 +226,6 @@ typedef struct DwsRequest
 	char		request_id[80];
 	char		location[256];	/* Location of a redirect, not followed */
 	int			attempts;
-	double		elapsed_ms;
 
 	/* private to http.c */
 	struct DwsTransfer *xfer;
@@ -243,7 +242,6 @@ extern DwsStats *dws_conn_stats(DwsConn *conn);
 extern void dws_cache_clear_all(void);
 extern void dws_stats_foreach(void (*fn) (Oid serverid, DwsStats *stats,
 										  void *arg), void *arg);
-extern const char *dws_conn_endpoint(DwsConn *conn);
 extern int	dws_conn_max_concurrency(DwsConn *conn);
 extern DwsBatch *dws_batch_create(DwsConn *conn, DwsStats *stats);
 extern void dws_batch_add(DwsBatch *batch, DwsRequest *req);
@@ -251,7 +249,6 @@ extern DwsRequest *dws_batch_next(DwsBatch *batch);
 extern int	dws_batch_outstanding(DwsBatch *batch);
 extern void dws_http_init(void);
 extern const char *dws_call_name(DwsCallKind kind);
-extern char *dws_request_path(DwsRequest *req, char **query);
 
 /* ---- fetch.c ---- */
 typedef struct DwsFetchSpec

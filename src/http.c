@@ -430,12 +430,6 @@ dws_get_conn(ForeignServer *server, UserMapping *um)
 	return conn;
 }
 
-const char *
-dws_conn_endpoint(DwsConn *conn)
-{
-	return conn->opts.endpoint;
-}
-
 int
 dws_conn_max_concurrency(DwsConn *conn)
 {
@@ -471,7 +465,7 @@ path_segment(const char *value)
  * The wire path and query of a request.  dr_id and project_id are escaped
  * as single path segments: no value can name another path.
  */
-char *
+static char *
 dws_request_path(DwsRequest *req, char **query)
 {
 	char	   *p = path_segment(req->project_id);
@@ -998,7 +992,6 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 			return;
 		}
 	}
-	req->elapsed_ms = (double) (GetCurrentTimestamp() - req->first_start) / 1000.0;
 	batch->done = lappend(batch->done, req);
 	MemoryContextSwitchTo(old);
 }

@@ -8,7 +8,9 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_MAJOR=15
-PGBIN=/usr/lib/postgresql/$PG_MAJOR/bin
+# DWSDR_PGBIN: another installation's bin directory (a private copy of the
+# server, so that two checkouts can install and test at once)
+PGBIN=${DWSDR_PGBIN:-/usr/lib/postgresql/$PG_MAJOR/bin}
 : "${DWSDR_PGPORT:=54329}"
 : "${DWSDR_MOCK_PORT:=18931}"
 : "${DWSDR_MOCK_TLS_PORT:=18932}"
@@ -47,7 +49,7 @@ ensure_deps() {
 build_install() {
 	log "building dwsdr_fdw"
 	make -C "$REPO" -s PG_CONFIG="$PGBIN/pg_config" ${PG_CFLAGS:+PG_CFLAGS="$PG_CFLAGS"} >&2
-	make -C "$REPO" -s install >&2
+	make -C "$REPO" -s PG_CONFIG="$PGBIN/pg_config" install >&2
 }
 
 cleanup() {

@@ -3,12 +3,13 @@
  *	  libcurl for dwsdr_fdw: a cached multi handle per user mapping (its
  *	  connection cache is what keeps connections and TLS sessions alive
  *	  across calls and queries), concurrent calls, retries with backoff,
- *	  timeouts, a cap on body size, and a wait loop that stays
- *	  interruptible.
+ *	  timeouts, a cap on body size, and a wait loop on the latch,
+ *	  postmaster death and curl's sockets.
  *
  * Ownership: a DwsConn lives in a backend-wide hash keyed by user mapping,
- * like postgres_fdw's connections, and is dropped when its server or user
- * mapping changes.  A DwsBatch belongs to a memory context of the scan;
+ * like postgres_fdw's connections, and is closed by the end of the
+ * transaction that changes its server or user mapping (or when its last
+ * scan ends, if that is later).  A DwsBatch belongs to a memory context of the scan;
  * when that context goes (end of scan or an ERROR unwinding), its reset
  * callback removes and frees every curl handle, header list and buffer it
  * still has.  Nothing here calls ereport from inside a curl callback.
@@ -22,8 +23,8 @@
 #include "catalog/pg_foreign_server.h"
 #include "common/pg_prng.h"
 #include "catalog/pg_user_mapping.h"
-#include "miscadmin.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"

@@ -24,6 +24,9 @@
 /* Hex SHA-256 digest length, without the terminator. */
 #define DWS_SHA256_HEX_LEN 64
 
+/* 9999-12-31 23:59:59 UTC, the last second an X-Sdk-Date can show */
+#define DWS_SDK_DATE_MAX 253402300799LL
+
 static const char hexdigits_upper[] = "0123456789ABCDEF";
 static const char hexdigits_lower[] = "0123456789abcdef";
 
@@ -236,56 +239,22 @@ dws_escape(const char *in, size_t len)
 }
 
 /*
- * X-Sdk-Date value for t.  Computed with civil-date arithmetic rather than
- * gmtime so that it cannot fail or depend on the C library's time zone
- * state.
+ * X-Sdk-Date value for t, from the C library's gmtime_r and strftime (UTC,
+ * so no time zone state matters).  The field is sixteen characters wide:
+ * a clock outside 1970..9999 is clamped into it rather than overflowing.
  */
 void
 dws_sdk_date(time_t t, char *out)
 {
-	long long	secs = (long long) t;
-	long long	days;
-	long long	rem;
-	long long	z;
-	long long	era;
-	long long	doe;
-	long long	yoe;
-	long long	y;
-	long long	doy;
-	long long	mp;
-	long long	d;
-	long long	m;
+	struct tm	tm;
 
-	days = secs / 86400;
-	rem = secs % 86400;
-	if (rem < 0)
-	{
-		rem += 86400;
-		days--;
-	}
-
-	/* days since 1970-01-01 -> proleptic Gregorian y-m-d */
-	z = days + 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	if (m <= 2)
-		y++;
-
-	/* The field is four digits wide; clamp what cannot be represented. */
-	if (y < 0)
-		y = 0;
-	if (y > 9999)
-		y = 9999;
-
-	snprintf(out, DWS_SDK_DATE_LEN + 1, "%04d%02d%02dT%02d%02d%02dZ",
-			 (int) y, (int) m, (int) d,
-			 (int) (rem / 3600), (int) (rem % 3600 / 60), (int) (rem % 60));
+	if (t < 0)
+		t = 0;
+	if ((long long) t > DWS_SDK_DATE_MAX)
+		t = (time_t) DWS_SDK_DATE_MAX;
+	if (gmtime_r(&t, &tm) == NULL ||
+		strftime(out, DWS_SDK_DATE_LEN + 1, "%Y%m%dT%H%M%SZ", &tm) != DWS_SDK_DATE_LEN)
+		memcpy(out, "19700101T000000Z", DWS_SDK_DATE_LEN + 1);
 }
 
 /*

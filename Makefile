@@ -3,7 +3,7 @@
 
 MODULE_big = dwsdr_fdw
 OBJS = dwsdr_fdw.o src/options.o src/schema.o src/pushdown.o src/fetch.o \
-	src/http.o src/cache.o src/sign.o src/record.o
+	src/http.o src/cache.o src/sign.o src/record.o src/jsontext.o src/apitime.o src/dwsbuf.o src/jsonpg.o
 EXTENSION = dwsdr_fdw
 DATA = dwsdr_fdw--1.0.sql
 PGFILEDESC = "dwsdr_fdw - foreign data wrapper for GaussDB(DWS) DR tasks"
@@ -24,4 +24,4 @@ print-regress:
 	@echo $(REGRESS)
 
 # every object depends on the shared headers (PGXS tracks no headers)
-$(OBJS): src/dwsdr.h src/record.h src/sign.h
+$(OBJS): src/dwsdr.h src/record.h src/sign.h src/dwsbuf.h

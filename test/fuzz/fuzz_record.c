@@ -174,18 +174,6 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* Value of n digits at s (caller checked they are digits). */
-static int
-digits_value(const char *s, int n)
-{
-	int			v = 0;
-	int			i;
-
-	for (i = 0; i < n; i++)
-		v = v * 10 + (s[i] - '0');
-	return v;
-}
-
 /* ----------------------------------------------------------------------
  * dws_sync_period_interval
  * ---------------------------------------------------------------------- */

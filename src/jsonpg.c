@@ -19,12 +19,12 @@
 #include "postgres.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 
 #include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 
-#include "dwsdr.h"
 #include "record.h"
 
 /* PostgreSQL 16 made the semantic actions return an error code. */

@@ -2,7 +2,7 @@
 -- without a zone as UTC, so that no value depends on the session's
 -- TimeZone; numbers beyond what a 64-bit integer or a double holds neither
 -- fail a query that does not read them nor lose digits where one does.
--- The stand-in's task "fault-oddvalues" carries such values.
+-- The stand-in's tasks "fault-times" and "fault-bignum" carry such values.
 SET client_min_messages = warning;
 CREATE SERVER times_dws FOREIGN DATA WRAPPER dwsdr_fdw
   OPTIONS (endpoint 'http://127.0.0.1:18931', project_id '0536cdee2200d5912f7cc00b877980f1');
@@ -59,8 +59,8 @@ CREATE FUNCTION times_read() RETURNS void LANGUAGE sql AS $$
   INSERT INTO seen
   SELECT current_setting('TimeZone'), tz, wall, day
     FROM times.times_tz tz, times.times_wall wall, times.times_day day
-   WHERE tz.dr_id = 'fault-oddvalues' AND wall.dr_id = 'fault-oddvalues'
-     AND day.dr_id = 'fault-oddvalues'
+   WHERE tz.dr_id = 'fault-times' AND wall.dr_id = 'fault-times'
+     AND day.dr_id = 'fault-times'
 $$;
 SET TimeZone = 'UTC';
 SELECT times_read();
@@ -106,12 +106,12 @@ SELECT zone,
 -- a time the input cannot read is an error naming the value, as before
 CREATE FOREIGN TABLE times_bad (dr_id text, t timestamptz OPTIONS (field 'name'))
   SERVER times_dws OPTIONS (resource 'disaster_recoveries');
-SELECT dr_id, t FROM times_bad WHERE dr_id = 'fault-oddvalues';
+SELECT dr_id, t FROM times_bad WHERE dr_id = 'fault-times';
 -- and the session's zone is back after it
 SELECT current_setting('TimeZone') AS zone,
        '2023-04-29 06:39:56'::timestamptz = '2023-04-29 06:39:56+00' AS utc_session;
 SET TimeZone = 'Asia/Shanghai';
-SELECT dr_id, t FROM times_bad WHERE dr_id = 'fault-oddvalues';
+SELECT dr_id, t FROM times_bad WHERE dr_id = 'fault-times';
 SELECT current_setting('TimeZone') AS zone,
        '2023-04-29 14:39:56'::timestamptz = '2023-04-29 06:39:56+00' AS shanghai_session;
 SET TimeZone = 'UTC';
@@ -122,9 +122,9 @@ SET TimeZone = 'UTC';
 -- ---------------------------------------------------------------------
 -- not read: the query works
 SELECT dr_id, name, status, primary_name FROM disaster_recoveries
- WHERE dr_id = 'fault-oddvalues';
+ WHERE dr_id = 'fault-bignum';
 -- also from the list call (a project whose list answer holds them)
-SELECT dr_id, name FROM disaster_recoveries WHERE project_id = 'fault-oddvalues';
+SELECT dr_id, name FROM disaster_recoveries WHERE project_id = 'fault-bignum';
 -- read: exact digits in numeric, text and jsonb
 CREATE FOREIGN TABLE times_numbers (
   dr_id         text,
@@ -140,16 +140,16 @@ SELECT dr_id, big_int, big_negative, big_text, disk_used,
        big_int = 18446744073709551616 AS exact,
        big_negative = -18446744073709551617 AS exact_negative,
        huge_real = 1e400 AS huge_exact
-  FROM times_numbers WHERE dr_id = 'fault-oddvalues';
+  FROM times_numbers WHERE dr_id = 'fault-bignum';
 SELECT primary_json->'disk_used' AS disk_used_json,
        jsonb_typeof(primary_json->'disk_used') AS json_type,
        raw->'big_int' AS raw_big, raw->'huge_real' = '1e400'::jsonb AS raw_huge,
        jsonb_typeof(raw->'big_negative') AS raw_type
-  FROM times_numbers WHERE dr_id = 'fault-oddvalues';
+  FROM times_numbers WHERE dr_id = 'fault-bignum';
 -- an integer column cannot hold it: an error naming the value
 CREATE FOREIGN TABLE times_bigint (dr_id text, big_int bigint OPTIONS (field 'big_int'))
   SERVER times_dws OPTIONS (resource 'disaster_recoveries');
-SELECT dr_id, big_int FROM times_bigint WHERE dr_id = 'fault-oddvalues';
+SELECT dr_id, big_int FROM times_bigint WHERE dr_id = 'fault-bignum';
 
 -- clean up
 RESET TimeZone;

@@ -770,7 +770,7 @@ _ARG_KINDS = {
 }
 _PLAIN_KINDS = {"badjson", "html", "html502", "200error", "notobject",
                 "wrongtypes", "truncated", "close", "gzip", "missing",
-                "404missing", "redirect", "503date", "oddvalues"}
+                "404missing", "redirect", "503date", "times", "bignum"}
 
 _FAULT_RE = re.compile(
     r"fault-(?P<body>.+?)(?:-(?P<rep>once|twice)-(?P<nonce>.+))?", re.S)
@@ -813,9 +813,10 @@ def parse_fault(ident: str) -> Fault | None:
       fault-redirect     302 with Location: the same call for the published
                          task (a client must not follow it)
       fault-503date      503 with Retry-After as an HTTP date 2 s ahead
-      fault-oddvalues    200, a valid task plus values other readers choke
-                         on: integers beyond 64 bits, a real beyond a
-                         double, times in every accepted spelling
+      fault-times        200, a valid task plus API times in many spellings
+                         under "times"
+      fault-bignum       200, a valid task plus integers beyond 64 bits and
+                         a real beyond a double
     Anything else starting with "fault-" is answered 400 DWS.0001 so that a
     typo in a test is noticed.
     """
@@ -1487,8 +1488,12 @@ class MockHandler(BaseHTTPRequestHandler):
             self._send(200, b"[1,2,3]")
         elif kind == "wrongtypes":
             self._send(200, to_json(wrong_types_answer(route)))
-        elif kind == "oddvalues":
-            self._send(200, self._odd_values_answer(route))
+        elif kind == "times":
+            outer, inner = self._success_object(route)
+            inner["times"] = dict(ODD_TIMES)
+            self._send(200, to_json(outer))
+        elif kind == "bignum":
+            self._send(200, self._big_numbers_answer(route))
         elif kind == "deep":
             prefix, suffix = self._split_around(route, "extra")
             # Replace the "" left around the cut with the nested arrays.
@@ -1522,15 +1527,14 @@ class MockHandler(BaseHTTPRequestHandler):
         else:  # pragma: no cover - parse_fault only yields the kinds above
             self._send_error_body(500, "DWS.9999", f"mock: unhandled {kind}")
 
-    def _odd_values_answer(self, route: ApiRoute) -> bytes:
+    def _big_numbers_answer(self, route: ApiRoute) -> bytes:
         """A valid answer (the fault task) whose extra fields hold numbers
-        beyond 64-bit integers and doubles, and API times in many
-        spellings, each under a key a foreign table can map with `field`."""
+        beyond 64-bit integers and doubles, under keys a foreign table can
+        map with `field`."""
         outer, inner = self._success_object(route)
         inner["big_int"] = ODD_BIG_INT
         inner["big_negative"] = -ODD_BIG_INT - 1
         inner["huge_real"] = "__dws_mock_huge_real__"
-        inner["times"] = dict(ODD_TIMES)
         if route.kind == "detail":
             inner["primary_cluster"]["disk_used"] = ODD_BIG_INT
         return to_json(outer).replace(b'"__dws_mock_huge_real__"', b"1e400")
@@ -1556,8 +1560,9 @@ def _long_string_key(route: ApiRoute) -> str:
     return "latest_barrier_time" if route.kind == "progress" else "name"
 
 
-# fault-oddvalues: 2**64, beyond every 64-bit integer, and API times (all
-# the same instant but the last ones) in the spellings a reader must accept.
+# fault-bignum: 2**64, beyond every 64-bit integer.  fault-times: API times
+# (all the same instant but the last ones) in the spellings a reader must
+# accept.
 ODD_BIG_INT = 18446744073709551616
 ODD_TIMES = {
     "t_plain": "2023-04-29T06:39:56",

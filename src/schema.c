@@ -17,6 +17,7 @@
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
+#include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -454,10 +455,58 @@ conversion_error_callback(void *arg)
 }
 
 /*
+ * An API time as a timestamptz, timestamp or date value.  PostgreSQL's own
+ * timestamptz input reads it, with the session's time zone swapped for UTC
+ * during the call: a time without a zone is UTC, one with a zone ("Z",
+ * "+08:00") keeps it, and fractions round as PostgreSQL rounds them.  A
+ * timestamp column gets the UTC wall time and a date column the UTC date,
+ * so no value depends on the session's TimeZone.  The swap is undone
+ * whatever the input function throws.
+ */
+static Datum
+time_value(DwsColumn *col, char *text)
+{
+	static pg_tz *utc = NULL;
+	pg_tz	   *session = session_timezone;
+	volatile Datum d = (Datum) 0;
+
+	if (utc == NULL)
+	{
+		utc = pg_tzset_offset(0);
+		if (utc == NULL)
+			elog(ERROR, "could not load the UTC time zone");
+	}
+	PG_TRY();
+	{
+		session_timezone = utc;
+		if (col->typid == TIMESTAMPTZOID)
+			d = InputFunctionCall(&col->typinput, text, col->typioparam,
+								  col->typmod);
+		else
+			d = DirectFunctionCall3(timestamptz_in, CStringGetDatum(text),
+									ObjectIdGetDatum(InvalidOid),
+									Int32GetDatum(-1));
+	}
+	PG_FINALLY();
+	{
+		session_timezone = session;
+	}
+	PG_END_TRY();
+
+	/* an instant's UTC wall time has the instant's representation */
+	if (col->typid == DATEOID)
+		return DirectFunctionCall1(timestamp_date, d);
+	if (col->typid == TIMESTAMPOID && col->typmod >= 0)
+		return DirectFunctionCall2(timestamp_scale, d,
+								   Int32GetDatum(col->typmod));
+	return d;
+}
+
+/*
  * Converts one JSON value to the column's type through the type's input
- * function.  Times without an offset are UTC (a date is the UTC date); an
- * interval fed from the sync
- * period reads "3H"; an empty string is NULL for non-string types.
+ * function.  Times go through time_value (UTC whatever the session); an
+ * interval fed from the sync period reads "3H"; an empty string is NULL for
+ * non-string types.
  */
 static Datum
 convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
@@ -465,7 +514,6 @@ convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 {
 	char	   *text;
 	char		buf[64];
-	const char *input;
 	ConvContext cc;
 	ErrorContextCallback errcb;
 	Datum		d;
@@ -477,7 +525,8 @@ convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 		*isnull = true;
 		return (Datum) 0;
 	}
-	if (json_is_string(v) && col->typid == TEXTOID)
+	if (json_is_string(v) && col->typid == TEXTOID &&
+		!dws_exact_number(v, NULL, NULL))
 	{
 		*isnull = false;
 		return PointerGetDatum(cstring_to_text_with_len(json_string_value(v),
@@ -494,7 +543,6 @@ convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 		return (Datum) 0;
 	}
 
-	input = text;
 	cc.desc = desc;
 	cc.col = col;
 	cc.task_id = task_id;
@@ -504,11 +552,9 @@ convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	if ((col->typid == TIMESTAMPTZOID || col->typid == TIMESTAMPOID ||
-		 col->typid == DATEOID) &&
-		json_is_string(v) &&
-		dws_time_to_utc(text, col->typid == TIMESTAMPTZOID, buf, sizeof(buf)) == 0)
-		input = buf;
+	if (col->typid == TIMESTAMPTZOID || col->typid == TIMESTAMPOID ||
+		col->typid == DATEOID)
+		d = time_value(col, text);
 	else if (col->typid == INTERVALOID && col->path &&
 			 strcmp(col->path, "dr_sync_period") == 0)
 	{
@@ -517,11 +563,12 @@ convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 					(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
 					 errmsg("invalid DR sync period \"%s\"", text),
 					 errdetail("A sync period is a number from 1 to 3000 followed by m, H or d.")));
-		input = buf;
+		d = InputFunctionCall(&col->typinput, buf, col->typioparam,
+							  col->typmod);
 	}
-
-	d = InputFunctionCall(&col->typinput, (char *) input, col->typioparam,
-						  col->typmod);
+	else
+		d = InputFunctionCall(&col->typinput, text, col->typioparam,
+							  col->typmod);
 	error_context_stack = errcb.previous;
 	dws_free(text);
 	*isnull = false;

@@ -770,7 +770,7 @@ _ARG_KINDS = {
 }
 _PLAIN_KINDS = {"badjson", "html", "html502", "200error", "notobject",
                 "wrongtypes", "truncated", "close", "gzip", "missing",
-                "404missing", "redirect", "503date"}
+                "404missing", "redirect", "503date", "times", "bignum"}
 
 _FAULT_RE = re.compile(
     r"fault-(?P<body>.+?)(?:-(?P<rep>once|twice)-(?P<nonce>.+))?", re.S)
@@ -813,6 +813,10 @@ def parse_fault(ident: str) -> Fault | None:
       fault-redirect     302 with Location: the same call for the published
                          task (a client must not follow it)
       fault-503date      503 with Retry-After as an HTTP date 2 s ahead
+      fault-times        200, a valid task plus API times in many spellings
+                         under "times"
+      fault-bignum       200, a valid task plus integers beyond 64 bits and
+                         a real beyond a double
     Anything else starting with "fault-" is answered 400 DWS.0001 so that a
     typo in a test is noticed.
     """
@@ -1484,6 +1488,12 @@ class MockHandler(BaseHTTPRequestHandler):
             self._send(200, b"[1,2,3]")
         elif kind == "wrongtypes":
             self._send(200, to_json(wrong_types_answer(route)))
+        elif kind == "times":
+            outer, inner = self._success_object(route)
+            inner["times"] = dict(ODD_TIMES)
+            self._send(200, to_json(outer))
+        elif kind == "bignum":
+            self._send(200, self._big_numbers_answer(route))
         elif kind == "deep":
             prefix, suffix = self._split_around(route, "extra")
             # Replace the "" left around the cut with the nested arrays.
@@ -1517,6 +1527,18 @@ class MockHandler(BaseHTTPRequestHandler):
         else:  # pragma: no cover - parse_fault only yields the kinds above
             self._send_error_body(500, "DWS.9999", f"mock: unhandled {kind}")
 
+    def _big_numbers_answer(self, route: ApiRoute) -> bytes:
+        """A valid answer (the fault task) whose extra fields hold numbers
+        beyond 64-bit integers and doubles, under keys a foreign table can
+        map with `field`."""
+        outer, inner = self._success_object(route)
+        inner["big_int"] = ODD_BIG_INT
+        inner["big_negative"] = -ODD_BIG_INT - 1
+        inner["huge_real"] = "__dws_mock_huge_real__"
+        if route.kind == "detail":
+            inner["primary_cluster"]["disk_used"] = ODD_BIG_INT
+        return to_json(outer).replace(b'"__dws_mock_huge_real__"', b"1e400")
+
     def _gzip_bomb(self, route: ApiRoute, megabytes: int) -> bytes:
         key = (route.kind, route.project, route.fault_ident, megabytes)
         with _GZIP_BOMB_LOCK:
@@ -1536,6 +1558,26 @@ class MockHandler(BaseHTTPRequestHandler):
 def _long_string_key(route: ApiRoute) -> str:
     """The string field made huge by fault-huge / fault-gzipbomb."""
     return "latest_barrier_time" if route.kind == "progress" else "name"
+
+
+# fault-bignum: 2**64, beyond every 64-bit integer.  fault-times: API times
+# (all the same instant but the last ones) in the spellings a reader must
+# accept.
+ODD_BIG_INT = 18446744073709551616
+ODD_TIMES = {
+    "t_plain": "2023-04-29T06:39:56",
+    "t_space": "2023-04-29 06:39:56",
+    "t_z": "2023-04-29T06:39:56Z",
+    "t_lower_z": "2023-04-29T06:39:56z",
+    "t_plus": "2023-04-29T14:39:56+08:00",
+    "t_plus_compact": "2023-04-29T14:39:56+0800",
+    "t_plus_hour": "2023-04-29T14:39:56+08",
+    "t_minus": "2023-04-29T01:09:56-05:30",
+    "t_frac10": "2023-04-29T06:39:56.1234567890",
+    "t_frac10_zone": "2023-04-29T14:39:56.1234567890+08:00",
+    "t_frac_up": "2023-04-29T06:39:55.9999996",
+    "t_day_back": "2024-03-01T01:00:00+02:00",
+}
 
 
 def wrong_types_answer(route: ApiRoute) -> dict:

@@ -445,6 +445,16 @@ def test_faults(c):
     check("fault-wrongtypes", d["name"] == 42 and d["status"] is True
           and d["primary_cluster"] == "oops" and d["start_time"] == {"a": 1}
           and d["standby_cluster"]["progress"] == 99.5)
+    r = detail(c, P_MAIN, "fault-bignum")
+    d = r.json()["disaster_recovery"]
+    check("fault-bignum: 2**64 as an integer, 1e400",
+          r.status == 200 and d["big_int"] == 2 ** 64
+          and d["primary_cluster"]["disk_used"] == 2 ** 64
+          and b'"huge_real": 1e400' in r.body and d["name"] == "fault task")
+    d = detail(c, P_MAIN, "fault-times").json()["disaster_recovery"]
+    check("fault-times: times in many spellings",
+          d["times"]["t_frac10"] == "2023-04-29T06:39:56.1234567890"
+          and d["name"] == "fault task" and "big_int" not in d)
     r = detail(c, P_MAIN, "fault-deep")
     check("fault-deep: 1000 nested arrays under disaster_recovery.extra",
           r.status == 200 and b'"extra": ' + b"[" * 1000 + b"]" * 1000 in r.body

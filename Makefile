@@ -3,7 +3,7 @@
 
 MODULE_big = dwsdr_fdw
 OBJS = dwsdr_fdw.o src/options.o src/schema.o src/pushdown.o src/fetch.o \
-	src/http.o src/cache.o src/sign.o src/record.o
+	src/http.o src/cache.o src/sign.o src/record.o src/msgtext.o
 EXTENSION = dwsdr_fdw
 DATA = dwsdr_fdw--1.0.sql
 PGFILEDESC = "dwsdr_fdw - foreign data wrapper for GaussDB(DWS) DR tasks"

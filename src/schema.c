@@ -554,7 +554,7 @@ convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 	cc.desc = desc;
 	cc.col = col;
 	cc.task_id = task_id;
-	cc.value = text;
+	cc.value = owned;		/* UTF-8, as the API sent it */
 	errcb.callback = conversion_error_callback;
 	errcb.arg = &cc;
 	errcb.previous = error_context_stack;

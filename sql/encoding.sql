@@ -16,6 +16,8 @@ CREATE DATABASE regress_dwsdr_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE '
   TEMPLATE template0;
 CREATE DATABASE regress_dwsdr_eucjp ENCODING 'EUC_JP' LC_COLLATE 'C' LC_CTYPE 'C'
   TEMPLATE template0;
+-- what each database gets
+\set setup 'CREATE EXTENSION dwsdr_fdw; CREATE SERVER enc FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (endpoint ''http://127.0.0.1:18931'', project_id ''7e570000000000000000000000000000'', max_retries ''0''); CREATE USER MAPPING FOR CURRENT_USER SERVER enc OPTIONS (access_key ''DEMOACCESSKEY000001'', secret_key ''demo-secret-key-0001''); IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (disaster_recoveries, dr_clusters) FROM SERVER enc INTO public;'
 
 --
 -- LATIN1
@@ -23,14 +25,7 @@ CREATE DATABASE regress_dwsdr_eucjp ENCODING 'EUC_JP' LC_COLLATE 'C' LC_CTYPE 'C
 \c regress_dwsdr_latin1
 SET client_encoding = 'UTF8';
 SELECT getdatabaseencoding();
-CREATE EXTENSION dwsdr_fdw;
-CREATE SERVER enc FOREIGN DATA WRAPPER dwsdr_fdw
-  OPTIONS (endpoint 'http://127.0.0.1:18931',
-           project_id '7e570000000000000000000000000000', max_retries '0');
-CREATE USER MAPPING FOR CURRENT_USER SERVER enc
-  OPTIONS (access_key 'DEMOACCESSKEY000001', secret_key 'demo-secret-key-0001');
-IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (disaster_recoveries, dr_clusters)
-  FROM SERVER enc INTO public;
+:setup
 -- a name LATIN1 holds: stored as LATIN1 (é is the byte e9, not c3 a9)
 SELECT dr_id, name, convert_to(name, 'LATIN1') AS bytes, raw->>'name' AS raw_name
   FROM disaster_recoveries WHERE dr_id = '7e570000-0000-4000-8000-000000000001';
@@ -54,14 +49,7 @@ SELECT count(*) FROM dr_clusters;
 \c regress_dwsdr_eucjp
 SET client_encoding = 'UTF8';
 SELECT getdatabaseencoding();
-CREATE EXTENSION dwsdr_fdw;
-CREATE SERVER enc FOREIGN DATA WRAPPER dwsdr_fdw
-  OPTIONS (endpoint 'http://127.0.0.1:18931',
-           project_id '7e570000000000000000000000000000', max_retries '0');
-CREATE USER MAPPING FOR CURRENT_USER SERVER enc
-  OPTIONS (access_key 'DEMOACCESSKEY000001', secret_key 'demo-secret-key-0001');
-IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (disaster_recoveries, dr_clusters)
-  FROM SERVER enc INTO public;
+:setup
 -- kanji (and é, through JIS X 0212) are held, stored as EUC_JP
 SELECT dr_id, name, convert_to(name, 'EUC_JP') AS bytes, raw->>'name' AS raw_name
   FROM disaster_recoveries

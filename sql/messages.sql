@@ -8,13 +8,9 @@
 -- invalid UTF-8, "é" around byte 120) and a long X-Request-Id of "é".
 \set VERBOSITY default
 \set SHOW_CONTEXT never
-CREATE SERVER msg FOREIGN DATA WRAPPER dwsdr_fdw
-  OPTIONS (endpoint 'http://127.0.0.1:18931',
-           project_id '0536cdee2200d5912f7cc00b877980f1', max_retries '0');
-CREATE USER MAPPING FOR CURRENT_USER SERVER msg
-  OPTIONS (access_key 'DEMOACCESSKEY000001', secret_key 'demo-secret-key-0001');
-CREATE FOREIGN TABLE msg_tasks (dr_id text, name text)
-  SERVER msg OPTIONS (resource 'disaster_recoveries');
+-- a server, a mapping and a table (here and in the LATIN1 database)
+\set setup 'CREATE SERVER msg FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (endpoint ''http://127.0.0.1:18931'', project_id ''0536cdee2200d5912f7cc00b877980f1'', max_retries ''0''); CREATE USER MAPPING FOR CURRENT_USER SERVER msg OPTIONS (access_key ''DEMOACCESSKEY000001'', secret_key ''demo-secret-key-0001''); CREATE FOREIGN TABLE msg_tasks (dr_id text, name text) SERVER msg OPTIONS (resource ''disaster_recoveries'');'
+:setup
 -- what a message looks like: SQLSTATE, sizes, any control character left,
 -- and whether 東 was written as \u6771
 CREATE PROCEDURE msg_check(q text) LANGUAGE plpgsql AS $$
@@ -61,13 +57,7 @@ CREATE DATABASE regress_dwsdr_msg_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTY
 \c regress_dwsdr_msg_latin1
 SET client_encoding = 'UTF8';
 CREATE EXTENSION dwsdr_fdw;
-CREATE SERVER msg FOREIGN DATA WRAPPER dwsdr_fdw
-  OPTIONS (endpoint 'http://127.0.0.1:18931',
-           project_id '0536cdee2200d5912f7cc00b877980f1', max_retries '0');
-CREATE USER MAPPING FOR CURRENT_USER SERVER msg
-  OPTIONS (access_key 'DEMOACCESSKEY000001', secret_key 'demo-secret-key-0001');
-CREATE FOREIGN TABLE msg_tasks (dr_id text, name text)
-  SERVER msg OPTIONS (resource 'disaster_recoveries');
+:setup
 SELECT * FROM msg_tasks WHERE dr_id = 'fault-hostile';
 SELECT * FROM msg_tasks WHERE dr_id = 'fault-hostilebody';
 SET client_encoding = 'LATIN1';

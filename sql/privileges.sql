@@ -106,6 +106,26 @@ SET dwsdr_fdw.allowed_hosts = '*';
 SET ROLE regress_dwsdr_priv;
 SELECT dr_id, name FROM priv_tasks WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
 RESET ROLE;
+-- a cached generic plan and a cached connection are checked again too
+-- (the table names its project: nothing else reads the server's options)
+SET ROLE regress_dwsdr_priv;
+CREATE FOREIGN TABLE priv_tasks_p (dr_id text, name text)
+  SERVER priv_local
+  OPTIONS (resource 'disaster_recoveries', project_id '0536cdee2200d5912f7cc00b877980f1');
+SET plan_cache_mode = force_generic_plan;
+PREPARE priv_q AS SELECT name FROM priv_tasks_p WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+EXECUTE priv_q;
+RESET ROLE;
+SET dwsdr_fdw.allowed_hosts = 'dws.*.myhuaweicloud.com';
+SET ROLE regress_dwsdr_priv;
+EXECUTE priv_q;
+RESET ROLE;
+SET dwsdr_fdw.allowed_hosts = '127.0.0.1';
+SET ROLE regress_dwsdr_priv;
+EXECUTE priv_q;
+DEALLOCATE priv_q;
+RESET plan_cache_mode;
+RESET ROLE;
 -- what the setting accepts
 SET dwsdr_fdw.allowed_hosts = 'not a host';
 SET dwsdr_fdw.allowed_hosts = 'example.com, ,10.0.0.1';

@@ -34,7 +34,9 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/varlena.h"
 
 
@@ -443,6 +445,19 @@ check_allowed_hosts(char **newval, void **extra, GucSource source)
 }
 
 /*
+ * GUC assign hook.  A cached connection is used without its server's
+ * options being read again (a cached generic plan does not even plan), so
+ * when the setting changes, every connection of this backend is treated as
+ * if its server had changed: the next scan reads the options, and so
+ * checks the host, again.  Hash value 0 is PostgreSQL's "all entries".
+ */
+static void
+assign_allowed_hosts(const char *newval, void *extra)
+{
+	CallSyscacheCallbacks(FOREIGNSERVEROID, 0);
+}
+
+/*
  * Defines dwsdr_fdw.allowed_hosts; called from _PG_init.  PGC_SUSET: only a
  * superuser decides where the servers of other roles may connect.
  */
@@ -456,7 +471,7 @@ dws_options_init(void)
 							   DWS_DEFAULT_ALLOWED_HOSTS,
 							   PGC_SUSET,
 							   GUC_LIST_INPUT,
-							   check_allowed_hosts, NULL, NULL);
+							   check_allowed_hosts, assign_allowed_hosts, NULL);
 }
 
 /*

@@ -737,16 +737,17 @@ dwsdr_fdw_validator(PG_FUNCTION_ARGS)
 		check_no_control_chars(opt->name, value);
 		check_option_value(opt, value);
 
-		if (catalog != ForeignServerRelationId)
-			;
-		else if (strcmp(opt->name, "endpoint") == 0)
-			endpoint = value;
-		else if (strcmp(opt->name, "region") == 0)
-			region = value;
-		else if (strcmp(opt->name, "proxy") == 0)
-			proxy = value;
-		else if (strcmp(opt->name, "ca_file") == 0)
-			ca_file = value;
+		if (catalog == ForeignServerRelationId)
+		{
+			if (strcmp(opt->name, "endpoint") == 0)
+				endpoint = value;
+			else if (strcmp(opt->name, "region") == 0)
+				region = value;
+			else if (strcmp(opt->name, "proxy") == 0)
+				proxy = value;
+			else if (strcmp(opt->name, "ca_file") == 0)
+				ca_file = value;
+		}
 
 		if (strcmp(opt->name, "access_key") == 0)
 			has_ak = true;

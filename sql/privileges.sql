@@ -44,6 +44,8 @@ CREATE SERVER priv_x FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (endpoint 'https://d
 CREATE SERVER priv_x FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (endpoint 'https://dws.evilmyhuaweicloud.com');
 CREATE SERVER priv_x FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (endpoint 'https://dws.a.b.myhuaweicloud.com');
 CREATE SERVER priv_x FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (endpoint 'https://obs.cn-north-4.myhuaweicloud.com');
+-- a name that is not plain ASCII (a Cyrillic "о" here) matches only *
+CREATE SERVER priv_x FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (endpoint 'https://dws.cn-north-4.myhuaweiclоud.com');
 CREATE SERVER priv_x FOREIGN DATA WRAPPER dwsdr_fdw
   OPTIONS (endpoint 'https://dws.cn-north-4.myhuaweicloud.com.evil.example');
 -- a user name in the URL is refused anyway (and not echoed)
@@ -125,6 +127,10 @@ SET ROLE regress_dwsdr_priv;
 EXECUTE priv_q;
 DEALLOCATE priv_q;
 RESET plan_cache_mode;
+-- the endpoint a region derives is checked the same way
+CREATE FOREIGN TABLE priv_cn_tasks (dr_id text) SERVER priv_region_cn
+  OPTIONS (resource 'disaster_recoveries', project_id 'p');
+SELECT * FROM priv_cn_tasks;
 RESET ROLE;
 -- what the setting accepts
 SET dwsdr_fdw.allowed_hosts = 'not a host';

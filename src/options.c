@@ -538,6 +538,7 @@ check_hosts_at_ddl(const char *optname, const char *url)
 
 	if (url == NULL || superuser() || url_host_allowed(url, &host))
 		return;
+	dws_msg_prepare();
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied to use host \"%s\" in option \"%s\"",
@@ -559,6 +560,7 @@ check_hosts_at_use(ForeignServer *server, const char *optname, const char *url)
 
 	if (url == NULL || url_host_allowed(url, &host))
 		return;
+	dws_msg_prepare();
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("foreign server \"%s\" may not connect to host \"%s\"",

@@ -3,12 +3,12 @@
 
 MODULE_big = dwsdr_fdw
 OBJS = dwsdr_fdw.o src/options.o src/schema.o src/pushdown.o src/fetch.o \
-	src/http.o src/cache.o src/sign.o src/record.o src/jsontext.o src/apitime.o src/dwsbuf.o src/jsonpg.o
+	src/http.o src/cache.o src/sign.o src/record.o src/jsontext.o src/apitime.o src/dwsbuf.o src/jsonpg.o src/msgtext.o
 EXTENSION = dwsdr_fdw
 DATA = dwsdr_fdw--1.0.sql
 PGFILEDESC = "dwsdr_fdw - foreign data wrapper for GaussDB(DWS) DR tasks"
 
-REGRESS = options import scan pushdown types times join missing errors cancel network auth concurrency cache observability cookbook cron connections
+REGRESS = options import scan pushdown types times join missing errors cancel network auth concurrency cache observability cookbook cron connections privileges encoding messages
 REGRESS_OPTS = --load-extension=dwsdr_fdw
 
 PKG_CONFIG ?= pkg-config

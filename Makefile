@@ -1,14 +1,28 @@
 # dwsdr_fdw: PGXS build.  `make && make install`; `make PG_CFLAGS=-Werror`
 # fails on any warning (CI does).  The tests: scripts/test (see README.md).
+#
+# `make installcheck` runs the pg_regress files against a server you run
+# (PGHOST, PGPORT, PGUSER as for psql; a superuser), with the DWS API
+# stand-in listening on 127.0.0.1:18931 (HTTP) and 18932 (HTTPS):
+#   make install && make mock-start && make installcheck && make mock-stop
+# mock-start writes a test CA to .mock/tls/ca.pem (it must be readable by
+# the server's user); installcheck hands it to the tests as DWSDR_CA_FILE.
+# `make installcheck-cron` runs the files that need pg_cron, in a server
+# with shared_preload_libraries = 'pg_cron',
+# cron.database_name = 'contrib_regression' and
+# cron.use_background_workers = on.
 
 MODULE_big = dwsdr_fdw
 OBJS = dwsdr_fdw.o src/options.o src/schema.o src/pushdown.o src/fetch.o \
 	src/http.o src/cache.o src/sign.o src/record.o
 EXTENSION = dwsdr_fdw
-DATA = dwsdr_fdw--1.0.sql
+DATA = dwsdr_fdw--1.0.sql dwsdr_fdw--1.1.sql dwsdr_fdw--1.0--1.1.sql
 PGFILEDESC = "dwsdr_fdw - foreign data wrapper for GaussDB(DWS) DR tasks"
 
-REGRESS = options import scan pushdown types join missing errors cancel network auth concurrency cache observability cookbook cron
+REGRESS = options import scan pushdown types join missing errors cancel network auth concurrency cache observability cookbook
+REGRESS += upgrade
+# the files that need pg_cron preloaded (not run by installcheck)
+REGRESS_CRON = cron
 REGRESS_OPTS = --load-extension=dwsdr_fdw
 
 PKG_CONFIG ?= pkg-config
@@ -23,5 +37,37 @@ include $(PGXS)
 print-regress:
 	@echo $(REGRESS)
 
+print-regress-cron:
+	@echo $(REGRESS_CRON)
+
 # every object depends on the shared headers (PGXS tracks no headers)
-$(OBJS): src/dwsdr.h src/record.h src/sign.h
+$(OBJS): src/dwsdr.h src/record.h src/sign.h src/compat.h
+
+# ---- installcheck against a running server ----
+MOCK_DIR = $(CURDIR)/.mock
+MOCK_PORT ?= 18931
+MOCK_TLS_PORT ?= 18932
+export DWSDR_CA_FILE ?= $(MOCK_DIR)/tls/ca.pem
+
+installcheck-cron:
+	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS_CRON)
+
+# the DWS API stand-in in the background, over HTTP and HTTPS (test CA)
+mock-start:
+	@mkdir -p $(MOCK_DIR)
+	@bash -c 'source scripts/lib.sh && make_test_certs "$(MOCK_DIR)/tls"'
+	@python3 test/mock/dws_mock.py --port $(MOCK_PORT) --quiet \
+		--tls-port $(MOCK_TLS_PORT) --tls-cert $(MOCK_DIR)/tls/server.pem \
+		--tls-key $(MOCK_DIR)/tls/server.key > $(MOCK_DIR)/mock.log 2>&1 & \
+		echo $$! > $(MOCK_DIR)/pid
+	@for i in $$(seq 1 50); do \
+		curl -s -o /dev/null http://127.0.0.1:$(MOCK_PORT)/__mock/stats && exit 0; \
+		sleep 0.1; \
+	done; cat $(MOCK_DIR)/mock.log; exit 1
+	@echo "stand-in on 127.0.0.1:$(MOCK_PORT) and :$(MOCK_TLS_PORT); test CA $(MOCK_DIR)/tls/ca.pem"
+
+mock-stop:
+	@if [ -f $(MOCK_DIR)/pid ]; then kill $$(cat $(MOCK_DIR)/pid) 2>/dev/null || true; fi
+	@rm -rf $(MOCK_DIR)
+
+.PHONY: print-regress print-regress-cron installcheck-cron mock-start mock-stop

@@ -19,10 +19,10 @@ EXTENSION = dwsdr_fdw
 DATA = dwsdr_fdw--1.0.sql dwsdr_fdw--1.1.sql dwsdr_fdw--1.0--1.1.sql
 PGFILEDESC = "dwsdr_fdw - foreign data wrapper for GaussDB(DWS) DR tasks"
 
-REGRESS = options import scan pushdown types join missing errors cancel network auth concurrency cache observability cookbook
+REGRESS = options import scan pushdown types join missing errors cancel network auth concurrency cache observability
 REGRESS += upgrade
-# the files that need pg_cron preloaded (not run by installcheck)
-REGRESS_CRON = cron
+# the files that need pg_cron preloaded (installcheck-cron runs them)
+REGRESS_CRON = cookbook cron
 REGRESS_OPTS = --load-extension=dwsdr_fdw
 
 PKG_CONFIG ?= pkg-config

@@ -11,6 +11,8 @@
  *	  them) into RTEPermissionInfo and gave ForeignScan its own checkAsUser,
  *	  filled in by the planner.
  *	- 17 added fdw_restrictinfo to create_foreignscan_path().
+ *	- 17 made a WaitEventSet belong to a resource owner instead of a memory
+ *	  context.
  *	- 18 added disabled_nodes to create_foreignscan_path(), and split
  *	  commands/explain.h: ExplainState is in commands/explain_state.h and the
  *	  ExplainProperty*() functions are in commands/explain_format.h.
@@ -27,6 +29,7 @@
 #include "miscadmin.h"
 #include "nodes/plannodes.h"
 #include "optimizer/pathnode.h"
+#include "storage/latch.h"
 
 #if PG_VERSION_NUM < 150000
 #error "dwsdr_fdw needs PostgreSQL 15 or later"
@@ -79,6 +82,22 @@ dws_scan_user(ForeignScan *plan, EState *estate)
 #endif
 
 	return OidIsValid(user) ? user : GetUserId();
+}
+
+/*
+ * A WaitEventSet for nevents events that the caller frees with
+ * FreeWaitEventSet().  Before 17 it is allocated in cxt; from 17 on it is
+ * made with no resource owner (a set kept across queries must not be
+ * released at the end of the transaction that made it).
+ */
+static inline WaitEventSet *
+dws_create_wait_event_set(MemoryContext cxt, int nevents)
+{
+#if PG_VERSION_NUM >= 170000
+	return CreateWaitEventSet(NULL, nevents);
+#else
+	return CreateWaitEventSet(cxt, nevents);
+#endif
 }
 
 #endif							/* DWSDR_COMPAT_H */

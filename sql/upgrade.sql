@@ -38,6 +38,7 @@ $$;
 -- the old version, then the update to the default one
 CREATE EXTENSION dwsdr_fdw VERSION '1.0';
 SELECT extversion FROM pg_extension WHERE extname = 'dwsdr_fdw';
+SELECT count(*) AS objects_in_1_0 FROM ext_members();
 ALTER EXTENSION dwsdr_fdw UPDATE;
 SELECT extversion, extrelocatable FROM pg_extension WHERE extname = 'dwsdr_fdw';
 CREATE TABLE updated AS SELECT ext_members() AS m;

@@ -215,7 +215,7 @@ dwsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		calls = 1 + (per_id ? DWS_DEFAULT_TASKS : 0);
 
 	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+			 dws_create_foreignscan_path(root, baserel, NULL, baserel->rows,
 									 DWS_CALL_COST,
 									 DWS_CALL_COST + calls_cost(calls, info->max_concurrency),
 									 NIL, baserel->lateral_relids, NULL, NIL));
@@ -257,7 +257,7 @@ dwsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		/* create_foreignscan_path finds the ParamPathInfo of outer itself */
 		ids = q->is_array ? DWS_DEFAULT_ARRAY_VALUES : 1;
 		add_path(baserel, (Path *)
-				 create_foreignscan_path(root, baserel, NULL,
+				 dws_create_foreignscan_path(root, baserel, NULL,
 										 clamp_row_est(per_task * ids),
 										 DWS_CALL_COST,
 										 calls_cost(ids, info->max_concurrency) +
@@ -340,8 +340,7 @@ dwsBeginForeignScan(ForeignScanState *node, int eflags)
 {
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	EState	   *estate = node->ss.ps.state;
-	RangeTblEntry *rte = exec_rt_fetch(plan->scan.scanrelid, estate);
-	Oid			userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	Oid			userid = dws_scan_user(plan, estate);
 	Relation	rel = node->ss.ss_currentRelation;
 	DwsScanState *st = palloc0(sizeof(DwsScanState));
 	List	   *exprs = plan->fdw_exprs;

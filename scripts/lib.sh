@@ -7,10 +7,39 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PG_MAJOR=15
-# DWSDR_PGBIN: another installation's bin directory (a private copy of the
-# server, so that two checkouts can install and test at once)
-PGBIN=${DWSDR_PGBIN:-/usr/lib/postgresql/$PG_MAJOR/bin}
+# DWSDR_PG: the PostgreSQL major version to build and test against.  15 is
+# Debian 12's packaged server; 18 is built from the source tarball in
+# shared/pg into a cached prefix (see ensure_pg18).
+PG_MAJOR=${DWSDR_PG:-15}
+# the pinned PostgreSQL 18 source: shared/ sits beside the clone
+PG18_VERSION=18.6
+PG18_SHARED=${DWSDR_SHARED:-$REPO/../shared}
+PG18_CACHE=${DWSDR_PG18_PREFIX:-/var/cache/dwsdr_fdw/pg18}
+PG18_MARKER=.dwsdr-installed
+case $PG_MAJOR in
+	15)
+		# DWSDR_PGBIN: another installation's bin directory (a private copy
+		# of the server, so that two checkouts can install and test at once)
+		PGBIN=${DWSDR_PGBIN:-/usr/lib/postgresql/15/bin}
+		;;
+	18)
+		# DWSDR_PG18BIN: the same for 18; when only DWSDR_PGBIN names a
+		# private copy of 15 (/PRIVATE/usr/lib/postgresql/15/bin), 18 gets
+		# a private copy of the cached prefix beside it, /PRIVATE/pg18
+		if [ -n "${DWSDR_PG18BIN:-}" ]; then
+			PGBIN=$DWSDR_PG18BIN
+		elif [ -n "${DWSDR_PGBIN:-}" ] && [ "${DWSDR_PGBIN%/usr/lib/postgresql/15/bin}" != "$DWSDR_PGBIN" ]; then
+			PGBIN=${DWSDR_PGBIN%/usr/lib/postgresql/15/bin}/pg18/bin
+		else
+			PGBIN=$PG18_CACHE/bin
+		fi
+		;;
+	*)
+		echo "unsupported PostgreSQL version $PG_MAJOR (15 or 18)" >&2
+		exit 2
+		;;
+esac
+export PGBIN PG_MAJOR
 : "${DWSDR_PGPORT:=54329}"
 : "${DWSDR_MOCK_PORT:=18931}"
 : "${DWSDR_MOCK_TLS_PORT:=18932}"
@@ -25,16 +54,31 @@ as_root() {
 	fi
 }
 
-# Debian packages: the server, its headers, libcurl, jansson, OpenSSL,
-# Python (the stand-in), pg_cron, and openssl with the system CA store (the
-# stand-in's test certificates; verification against the system store).
-# Installs only what is missing.
+# Debian packages: the server (15) or what building 18 from source needs,
+# the server headers, libcurl, jansson, OpenSSL, Python (the stand-in),
+# pg_cron (15 only: there is no pg_cron for 18 here), and openssl with the
+# system CA store (the stand-in's test certificates; verification against
+# the system store).  Installs only what is missing; then builds 18 when it
+# is the version under test.
 ensure_deps() {
-	local pkgs="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libcurl4-openssl-dev
-		libjansson-dev libssl-dev pkg-config make gcc python3 postgresql-$PG_MAJOR-cron
+	local pkgs="libcurl4-openssl-dev libjansson-dev libssl-dev pkg-config make gcc python3
 		curl openssl ca-certificates ${EXTRA_PKGS:-}"
-	local missing=""
-	for p in $pkgs; do
+	if [ "$PG_MAJOR" = 15 ]; then
+		pkgs="$pkgs postgresql-15 postgresql-server-dev-15 postgresql-15-cron"
+	else
+		# postgresql-common for the postgres user; the rest builds the server
+		pkgs="$pkgs postgresql-common bzip2 libreadline-dev zlib1g-dev bison flex perl"
+	fi
+	install_pkgs $pkgs
+	if [ "$PG_MAJOR" = 18 ]; then
+		ensure_pg18
+	fi
+}
+
+# apt-get install of those of the packages named that are not installed
+install_pkgs() {
+	local missing="" p
+	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 			missing="$missing $p"
 	done
@@ -46,8 +90,58 @@ ensure_deps() {
 	fi
 }
 
+# PostgreSQL 18 in $PG18_CACHE, built once from the checksummed tarball in
+# shared/pg and reused: the marker file is written only after a successful
+# install, so an interrupted build is redone from scratch.  When PGBIN is a
+# private copy (DWSDR_PGBIN, DWSDR_PG18BIN), the copy is refreshed from the
+# cache when the cache's marker is newer than the copy's.
+ensure_pg18() {
+	local tarball=$PG18_SHARED/pg/postgresql-$PG18_VERSION.tar.bz2
+	local src=$(dirname "$PG18_CACHE")/src
+	if [ ! -f "$PG18_CACHE/$PG18_MARKER" ]; then
+		[ -f "$tarball" ] || { echo "no $tarball (set DWSDR_SHARED to the shared/ directory)" >&2; exit 1; }
+		log "checking $(basename "$tarball") against SHA256SUMS"
+		(cd "$(dirname "$tarball")" && grep " postgresql-$PG18_VERSION.tar.bz2\$" SHA256SUMS | sha256sum -c --quiet -) >&2 ||
+			{ echo "checksum mismatch for $tarball" >&2; exit 1; }
+		log "building PostgreSQL $PG18_VERSION into $PG18_CACHE (a few minutes, once)"
+		rm -rf "$PG18_CACHE" "$src/postgresql-$PG18_VERSION"
+		mkdir -p "$src"
+		tar -xjf "$tarball" -C "$src"
+		(
+			cd "$src/postgresql-$PG18_VERSION"
+			./configure --prefix="$PG18_CACHE" --without-icu --without-llvm >configure.log 2>&1 ||
+				{ tail -n 30 configure.log; exit 1; }
+			make -j"$(nproc)" world-bin >build.log 2>&1 || { tail -n 50 build.log; exit 1; }
+			make install-world-bin >install.log 2>&1 || { tail -n 30 install.log; exit 1; }
+		) >&2
+		echo "PostgreSQL $PG18_VERSION $(cut -d' ' -f1 < <(sha256sum "$tarball")) $(date -u +%FT%TZ)" \
+			> "$PG18_CACHE/$PG18_MARKER"
+	fi
+	local copy=${PGBIN%/bin}
+	if [ "$copy" != "$PG18_CACHE" ] && ! cmp -s "$PG18_CACHE/$PG18_MARKER" "$copy/$PG18_MARKER"; then
+		log "private copy of PostgreSQL 18 in $copy"
+		rm -rf "$copy"
+		mkdir -p "$(dirname "$copy")"
+		cp -a "$PG18_CACHE" "$copy"
+	fi
+}
+
+# pg_regress of the installation under test
+pg_regress_bin() {
+	echo "$(dirname "$("$PGBIN/pg_config" --pgxs)")/../test/regress/pg_regress"
+}
+
+# Builds and installs the extension into the installation under test.  The
+# objects are rebuilt from scratch when the previous build was for another
+# installation (PGXS does not notice a change of headers).
 build_install() {
-	log "building dwsdr_fdw"
+	local stamp=$REPO/.build/pg_config
+	mkdir -p "$REPO/.build"
+	if [ "$(cat "$stamp" 2>/dev/null)" != "$PGBIN/pg_config" ]; then
+		make -C "$REPO" -s PG_CONFIG="$PGBIN/pg_config" clean >&2
+		echo "$PGBIN/pg_config" > "$stamp"
+	fi
+	log "building dwsdr_fdw for PostgreSQL $("$PGBIN/pg_config" --version | cut -d' ' -f2)"
 	make -C "$REPO" -s PG_CONFIG="$PGBIN/pg_config" ${PG_CFLAGS:+PG_CFLAGS="$PG_CFLAGS"} >&2
 	make -C "$REPO" -s PG_CONFIG="$PGBIN/pg_config" install >&2
 }

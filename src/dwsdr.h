@@ -35,6 +35,8 @@
 #undef json_typeof
 #pragma pop_macro("json_typeof")
 
+#include "compat.h"
+
 /* ---- resources (foreign tables) ---- */
 typedef enum DwsResource
 {

@@ -1436,11 +1436,7 @@ conn_wait_set(DwsConn *conn)
 		FreeWaitEventSet(conn->wes);
 	conn->wes = NULL;
 	conn->socks_changed = true;
-#if PG_VERSION_NUM >= 170000
-	conn->wes = CreateWaitEventSet(NULL, conn->nsocks + 2);
-#else
-	conn->wes = CreateWaitEventSet(conn->cxt, conn->nsocks + 2);
-#endif
+	conn->wes = dws_create_wait_event_set(conn->cxt, conn->nsocks + 2);
 	AddWaitEventToSet(conn->wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 	AddWaitEventToSet(conn->wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
 					  NULL, NULL);

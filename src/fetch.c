@@ -28,11 +28,26 @@
 typedef struct ListResult
 {
 	char	   *project_id;
+	bool		keep_items;		/* items are kept, not only their ids */
 	char	   *body;			/* the answer, when items are read from it */
 	DwsRange   *ranges;			/* each item's bytes in body */
+	json_t	  **trees;			/* ... or the item, kept parsed, or NULL */
 	char	  **ids;			/* or only the items' ids */
 	size_t		nitems;
+	size_t		cap;			/* entries allocated in the arrays */
+	size_t		kept;			/* bytes of the items kept parsed */
 } ListResult;
+
+/*
+ * A list's items are read twice when kept as bytes: once to split the body
+ * (list.c), once to make the row.  An item of at least LIST_TREE_MIN bytes
+ * is kept parsed instead, so that a huge item is read once, up to
+ * LIST_TREE_BUDGET bytes of such items per list: its tree costs about what
+ * the second reading would have cost, and small items stay bytes (a tree
+ * costs several times the bytes of a small item).
+ */
+#define LIST_TREE_MIN (64 * 1024)
+#define LIST_TREE_BUDGET ((size_t) 64 * 1024 * 1024)
 
 /*
  * The sink of one call: its body as it arrives, in req->body.  The state of
@@ -489,17 +504,73 @@ wanted(DwsFetch *f, const char *id)
 	return bsearch(&id, f->want_ids, f->nwant, sizeof(char *), cmp_cstr) != NULL;
 }
 
-/* Parses one item of a list answer; a malformed one is an error. */
-static json_t *
-list_item(DwsFetch *f, DwsRequest *req, const char *body, DwsRange *r)
+/* Releases the items a list keeps parsed, from index from on. */
+static void
+drop_trees(ListResult *lr, size_t from)
 {
-	char		err[200];
-	json_t	   *item = dws_parse_body(body + r->off, r->len, err, sizeof(err));
+	size_t		k;
 
-	if (item == NULL)
-		report_call_error(f, req, NULL,
-						  psprintf("an item of the list is not valid JSON (%s)", err));
-	return item;
+	for (k = from; lr->trees && k < lr->nitems; k++)
+	{
+		json_decref(lr->trees[k]);
+		lr->trees[k] = NULL;
+	}
+}
+
+/*
+ * Item callback of dws_list_walk: keeps the item's range (and a large item
+ * parsed), or only its id.  It may throw (out of memory): the walk's tree
+ * is palloc'd in the scan's context and goes with it.
+ */
+static int
+collect_item(void *arg, size_t index, json_t *item, size_t off, size_t len)
+{
+	ListResult *lr = (ListResult *) arg;
+
+	if (index == 0)
+	{
+		/* a repeated key: its array replaces the earlier one */
+		drop_trees(lr, 0);
+		lr->kept = 0;
+	}
+	if (index >= lr->cap)
+	{
+		size_t		cap = Max(lr->cap * 2, 64);
+
+		if (lr->keep_items)
+		{
+			lr->ranges = lr->ranges ?
+				repalloc_huge(lr->ranges, cap * sizeof(DwsRange)) :
+				palloc_extended(cap * sizeof(DwsRange), MCXT_ALLOC_HUGE);
+			lr->trees = lr->trees ?
+				repalloc_huge(lr->trees, cap * sizeof(json_t *)) :
+				palloc_extended(cap * sizeof(json_t *), MCXT_ALLOC_HUGE);
+		}
+		else
+			lr->ids = lr->ids ?
+				repalloc_huge(lr->ids, cap * sizeof(char *)) :
+				palloc_extended(cap * sizeof(char *), MCXT_ALLOC_HUGE);
+		lr->cap = cap;
+	}
+	if (lr->keep_items)
+	{
+		lr->ranges[index].off = off;
+		lr->ranges[index].len = len;
+		lr->trees[index] = NULL;
+		if (len >= LIST_TREE_MIN && lr->kept + len <= LIST_TREE_BUDGET)
+		{
+			lr->trees[index] = json_incref(item);
+			lr->kept += len;
+		}
+	}
+	else
+	{
+		const char *id = json_string_value(json_object_get(item, "id"));
+
+		lr->ids[index] = id ? pstrdup(id) : NULL;
+	}
+	lr->nitems = index + 1;
+	return 0;
 }
 
 /*
@@ -525,6 +596,7 @@ run_lists(DwsFetch *f)
 			req->list_filter_id = linitial(spec->ids);
 		req->arg = &f->lists[i];
 		f->lists[i].project_id = req->project_id;
+		f->lists[i].keep_items = keep_items;
 		i++;
 		submit(f, req);
 	}
@@ -533,8 +605,6 @@ run_lists(DwsFetch *f)
 	{
 		ListResult *lr = (ListResult *) req->arg;
 		long		n;
-		DwsRange   *ranges;
-		size_t		k;
 
 		if (req->status != 200)
 		{
@@ -552,11 +622,11 @@ run_lists(DwsFetch *f)
 		}
 
 		/*
-		 * The list has no pagination: its body can be large.  Find the items
+		 * The list has no pagination: its body can be large.  Read the items
 		 * without building a tree of all of them (list.c); when no column
 		 * needs more than the ids, keep only those.
 		 */
-		n = dws_list_item_ranges(req->body, req->body_len, &ranges);
+		n = dws_list_walk(req->body, req->body_len, collect_item, lr);
 		if (n < 0)
 		{
 			json_t	   *root = parse_or_error(f, req, true);
@@ -568,27 +638,14 @@ run_lists(DwsFetch *f)
 							  "the answer could not be split into items");
 		}
 		keep_answer(f, req);
+		/* the last array counts (a repeated key, perhaps empty at last) */
+		drop_trees(lr, (size_t) n);
 		lr->nitems = (size_t) n;
 		if (keep_items)
 		{
 			/* the body moves to the list */
 			lr->body = req->body;
-			lr->ranges = ranges;
 			req->body = NULL;
-		}
-		else
-		{
-			lr->ids = palloc(sizeof(char *) * Max(lr->nitems, 1));
-			for (k = 0; k < lr->nitems; k++)
-			{
-				json_t	   *item = list_item(f, req, req->body, &ranges[k]);
-				const char *id = json_string_value(json_object_get(item, "id"));
-
-				lr->ids[k] = id ? pstrdup(id) : NULL;
-				json_decref(item);
-			}
-			if (ranges)
-				dws_free(ranges);
 		}
 		free_request(req);
 	}
@@ -625,7 +682,14 @@ next_list_item(DwsFetch *f, bool with_record, char **project_id, char **id,
 			const char *item_id;
 			json_t	   *item = NULL;
 
-			if (lr->body)
+			if (lr->keep_items && lr->trees[k])
+			{
+				/* kept parsed: handed over */
+				item = lr->trees[k];
+				lr->trees[k] = NULL;
+				item_id = json_string_value(json_object_get(item, "id"));
+			}
+			else if (lr->keep_items)
 			{
 				item = dws_parse_body(lr->body + lr->ranges[k].off,
 									  lr->ranges[k].len, NULL, 0);

@@ -9,13 +9,14 @@
  * json_loadb with JSON_DISABLE_EOF_CHECK reads exactly one value where it
  * is told to start and says how many bytes it used (json_error_t.position),
  * each value's tree is checked and dropped at once, and only the items'
- * byte ranges are kept.  Every string, number and literal is read by
+ * byte ranges are kept (or, with dws_list_walk, each item goes to the
+ * caller as it is read).  Every string, number and literal is read by
  * jansson; what this file reads itself are the six structural characters
  * between those values ({ } [ ] : ,) and the whitespace around them, so
  * what it accepts is what a parse of the whole body accepts: escaped keys,
  * repeated keys (the last one counts, as in json_loadb), any valid item.
- * Time is linear in the body: each byte is read by jansson once here and
- * once more when the caller parses the item it wants.
+ * Time is linear in the body: each byte is read by jansson once here, and
+ * once more when a caller of dws_list_item_ranges parses an item.
  *
  * The whole body is in memory (the caller receives it first): a streaming
  * split would save that memory only at the price of a tokenizer of our own,
@@ -120,41 +121,16 @@ read_value(Cursor *c)
 	return v;
 }
 
-/* Appends one range, doubling the array as it fills; 0 on no memory. */
-static int
-add_range(DwsRange **ranges, size_t *n, size_t *cap, size_t off, size_t len)
-{
-	if (*n == *cap)
-	{
-		json_malloc_t m;
-		json_free_t f;
-		size_t		newcap = *cap ? *cap * 2 : 64;
-		DwsRange   *nr;
-
-		json_get_alloc_funcs(&m, &f);
-		nr = m(newcap * sizeof(DwsRange));
-		if (nr == NULL)
-			return 0;
-		if (*n)
-			memcpy(nr, *ranges, *n * sizeof(DwsRange));
-		if (*ranges)
-			f(*ranges);
-		*ranges = nr;
-		*cap = newcap;
-	}
-	(*ranges)[*n].off = off;
-	(*ranges)[*n].len = len;
-	(*n)++;
-	return 1;
-}
-
 /*
  * Reads the array of the list key at the cursor (just past the ':'),
- * keeping each item's range.  Items sit two levels down in the body.
+ * handing each item to fn.  Items sit two levels down in the body.
  */
 static int
-read_items(Cursor *c, DwsRange **ranges, size_t *n, size_t *cap)
+read_items(Cursor *c, DwsListItemFn fn, void *arg, size_t *count)
 {
+	size_t		index = 0;
+
+	*count = 0;
 	if (!expect(c, '['))
 		return 0;
 	if (expect(c, ']'))
@@ -171,10 +147,11 @@ read_items(Cursor *c, DwsRange **ranges, size_t *n, size_t *cap)
 		if (item == NULL)
 			return 0;
 		ok = depth_within(item, DWS_MAX_JSON_DEPTH - 2) &&
-			add_range(ranges, n, cap, start, c->pos - start);
+			fn(arg, index, item, start, c->pos - start) == 0;
 		json_decref(item);
 		if (!ok)
 			return 0;
+		*count = ++index;
 		if (expect(c, ']'))
 			return 1;
 		if (!expect(c, ','))
@@ -183,20 +160,22 @@ read_items(Cursor *c, DwsRange **ranges, size_t *n, size_t *cap)
 }
 
 long
-dws_list_item_ranges(const char *body, size_t len, DwsRange **ranges)
+dws_list_walk(const char *body, size_t len, DwsListItemFn fn, void *arg)
 {
 	Cursor		c = {body, len, 0};
-	DwsRange   *r = NULL;
-	size_t		n = 0,
-				cap = 0;
 	int			found = 0;
-	int			ok = 0;
+	size_t		count = 0;
 
-	*ranges = NULL;
-	if (body == NULL || len > (size_t) LONG_MAX || !expect(&c, '{'))
+	/*
+	 * A NUL byte is not JSON anywhere, and jansson's buffer reader skips it
+	 * without counting it in json_error_t.position, which would put the
+	 * cursor off the value's end: such a body is refused whole.
+	 */
+	if (body == NULL || len > (size_t) LONG_MAX ||
+		memchr(body, '\0', len) != NULL || !expect(&c, '{'))
 		return -1;
 	if (expect(&c, '}'))
-		goto end;
+		return -1;				/* no array */
 	for (;;)
 	{
 		json_t	   *key = read_value(&c);
@@ -205,21 +184,20 @@ dws_list_item_ranges(const char *body, size_t len, DwsRange **ranges)
 		if (!json_is_string(key))
 		{
 			json_decref(key);
-			goto done;
+			return -1;
 		}
 		/* compared as jansson decoded it: "\u0064isaster_recovery" counts */
 		is_list = json_string_length(key) == strlen(LIST_KEY) &&
 			memcmp(json_string_value(key), LIST_KEY, strlen(LIST_KEY)) == 0;
 		json_decref(key);
 		if (!expect(&c, ':'))
-			goto done;
+			return -1;
 		if (is_list && peek(&c) == '[')
 		{
-			/* a repeated key replaces the earlier value, as in json_loadb */
-			n = 0;
+			/* a repeated key replaces the earlier value: indexes restart */
 			found = 1;
-			if (!read_items(&c, &r, &n, &cap))
-				goto done;
+			if (!read_items(&c, fn, arg, &count))
+				return -1;
 		}
 		else
 		{
@@ -229,29 +207,71 @@ dws_list_item_ranges(const char *body, size_t len, DwsRange **ranges)
 
 			json_decref(v);
 			if (!deep_ok)
-				goto done;
+				return -1;
 			if (is_list)
 				found = 0;		/* the key now holds something else */
 		}
 		if (expect(&c, '}'))
 			break;
 		if (!expect(&c, ','))
-			goto done;
+			return -1;
 	}
-end:
-	/* nothing but whitespace may follow */
-	ok = found && peek(&c) < 0;
-done:
-	if (!ok)
+	/* the array, and nothing but whitespace after the object */
+	return found && peek(&c) < 0 ? (long) count : -1;
+}
+
+/* The ranges being collected by dws_list_item_ranges. */
+typedef struct RangeList
+{
+	DwsRange   *r;
+	size_t		n;
+	size_t		cap;
+} RangeList;
+
+/* Item callback of dws_list_item_ranges: keeps the range, drops the tree. */
+static int
+add_range(void *arg, size_t index, json_t *item, size_t off, size_t len)
+{
+	RangeList  *rl = (RangeList *) arg;
+
+	(void) item;
+	rl->n = index;				/* a repeated key starts again at 0 */
+	if (rl->n == rl->cap)
 	{
-		dws_free(r);
-		return -1;
+		json_malloc_t m;
+		json_free_t f;
+		size_t		newcap = rl->cap ? rl->cap * 2 : 64;
+		DwsRange   *nr;
+
+		json_get_alloc_funcs(&m, &f);
+		nr = m(newcap * sizeof(DwsRange));
+		if (nr == NULL)
+			return -1;
+		if (rl->n)
+			memcpy(nr, rl->r, rl->n * sizeof(DwsRange));
+		if (rl->r)
+			f(rl->r);
+		rl->r = nr;
+		rl->cap = newcap;
 	}
-	if (n == 0)
+	rl->r[rl->n].off = off;
+	rl->r[rl->n].len = len;
+	rl->n++;
+	return 0;
+}
+
+long
+dws_list_item_ranges(const char *body, size_t len, DwsRange **ranges)
+{
+	RangeList	rl = {NULL, 0, 0};
+	long		n = dws_list_walk(body, len, add_range, &rl);
+
+	*ranges = NULL;
+	if (n <= 0)
 	{
-		dws_free(r);
-		r = NULL;
+		dws_free(rl.r);
+		return n;
 	}
-	*ranges = r;
-	return (long) n;
+	*ranges = rl.r;
+	return n;
 }

@@ -847,9 +847,35 @@ check_merge(json_t *base, json_t *src)
  * does not parse whole must not yield items that all parse (the FDW would
  * then read rows out of a malformed body).  Every valid list body is
  * split, escaped and repeated keys included; the one exception is a body
- * with a NUL byte: jansson's buffer reader skips a NUL between tokens, the
- * split refuses it (not JSON), which fails closed.
+ * with a NUL byte: jansson's buffer reader skips a NUL between tokens (and
+ * leaves it out of json_error_t.position), the split refuses such a body
+ * (not JSON), which fails closed.
  */
+/* What dws_list_walk hands over, checked against the body as it comes. */
+typedef struct WalkCheck
+{
+	const char *body;
+	size_t		size;
+	size_t		next;			/* the index expected next */
+} WalkCheck;
+
+static int
+walk_item(void *arg, size_t index, json_t *item, size_t off, size_t len)
+{
+	WalkCheck  *wc = (WalkCheck *) arg;
+	json_t	   *again;
+
+	CHECK(index == wc->next || index == 0, "walk indexes out of order");
+	CHECK(off <= wc->size && len <= wc->size - off && len > 0,
+		  "walk item outside the body");
+	again = dws_parse_body(wc->body + off, len, NULL, 0);
+	CHECK(again != NULL && json_equal(again, item),
+		  "walk item differs from its bytes");
+	json_decref(again);
+	wc->next = index + 1;
+	return 0;
+}
+
 static void
 check_list_ranges(const char *body, size_t size, int body_ok, json_t *list)
 {
@@ -860,6 +886,12 @@ check_list_ranges(const char *body, size_t size, int body_ok, json_t *list)
 
 	n = dws_list_item_ranges(body, size, &ranges);
 	CHECK(n >= -1, NULL);
+	{
+		WalkCheck	wc = {body, size, 0};
+
+		CHECK(dws_list_walk(body, size, walk_item, &wc) == n,
+			  "the walk and the ranges disagree");
+	}
 	if (n < 0)
 	{
 		CHECK(ranges == NULL, NULL);

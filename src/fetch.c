@@ -10,6 +10,10 @@
  * A task that does not exist is no record.  Any other failure is an ERROR:
  * never a partial answer.  This file is also the one place where an API
  * failure becomes an ereport.
+ *
+ * Bodies arrive through a sink owned here (http.c only moves bytes), are
+ * checked once the call's final answer is in, and only then kept in the
+ * cache; list answers are read item by item by list.c.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -4,7 +4,8 @@
  *	  connection cache is what keeps connections and TLS sessions alive
  *	  across calls and queries), concurrent calls, retries with backoff,
  *	  timeouts, a cap on body size, and a wait loop that stays
- *	  interruptible.
+ *	  interruptible.  Bodies go to the sink each request brings (fetch.c's):
+ *	  this file moves bytes and knows nothing of what they hold.
  *
  * Ownership: a DwsConn lives in a backend-wide hash keyed by user mapping,
  * like postgres_fdw's connections, and is dropped when its server or user

@@ -14,12 +14,13 @@
 
 MODULE_big = dwsdr_fdw
 OBJS = dwsdr_fdw.o src/options.o src/schema.o src/pushdown.o src/fetch.o \
-	src/http.o src/cache.o src/sign.o src/record.o src/jsontext.o src/apitime.o src/dwsbuf.o src/jsonpg.o src/msgtext.o
+	src/http.o src/cache.o src/sign.o src/record.o src/jsontext.o src/apitime.o \
+	src/dwsbuf.o src/jsonpg.o src/msgtext.o src/list.o
 EXTENSION = dwsdr_fdw
 DATA = dwsdr_fdw--1.0.sql dwsdr_fdw--1.1.sql dwsdr_fdw--1.0--1.1.sql
 PGFILEDESC = "dwsdr_fdw - foreign data wrapper for GaussDB(DWS) DR tasks"
 
-REGRESS = options import scan pushdown types times join missing errors cancel network auth concurrency cache observability connections privileges encoding messages
+REGRESS = options import scan pushdown types times join missing errors cancel network auth concurrency cache observability connections privileges encoding messages faults
 REGRESS += upgrade
 # the files that need pg_cron preloaded (installcheck-cron runs them)
 REGRESS_CRON = cookbook cron
@@ -41,7 +42,33 @@ print-regress-cron:
 	@echo $(REGRESS_CRON)
 
 # every object depends on the shared headers (PGXS tracks no headers)
-REGRESS = options import scan pushdown types times join missing errors cancel network auth concurrency cache observability connections privileges encoding messages
-REGRESS += upgrade
-# the files that need pg_cron preloaded (installcheck-cron runs them)
-REGRESS_CRON = cookbook cron
+$(OBJS): src/dwsdr.h src/record.h src/sign.h src/compat.h src/dwsbuf.h src/list.h
+
+# ---- installcheck against a running server ----
+MOCK_DIR = $(CURDIR)/.mock
+MOCK_PORT ?= 18931
+MOCK_TLS_PORT ?= 18932
+export DWSDR_CA_FILE ?= $(MOCK_DIR)/tls/ca.pem
+
+installcheck-cron:
+	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS_CRON)
+
+# the DWS API stand-in in the background, over HTTP and HTTPS (test CA)
+mock-start:
+	@mkdir -p $(MOCK_DIR)
+	@bash -c 'source scripts/lib.sh && make_test_certs "$(MOCK_DIR)/tls"'
+	@python3 test/mock/dws_mock.py --port $(MOCK_PORT) --quiet \
+		--tls-port $(MOCK_TLS_PORT) --tls-cert $(MOCK_DIR)/tls/server.pem \
+		--tls-key $(MOCK_DIR)/tls/server.key > $(MOCK_DIR)/mock.log 2>&1 & \
+		echo $$! > $(MOCK_DIR)/pid
+	@for i in $$(seq 1 50); do \
+		curl -s -o /dev/null http://127.0.0.1:$(MOCK_PORT)/__mock/stats && exit 0; \
+		sleep 0.1; \
+	done; cat $(MOCK_DIR)/mock.log; exit 1
+	@echo "stand-in on 127.0.0.1:$(MOCK_PORT) and :$(MOCK_TLS_PORT); test CA $(MOCK_DIR)/tls/ca.pem"
+
+mock-stop:
+	@if [ -f $(MOCK_DIR)/pid ]; then kill $$(cat $(MOCK_DIR)/pid) 2>/dev/null || true; fi
+	@rm -rf $(MOCK_DIR)
+
+.PHONY: print-regress print-regress-cron installcheck-cron mock-start mock-stop

@@ -8,7 +8,7 @@ EXTENSION = dwsdr_fdw
 DATA = dwsdr_fdw--1.0.sql
 PGFILEDESC = "dwsdr_fdw - foreign data wrapper for GaussDB(DWS) DR tasks"
 
-REGRESS = options import scan pushdown types times join missing errors cancel network auth concurrency cache observability cookbook cron connections privileges encoding messages
+REGRESS = setup options import scan pushdown types times join missing errors cancel network auth concurrency cache observability cookbook cron connections privileges encoding messages
 REGRESS_OPTS = --load-extension=dwsdr_fdw
 
 PKG_CONFIG ?= pkg-config

@@ -15,6 +15,7 @@ CREATE SCHEMA cancel_s;
 IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters) FROM SERVER cancel_dws INTO cancel_s;
 CREATE EXTENSION dblink;
 RESET client_min_messages;
+-- peer_conninfo(): sql/setup.sql, run first
 SET search_path = cancel_s, public;
 
 -- runs a query; prints the SQLSTATE and message it ends with, and whether
@@ -60,10 +61,7 @@ SELECT * FROM outcome($$SELECT count(*) FROM cancel_s.dr_clusters
 RESET statement_timeout;
 
 -- pg_cancel_backend from another session, while the scan waits
-SELECT dblink_connect('cancel_peer',
-         format('dbname=%s host=%s port=%s application_name=cancel_peer',
-                current_database(), current_setting('unix_socket_directories'),
-                current_setting('port')));
+SELECT dblink_connect('cancel_peer', peer_conninfo('cancel_peer'));
 SELECT pid AS peer_pid FROM dblink('cancel_peer', 'SELECT pg_backend_pid()') AS t(pid int) \gset
 CREATE FUNCTION cancel_s.wait_for_api(p int) RETURNS boolean
 LANGUAGE plpgsql AS $$

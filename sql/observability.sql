@@ -31,7 +31,8 @@ BEGIN
   RETURN j -> 0 -> 'Plan';
 END $$;
 RESET client_min_messages;
--- try(), explain_masked(), peer_conninfo(): sql/setup.sql, run first
+-- try(), explain_masked(), peer_conninfo(), wait_for_api(): sql/setup.sql,
+-- run first
 SET search_path = obs_s, public;
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
@@ -134,25 +135,9 @@ SELECT * FROM dblink('obs_waiter', 'SELECT count(*) FROM dwsdr_stats()') AS t(n 
 SELECT dblink_send_query('obs_waiter',
   $$SELECT count(*) FROM obs_s.dr_clusters WHERE dr_id = 'fault-slow-3000'$$);
 -- poll pg_stat_activity (up to 5 s) until that backend waits on the API
-CREATE FUNCTION obs_s.wait_seen(app text)
-RETURNS TABLE (wait_event_type text, wait_event text, state text, query text)
-LANGUAGE plpgsql AS $$
-DECLARE
-  i int := 0;
-BEGIN
-  LOOP
-    PERFORM pg_stat_clear_snapshot();
-    RETURN QUERY SELECT a.wait_event_type, a.wait_event, a.state, a.query
-                   FROM pg_stat_activity a
-                  WHERE a.application_name = app AND a.wait_event_type = 'Extension';
-    IF FOUND OR i >= 50 THEN
-      RETURN;
-    END IF;
-    PERFORM pg_sleep(0.1);
-    i := i + 1;
-  END LOOP;
-END $$;
-SELECT * FROM wait_seen('obs_waiter');
+SELECT wait_for_api('obs_waiter') AS waits_on_api;
+SELECT wait_event_type, wait_event, state, query
+  FROM pg_stat_activity WHERE application_name = 'obs_waiter';
 -- the answer, and the other session's figures: its wait is counted
 SELECT * FROM dblink_get_result('obs_waiter') AS t(n bigint);
 SELECT * FROM dblink_get_result('obs_waiter') AS t(n bigint);

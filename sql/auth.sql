@@ -11,26 +11,8 @@ CREATE FOREIGN TABLE auth_clusters (dr_id text, side text, status text, progress
   SERVER auth_srv OPTIONS (resource 'dr_clusters');
 CREATE FOREIGN TABLE auth_progress (dr_id text, recovery_point_object int)
   SERVER auth_srv OPTIONS (resource 'dr_progress');
--- prints an error's SQLSTATE, message, detail (request id masked) and hint
-CREATE PROCEDURE auth_try(q text) LANGUAGE plpgsql AS $$
-DECLARE
-  st text; msg text; det text; hnt text;
-BEGIN
-  EXECUTE q;
-  RAISE NOTICE 'ok';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-    det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
-  RAISE NOTICE 'SQLSTATE %: %', st, msg;
-  IF det <> '' THEN
-    RAISE NOTICE 'DETAIL: %', regexp_replace(det, '[0-9a-f]{32}', '<request-id>', 'g');
-  END IF;
-  IF hnt <> '' THEN RAISE NOTICE 'HINT: %', hnt; END IF;
-  IF concat(msg, det, hnt) ~ '(secret-key-000|security-token-000|iam-token-000|wrong-)' THEN
-    RAISE NOTICE 'a secret was shown';
-  END IF;
-END $$;
 RESET client_min_messages;
+-- try(): sql/setup.sql, run first
 
 --
 -- AK/SK: every call is signed (list, detail and progress).
@@ -45,10 +27,10 @@ SELECT dr_id, recovery_point_object FROM auth_progress
 -- a wrong secret, an unknown access key
 ALTER USER MAPPING FOR CURRENT_USER SERVER auth_srv
   OPTIONS (SET secret_key 'wrong-secret-key');
-CALL auth_try('SELECT * FROM auth_tasks');
+CALL try('SELECT * FROM auth_tasks');
 ALTER USER MAPPING FOR CURRENT_USER SERVER auth_srv
   OPTIONS (SET access_key 'NOSUCHACCESSKEY', SET secret_key 'demo-secret-key-0001');
-CALL auth_try($$SELECT * FROM auth_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
+CALL try($$SELECT * FROM auth_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
 
 --
 -- Temporary AK/SK: they need their security token (signed with them).
@@ -63,16 +45,16 @@ SELECT dr_id, recovery_point_object FROM auth_progress
  WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
 -- without the token
 ALTER USER MAPPING FOR CURRENT_USER SERVER auth_srv OPTIONS (DROP security_token);
-CALL auth_try('SELECT * FROM auth_tasks');
+CALL try('SELECT * FROM auth_tasks');
 -- with a wrong token
 ALTER USER MAPPING FOR CURRENT_USER SERVER auth_srv
   OPTIONS (ADD security_token 'wrong-security-token');
-CALL auth_try('SELECT * FROM auth_tasks');
+CALL try('SELECT * FROM auth_tasks');
 -- a token with permanent credentials
 ALTER USER MAPPING FOR CURRENT_USER SERVER auth_srv
   OPTIONS (SET access_key 'DEMOACCESSKEY000001', SET secret_key 'demo-secret-key-0001',
            SET security_token 'demo-security-token-0002');
-CALL auth_try('SELECT * FROM auth_tasks');
+CALL try('SELECT * FROM auth_tasks');
 
 --
 -- IAM token, sent as X-Auth-Token.
@@ -87,8 +69,8 @@ SELECT dr_id, recovery_point_object FROM auth_progress
  WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
 ALTER USER MAPPING FOR CURRENT_USER SERVER auth_srv
   OPTIONS (SET auth_token 'wrong-iam-token');
-CALL auth_try('SELECT * FROM auth_tasks');
-CALL auth_try($$SELECT * FROM auth_progress WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a'$$);
+CALL try('SELECT * FROM auth_tasks');
+CALL try($$SELECT * FROM auth_progress WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a'$$);
 
 --
 -- A mapping without credentials is refused at first use, with a hint.
@@ -145,12 +127,11 @@ RESET ROLE;
 ALTER USER MAPPING FOR regress_dwsdr_auth_user SERVER auth_srv
   OPTIONS (SET secret_key 'wrong-secret-key');
 SET ROLE regress_dwsdr_auth_other;
-CALL auth_try('SELECT * FROM auth_view');
+CALL try('SELECT * FROM auth_view');
 RESET ROLE;
 
 SET client_min_messages = warning;
 DROP VIEW auth_view;
-DROP PROCEDURE auth_try(text);
 DROP SERVER auth_srv CASCADE;
 DROP ROLE regress_dwsdr_auth_user;
 DROP ROLE regress_dwsdr_auth_other;

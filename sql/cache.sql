@@ -15,18 +15,8 @@ IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters, disaster_recoveries)
 CREATE VIEW cache_s.calls AS
   SELECT list_calls, detail_calls, errors, cache_hits
     FROM dwsdr_stats() WHERE server = 'cache_dws';
--- runs a query that should fail; prints its SQLSTATE and message
-CREATE PROCEDURE cache_s.try(q text) LANGUAGE plpgsql AS $$
-DECLARE
-  st text; msg text;
-BEGIN
-  EXECUTE q;
-  RAISE NOTICE 'ok';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-  RAISE NOTICE 'SQLSTATE %: %', st, msg;
-END $$;
 RESET client_min_messages;
+-- try(): sql/setup.sql, run first
 SET search_path = cache_s, public;
 
 -- ---------------------------------------------------------------------
@@ -175,14 +165,14 @@ ALTER SERVER cache_dws OPTIONS (SET cache_ttl '300');
 -- ---------------------------------------------------------------------
 -- fault-500 fails every time: each query makes its call again, and fails
 SELECT dwsdr_stats_reset();
-CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-500'$$);
+CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-500'$$, brief => true);
 SELECT * FROM calls;
-CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-500'$$);
+CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-500'$$, brief => true);
 SELECT * FROM calls;
 -- a failure does not hide a later success: fails once, then answers, and
 -- only then is the answer kept
 SELECT dwsdr_stats_reset();
-CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-503-once-cache3'$$);
+CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-503-once-cache3'$$, brief => true);
 SELECT dr_id, side, status FROM dr_clusters WHERE dr_id = 'fault-503-once-cache3' ORDER BY side;
 SELECT dr_id, side, status FROM dr_clusters WHERE dr_id = 'fault-503-once-cache3' ORDER BY side;
 SELECT * FROM calls;

@@ -15,6 +15,7 @@ CREATE SCHEMA cancel_s;
 IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters) FROM SERVER cancel_dws INTO cancel_s;
 CREATE EXTENSION dblink;
 RESET client_min_messages;
+-- peer_conninfo(), wait_for_api(): sql/setup.sql, run first
 SET search_path = cancel_s, public;
 
 -- runs a query; prints the SQLSTATE and message it ends with, and whether
@@ -60,28 +61,12 @@ SELECT * FROM outcome($$SELECT count(*) FROM cancel_s.dr_clusters
 RESET statement_timeout;
 
 -- pg_cancel_backend from another session, while the scan waits
-SELECT dblink_connect('cancel_peer',
-         format('dbname=%s host=%s port=%s application_name=cancel_peer',
-                current_database(), current_setting('unix_socket_directories'),
-                current_setting('port')));
+SELECT dblink_connect('cancel_peer', peer_conninfo('cancel_peer'));
 SELECT pid AS peer_pid FROM dblink('cancel_peer', 'SELECT pg_backend_pid()') AS t(pid int) \gset
-CREATE FUNCTION cancel_s.wait_for_api(p int) RETURNS boolean
-LANGUAGE plpgsql AS $$
-BEGIN
-  FOR i IN 1..100 LOOP
-    PERFORM pg_stat_clear_snapshot();
-    IF EXISTS (SELECT 1 FROM pg_stat_activity
-                WHERE pid = p AND wait_event_type = 'Extension') THEN
-      RETURN true;
-    END IF;
-    PERFORM pg_sleep(0.05);
-  END LOOP;
-  RETURN false;
-END $$;
 SELECT dblink_send_query('cancel_peer',
   $$SELECT count(*) FROM cancel_s.dr_clusters
      WHERE dr_id = ANY (ARRAY(SELECT 'fault-slow-20000-once-p' || g FROM generate_series(1, 20) g))$$);
-SELECT wait_for_api(:peer_pid) AS peer_waits_on_api;
+SELECT wait_for_api('cancel_peer') AS peer_waits_on_api;
 SELECT pg_cancel_backend(:peer_pid);
 SELECT * FROM dblink_get_result('cancel_peer', false) AS t(n bigint);
 SELECT dblink_error_message('cancel_peer');
@@ -99,7 +84,7 @@ SELECT * FROM dblink('cancel_peer',
 -- pg_terminate_backend: the peer's connection ends (57P01 on its side)
 SELECT dblink_send_query('cancel_peer',
   $$SELECT count(*) FROM cancel_s.dr_clusters WHERE dr_id = 'fault-slowbody-20000'$$);
-SELECT wait_for_api(:peer_pid) AS peer_waits_on_api;
+SELECT wait_for_api('cancel_peer') AS peer_waits_on_api;
 SELECT pg_terminate_backend(:peer_pid, 10000);
 SELECT count(*) AS peer_backends_left FROM pg_stat_activity WHERE pid = :peer_pid;
 SELECT dblink_disconnect('cancel_peer');

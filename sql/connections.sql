@@ -21,6 +21,7 @@ IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters) FROM SERVER conn_a INTO conn_
 IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters) FROM SERVER conn_b INTO conn_sb;
 CREATE EXTENSION dblink;
 RESET client_min_messages;
+-- peer_conninfo(): sql/setup.sql, run first
 
 -- this backend's connections, with the role shown as "me" when it is the
 -- current user (the name of the superuser running the tests varies)
@@ -169,9 +170,7 @@ SET ROLE conn_user;
 SELECT ask('conn_sa');
 SELECT * FROM conns;
 RESET ROLE;
-SELECT dblink_connect('conn_peer',
-         format('dbname=%s host=%s port=%s', current_database(),
-                current_setting('unix_socket_directories'), current_setting('port')));
+SELECT dblink_connect('conn_peer', peer_conninfo('conn_peer'));
 SELECT * FROM dblink('conn_peer', 'SELECT count(*) FROM dwsdr_get_connections()') AS t(n bigint);
 SELECT dblink_disconnect('conn_peer');
 SET ROLE conn_user;

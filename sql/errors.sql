@@ -11,32 +11,8 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER errors_srv
   OPTIONS (access_key 'DEMOACCESSKEY000001', secret_key 'demo-secret-key-0001');
 CREATE SCHEMA errors;
 IMPORT FOREIGN SCHEMA dwsdr FROM SERVER errors_srv INTO errors;
--- runs a query; prints the SQLSTATE, message, detail and hint of its error
--- (request ids and timings masked), and checks that no secret shows
-CREATE PROCEDURE errors.try(q text) LANGUAGE plpgsql AS $$
-DECLARE
-  st text; msg text; det text; hnt text;
-BEGIN
-  EXECUTE q;
-  RAISE NOTICE 'ok';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-    det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
-  RAISE NOTICE 'SQLSTATE %: %', st, msg;
-  IF det <> '' THEN
-    det := regexp_replace(det, '[0-9a-f]{32}', '<request-id>', 'g');
-    det := regexp_replace(det, '[0-9]+ (ms|milliseconds)', 'N \1', 'g');
-    det := regexp_replace(det, '\([0-9]+ bytes received so far\)', '(N bytes received so far)');
-    det := regexp_replace(det, '[0-9]+ out of [0-9]+ bytes', 'N out of N bytes');
-    det := regexp_replace(det, '[0-9]+ bytes remaining', 'N bytes remaining');
-    RAISE NOTICE 'DETAIL: %', det;
-  END IF;
-  IF hnt <> '' THEN RAISE NOTICE 'HINT: %', hnt; END IF;
-  IF concat(msg, det, hnt) ~ 'demo-secret-key' THEN
-    RAISE NOTICE 'a secret was shown';
-  END IF;
-END $$;
 RESET client_min_messages;
+-- try(): sql/setup.sql, run first
 SET search_path = errors, public;
 
 --

@@ -11,20 +11,7 @@ IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters, disaster_recoveries)
   FROM SERVER join_dws INTO join_s;
 RESET client_min_messages;
 SET search_path = join_s, public;
-
--- EXPLAIN ANALYZE without the memory figures of sorts, hashes and Memoize
-CREATE FUNCTION join_explain(query text) RETURNS SETOF text
-LANGUAGE plpgsql AS $$
-DECLARE
-  ln text;
-BEGIN
-  FOR ln IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query
-  LOOP
-    ln := regexp_replace(ln, 'Memory( Usage)?: \d+kB', 'Memory: NkB', 'g');
-    ln := regexp_replace(ln, 'Buckets: \d+  Batches: \d+  ', '', 'g');
-    RETURN NEXT ln;
-  END LOOP;
-END $$;
+-- explain_masked(): sql/setup.sql, run first
 
 -- the inventory: three tasks that exist, one that does not, one twice
 CREATE TABLE inventory (owner text PRIMARY KEY, dr_id text NOT NULL);
@@ -53,7 +40,7 @@ SELECT i.owner, d.dr_id, d.status, d.progress
  ORDER BY i.owner, d.side;
 -- five outer rows, four distinct ids: Memoize asks the scan four times,
 -- one detail call each (the missing task too)
-SELECT join_explain($$
+SELECT explain_masked($$
 SELECT i.owner, d.dr_id, d.status, d.progress
   FROM inventory i JOIN dr_clusters d USING (dr_id)
 $$);
@@ -66,7 +53,7 @@ SELECT i.owner, d.dr_id, d.status, d.progress
 SELECT i.owner, d.dr_id, d.status, d.progress
   FROM inventory i JOIN dr_clusters d USING (dr_id)
  ORDER BY i.owner, d.side;
-SELECT join_explain($$
+SELECT explain_masked($$
 SELECT i.owner, d.dr_id, d.status, d.progress
   FROM inventory i JOIN dr_clusters d USING (dr_id)
 $$);
@@ -185,7 +172,7 @@ SELECT i.owner, d.dr_id, d.name
   FROM inventory i LEFT JOIN disaster_recoveries d
        ON d.name LIKE 'dr-' || i.owner || '%' OR (i.owner = 'alice' AND d.status = 'abnormal')
  ORDER BY i.owner, d.dr_id;
-SELECT join_explain($$
+SELECT explain_masked($$
 SELECT i.owner, d.dr_id, d.name
   FROM inventory i LEFT JOIN disaster_recoveries d
        ON d.name LIKE 'dr-' || i.owner || '%' OR (i.owner = 'alice' AND d.status = 'abnormal')
@@ -200,7 +187,7 @@ SELECT i.owner, count(d.dr_sync_period) AS periods,
        string_agg(d.dr_sync_period, ',' ORDER BY d.dr_id) AS all_periods
   FROM inventory i LEFT JOIN disaster_recoveries d ON d.status <> i.owner
  GROUP BY i.owner ORDER BY i.owner;
-SELECT join_explain($$
+SELECT explain_masked($$
 SELECT i.owner, d.dr_sync_period
   FROM inventory i LEFT JOIN disaster_recoveries d ON d.status <> i.owner
 $$);
@@ -292,7 +279,7 @@ SELECT i.owner, d.dr_id, d.status, d.progress
 SELECT i.owner, d.dr_id, d.status, d.progress
   FROM inventory i JOIN dr_clusters d USING (dr_id)
  ORDER BY i.owner, d.side;
-SELECT join_explain($$
+SELECT explain_masked($$
 SELECT i.owner, d.dr_id, d.status, d.progress
   FROM inventory i JOIN dr_clusters d USING (dr_id)
 $$);

@@ -10,29 +10,6 @@
 \getenv ca_file DWSDR_CA_FILE
 SET client_min_messages = warning;
 CREATE SCHEMA network;
--- runs a query; prints the SQLSTATE, message, detail and hint of its error
--- (request ids, nonces and timings masked); brief: the SQLSTATE and message
--- only (for details that differ between OpenSSL versions)
-CREATE PROCEDURE network.try(q text, brief bool DEFAULT false) LANGUAGE plpgsql AS $$
-DECLARE
-  st text; msg text; det text; hnt text;
-BEGIN
-  EXECUTE q;
-  RAISE NOTICE 'ok';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-    det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
-  msg := regexp_replace(msg, '-once-[0-9a-f]{32}', '-once-<nonce>', 'g');
-  RAISE NOTICE 'SQLSTATE %: %', st, msg;
-  IF brief THEN RETURN; END IF;
-  IF det <> '' THEN
-    det := regexp_replace(det, '-once-[0-9a-f]{32}', '-once-<nonce>', 'g');
-    det := regexp_replace(det, '[0-9a-f]{32}', '<request-id>', 'g');
-    det := regexp_replace(det, '[0-9]+ (ms|milliseconds)', 'N \1', 'g');
-    RAISE NOTICE 'DETAIL: %', det;
-  END IF;
-  IF hnt <> '' THEN RAISE NOTICE 'HINT: %', hnt; END IF;
-END $$;
 -- the API over HTTPS, by name
 CREATE SERVER net_tls FOREIGN DATA WRAPPER dwsdr_fdw
   OPTIONS (endpoint 'https://localhost:18932',
@@ -44,6 +21,7 @@ CREATE FOREIGN TABLE network.tls_clusters (dr_id text, side text, status text, p
 CREATE FOREIGN TABLE network.tls_progress (dr_id text, recovery_point_object int)
   SERVER net_tls OPTIONS (resource 'dr_progress');
 RESET client_min_messages;
+-- try(): sql/setup.sql, run first
 SET search_path = network, public;
 
 --

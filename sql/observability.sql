@@ -22,17 +22,6 @@ CREATE SCHEMA obs_s;
 IMPORT FOREIGN SCHEMA dwsdr FROM SERVER obs_dws INTO obs_s;
 CREATE SCHEMA obs_r;
 IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters) FROM SERVER obs_retry INTO obs_r;
--- runs a query that should fail; prints its SQLSTATE and message
-CREATE PROCEDURE obs_s.try(q text) LANGUAGE plpgsql AS $$
-DECLARE
-  st text; msg text;
-BEGIN
-  EXECUTE q;
-  RAISE NOTICE 'ok';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-  RAISE NOTICE 'SQLSTATE %: %', st, msg;
-END $$;
 -- EXPLAIN (ANALYZE, FORMAT JSON) of a query, as json
 CREATE FUNCTION obs_s.explain_json(q text) RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
@@ -41,19 +30,9 @@ BEGIN
   EXECUTE 'EXPLAIN (ANALYZE, FORMAT JSON) ' || q INTO j;
   RETURN j -> 0 -> 'Plan';
 END $$;
--- EXPLAIN ANALYZE with TIMING on, its times and sizes masked
-CREATE FUNCTION obs_s.explain_masked(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE
-  ln text;
-BEGIN
-  FOR ln IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF) ' || q LOOP
-    ln := regexp_replace(ln, 'actual time=[0-9.]+\.\.[0-9.]+', 'actual time=N..N');
-    ln := regexp_replace(ln, 'DWS Bytes Received: [0-9]+', 'DWS Bytes Received: N');
-    ln := regexp_replace(ln, 'DWS Wait Time: [0-9.]+ ms', 'DWS Wait Time: N ms');
-    RETURN NEXT ln;
-  END LOOP;
-END $$;
 RESET client_min_messages;
+-- try(), explain_masked(), peer_conninfo(), wait_for_api(): sql/setup.sql,
+-- run first
 SET search_path = obs_s, public;
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
@@ -85,19 +64,19 @@ SELECT v.id, (SELECT d.status FROM disaster_recoveries d WHERE d.dr_id = v.id)
   FROM (VALUES ('6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a'),
                ('6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a')) AS v(id);
 -- failures, one of each kind (max_retries 0: one call each)
-CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-500'$$);
+CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-500'$$, brief => true);
 DO $$
 BEGIN
   PERFORM status FROM obs_s.dr_clusters WHERE dr_id = 'fault-500';
 EXCEPTION WHEN OTHERS THEN
   RAISE NOTICE 'caught: %', SQLERRM;
 END $$;
-CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-429'$$);
-CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-401'$$);
-CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-409'$$);
-CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-close'$$);
-CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-huge-9'$$);
-CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-badjson'$$);
+CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-429'$$, brief => true);
+CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-401'$$, brief => true);
+CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-409'$$, brief => true);
+CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-close'$$, brief => true);
+CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-huge-9'$$, brief => true);
+CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-badjson'$$, brief => true);
 -- through obs_retry: throttled once (HTTP 429, Retry-After: 1), then answered
 SELECT dr_id, side FROM obs_r.dr_clusters WHERE dr_id = 'fault-429-once-obs1' ORDER BY side;
 
@@ -129,7 +108,7 @@ SELECT server, calls, errors, retries, bytes_received, wait_ms, cache_hits
 -- EXPLAIN ANALYZE: the scan's own figures, the same as the server's
 -- ---------------------------------------------------------------------
 SELECT explain_masked($$SELECT status FROM dr_clusters
-                        WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
+                        WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$, timing => true);
 SELECT dwsdr_stats_reset();
 SELECT p ->> 'DWS Requests' AS requests,
        (p ->> 'DWS Bytes Received')::bigint > 0 AS bytes_received,
@@ -149,35 +128,16 @@ SET client_min_messages = warning;
 CREATE EXTENSION dblink;
 RESET client_min_messages;
 -- the other session: the same user (and so the same user mapping)
-SELECT dblink_connect('obs_waiter',
-         format('dbname=%s host=%s port=%s application_name=obs_waiter',
-                current_database(), current_setting('unix_socket_directories'),
-                current_setting('port')));
+SELECT dblink_connect('obs_waiter', peer_conninfo('obs_waiter'));
 -- stats are per backend: the other session has none yet
 SELECT * FROM dblink('obs_waiter', 'SELECT count(*) FROM dwsdr_stats()') AS t(n bigint);
 -- a call the stand-in answers after 3 s
 SELECT dblink_send_query('obs_waiter',
   $$SELECT count(*) FROM obs_s.dr_clusters WHERE dr_id = 'fault-slow-3000'$$);
 -- poll pg_stat_activity (up to 5 s) until that backend waits on the API
-CREATE FUNCTION obs_s.wait_seen(app text)
-RETURNS TABLE (wait_event_type text, wait_event text, state text, query text)
-LANGUAGE plpgsql AS $$
-DECLARE
-  i int := 0;
-BEGIN
-  LOOP
-    PERFORM pg_stat_clear_snapshot();
-    RETURN QUERY SELECT a.wait_event_type, a.wait_event, a.state, a.query
-                   FROM pg_stat_activity a
-                  WHERE a.application_name = app AND a.wait_event_type = 'Extension';
-    IF FOUND OR i >= 50 THEN
-      RETURN;
-    END IF;
-    PERFORM pg_sleep(0.1);
-    i := i + 1;
-  END LOOP;
-END $$;
-SELECT * FROM wait_seen('obs_waiter');
+SELECT wait_for_api('obs_waiter') AS waits_on_api;
+SELECT wait_event_type, wait_event, state, query
+  FROM pg_stat_activity WHERE application_name = 'obs_waiter';
 -- the answer, and the other session's figures: its wait is counted
 SELECT * FROM dblink_get_result('obs_waiter') AS t(n bigint);
 SELECT * FROM dblink_get_result('obs_waiter') AS t(n bigint);
@@ -223,7 +183,7 @@ SELECT name, sync_interval * 2 AS twice, sync_interval >= interval '3 hours' AS 
 
 -- a bad period is an error naming the value, the column and the task:
 -- fault-wrongtypes answers "dr_sync_period": 20 (no unit)
-CALL try($$SELECT sync_interval FROM disaster_recoveries WHERE dr_id = 'fault-wrongtypes'$$);
+CALL try($$SELECT sync_interval FROM disaster_recoveries WHERE dr_id = 'fault-wrongtypes'$$, brief => true);
 SELECT sync_interval FROM disaster_recoveries WHERE dr_id = 'fault-wrongtypes';
 -- the same value in a text column reads as it is
 SELECT dr_sync_period FROM disaster_recoveries WHERE dr_id = 'fault-wrongtypes';
@@ -237,7 +197,7 @@ CREATE FOREIGN TABLE obs_s.my_periods (
 ) SERVER obs_dws OPTIONS (resource 'disaster_recoveries');
 SELECT dr_id, period, pct_as_iv FROM my_periods
  WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
-CALL try($$SELECT period FROM my_periods WHERE dr_id = 'fault-wrongtypes'$$);
+CALL try($$SELECT period FROM my_periods WHERE dr_id = 'fault-wrongtypes'$$, brief => true);
 -- other bad forms ('3h', '0m', '3001H', ' 3H', '3H ', '1.5H', '-3H', ...)
 -- never come from the stand-in; test/unit/test_record.c checks them
 

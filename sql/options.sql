@@ -234,47 +234,27 @@ SELECT status FROM options_nowhere_ft
 -- ALTER SERVER and ALTER USER MAPPING take effect on the next query: the
 -- cached connection of the mapping is dropped.
 --
-CREATE PROCEDURE options_try(q text) LANGUAGE plpgsql AS $$
-DECLARE
-  st text; msg text; det text; hnt text;
-BEGIN
-  EXECUTE q;
-  RAISE NOTICE 'ok';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-    det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
-  RAISE NOTICE 'SQLSTATE %: %', st, msg;
-  IF det <> '' THEN
-    RAISE NOTICE 'DETAIL: %',
-      regexp_replace(regexp_replace(det, '[0-9a-f]{32}', '<request-id>', 'g'),
-                     'after [0-9]+ ms', 'after N ms', 'g');
-  END IF;
-  IF hnt <> '' THEN RAISE NOTICE 'HINT: %', hnt; END IF;
-  -- no message ever shows a secret
-  IF concat(msg, det, hnt) ~ '(wrong-secret-value|demo-secret-key)' THEN
-    RAISE NOTICE 'a secret was shown';
-  END IF;
-END $$;
+-- try(): sql/setup.sql, run first
 ALTER SERVER options_nowhere OPTIONS (ADD max_retries '0');
-CALL options_try($$SELECT status FROM options_nowhere_ft WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
+CALL try($$SELECT status FROM options_nowhere_ft WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
 ALTER USER MAPPING FOR CURRENT_USER SERVER options_nowhere
   OPTIONS (SET secret_key 'wrong-secret-value');
-CALL options_try($$SELECT status FROM options_nowhere_ft WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
+CALL try($$SELECT status FROM options_nowhere_ft WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
 ALTER USER MAPPING FOR CURRENT_USER SERVER options_nowhere
   OPTIONS (SET secret_key 'demo-secret-key-0001');
-CALL options_try($$SELECT status FROM options_nowhere_ft WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
+CALL try($$SELECT status FROM options_nowhere_ft WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
 -- the same within one transaction
 BEGIN;
 ALTER USER MAPPING FOR CURRENT_USER SERVER options_nowhere
   OPTIONS (SET secret_key 'wrong-secret-value');
-CALL options_try($$SELECT status FROM options_nowhere_ft WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
+CALL try($$SELECT status FROM options_nowhere_ft WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
 ROLLBACK;
-CALL options_try($$SELECT status FROM options_nowhere_ft WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
+CALL try($$SELECT status FROM options_nowhere_ft WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
 -- a server option: the endpoint
 ALTER SERVER options_nowhere OPTIONS (SET endpoint 'http://127.0.0.1:1');
-CALL options_try($$SELECT status FROM options_nowhere_ft WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
+CALL try($$SELECT status FROM options_nowhere_ft WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
 ALTER SERVER options_nowhere OPTIONS (SET endpoint 'http://127.0.0.1:18931/');
-CALL options_try($$SELECT status FROM options_nowhere_ft WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
+CALL try($$SELECT status FROM options_nowhere_ft WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
 -- a table option: the project
 ALTER FOREIGN TABLE options_nowhere_ft OPTIONS (ADD project_id 'e1c3a2d4f5b6a7c8d9e0f1a2b3c4d5e6');
 SELECT dr_id, status FROM options_nowhere_ft ORDER BY dr_id, status;
@@ -283,7 +263,6 @@ SELECT dr_id, status FROM options_nowhere_ft ORDER BY dr_id, status;
 -- Clean up.
 --
 SET client_min_messages = warning;
-DROP PROCEDURE options_try(text);
 DROP FUNCTION options_endpoint_of(text);
 DROP SERVER options_all CASCADE;
 DROP SERVER options_um CASCADE;

@@ -98,6 +98,19 @@ extern char *dws_column_field(Oid relid, AttrNumber attnum);
 extern const char *dws_resource_name(DwsResource res);
 extern bool dws_resource_from_name(const char *name, DwsResource *res);
 extern char *dws_region_endpoint(const char *region);
+
+/* a base URL (endpoint, proxy) as libcurl reads it; see dws_parse_url */
+typedef struct DwsUrl
+{
+	char	   *scheme;			/* "http" or "https" */
+	char	   *host;			/* as libcurl connects to it */
+	char	   *port;			/* as written, or NULL */
+	char	   *origin;			/* scheme://host[:port] */
+	char	   *host_header;	/* host[:port], as sent and signed */
+	char	   *base_path;		/* the path without trailing '/' ("" for none) */
+} DwsUrl;
+
+extern const char *dws_parse_url(const char *value, DwsUrl *url, bool *secret);
 extern void dws_options_init(void);
 
 /* ---- msgtext.c ---- */

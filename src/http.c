@@ -381,47 +381,23 @@ cxt_strdup(MemoryContext cxt, const char *s)
 	return s ? MemoryContextStrdup(cxt, s) : NULL;
 }
 
-/* Splits the endpoint into origin, Host header and base path. */
+/*
+ * Splits the endpoint into origin, Host header and base path, with the
+ * parser the validator used (dws_parse_url), into the connection's context.
+ */
 static void
 conn_parse_endpoint(DwsConn *conn)
 {
-	CURLU	   *u = curl_url();
-	char	   *scheme = NULL,
-			   *host = NULL,
-			   *port = NULL,
-			   *path = NULL;
-	size_t		plen;
+	DwsUrl		url;
+	bool		secret;
 
-	if (u == NULL ||
-		curl_url_set(u, CURLUPART_URL, conn->opts.endpoint, 0) != CURLUE_OK ||
-		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-		curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-	{
-		curl_url_cleanup(u);
+	if (dws_parse_url(conn->opts.endpoint, &url, &secret) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 				 errmsg("invalid endpoint \"%s\"", conn->opts.endpoint)));
-	}
-	(void) curl_url_get(u, CURLUPART_PORT, &port, 0);
-	(void) curl_url_get(u, CURLUPART_PATH, &path, 0);
-
-	conn->host_header = MemoryContextStrdup(conn->cxt,
-											psprintf("%s%s%s", host,
-													 port ? ":" : "",
-													 port ? port : ""));
-	conn->origin = MemoryContextStrdup(conn->cxt,
-									   psprintf("%s://%s", scheme,
-												conn->host_header));
-	plen = path ? strlen(path) : 0;
-	while (plen > 0 && path[plen - 1] == '/')
-		plen--;
-	conn->base_path = MemoryContextStrdup(conn->cxt,
-										  pnstrdup(path ? path : "", plen));
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_url_cleanup(u);
+	conn->host_header = MemoryContextStrdup(conn->cxt, url.host_header);
+	conn->origin = MemoryContextStrdup(conn->cxt, url.origin);
+	conn->base_path = MemoryContextStrdup(conn->cxt, url.base_path);
 }
 
 /*

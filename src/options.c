@@ -203,46 +203,106 @@ parse_int_option(const DwsOption *opt, const char *value)
 }
 
 /*
- * Checks a base URL (endpoint, proxy): http or https only, a host, no
- * credentials (server options are readable by every user), query or
- * fragment (the FDW builds those itself).
+ * Parses a base URL (the endpoint, or the proxy) with libcurl's URL API:
+ * the parser libcurl connects with, so that the URL checked, the host
+ * compared with dwsdr_fdw.allowed_hosts and the host reached are the same.
+ * The extension's one URL parser: the validator, the allowed_hosts checks
+ * and the connection (origin, Host header, base path) all read a URL here.
+ *
+ * Returns NULL when the URL is usable: http or https, a host, no
+ * credentials (server options are readable by every user), no query or
+ * fragment (the FDW builds those itself).  Otherwise returns what is
+ * wrong, as the end of a sentence for an errdetail, and sets *secret when
+ * the URL holds credentials (the URL must then not be echoed).  The parts
+ * read before a problem was found are filled in all the same (the host
+ * names the refused URL in allowed_hosts messages); the others are NULL.
+ * Every part is palloc'd; no libcurl memory outlives the call, an ERROR
+ * included.
  */
-static void
-check_endpoint(const char *name, const char *value)
+const char *
+dws_parse_url(const char *value, DwsUrl *url, bool *secret)
 {
 	CURLU	   *u = curl_url();
 	char	   *scheme = NULL;
 	char	   *host = NULL;
+	char	   *port = NULL;
+	char	   *path = NULL;
 	char	   *part = NULL;
 	const char *problem = NULL;
-	bool		secret = false;
 
+	memset(url, 0, sizeof(*url));
+	*secret = false;
 	if (u == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 						errmsg("out of memory")));
+	/* scheme-less input like "example.com" is refused here by curl */
 	if (curl_url_set(u, CURLUPART_URL, value, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
 		problem = "it is not a valid URL";
-	else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-			 (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
-		problem = "only http and https are supported";
-	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-			 host[0] == '\0')
-		problem = "it has no host";
-	else if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
-			 curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK)
+	else
 	{
-		problem = "it must not contain credentials";
-		secret = true;
+		(void) curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+		(void) curl_url_get(u, CURLUPART_HOST, &host, 0);
+		(void) curl_url_get(u, CURLUPART_PORT, &port, 0);
+		(void) curl_url_get(u, CURLUPART_PATH, &path, 0);
+		if (scheme == NULL ||
+			(strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+			problem = "only http and https are supported";
+		else if (host == NULL || host[0] == '\0')
+			problem = "it has no host";
+		else if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
+				 curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK)
+		{
+			problem = "it must not contain credentials";
+			*secret = true;
+		}
+		else if (curl_url_get(u, CURLUPART_QUERY, &part, 0) == CURLUE_OK)
+			problem = "it must not have a query";
+		else if (curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK)
+			problem = "it must not have a fragment";
 	}
-	else if (curl_url_get(u, CURLUPART_QUERY, &part, 0) == CURLUE_OK)
-		problem = "it must not have a query";
-	else if (curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK)
-		problem = "it must not have a fragment";
-	/* scheme-less input like "example.com" is refused above by curl */
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(part);
-	curl_url_cleanup(u);
+
+	/* palloc may fail: free libcurl's strings on the way out either way */
+	PG_TRY();
+	{
+		if (host != NULL)
+			url->host = pstrdup(host);
+		if (problem == NULL)
+		{
+			size_t		plen = path ? strlen(path) : 0;
+
+			url->scheme = pstrdup(scheme);
+			url->port = port ? pstrdup(port) : NULL;
+			url->host_header = psprintf("%s%s%s", host, port ? ":" : "",
+										port ? port : "");
+			url->origin = psprintf("%s://%s", scheme, url->host_header);
+			while (plen > 0 && path[plen - 1] == '/')
+				plen--;
+			url->base_path = pnstrdup(path ? path : "", plen);
+		}
+	}
+	PG_FINALLY();
+	{
+		curl_free(scheme);
+		curl_free(host);
+		curl_free(port);
+		curl_free(path);
+		curl_free(part);
+		curl_url_cleanup(u);
+	}
+	PG_END_TRY();
+	return problem;
+}
+
+/*
+ * Checks a base URL (endpoint, proxy) at CREATE/ALTER: an ERROR saying
+ * what is wrong with it (see dws_parse_url).
+ */
+static void
+check_endpoint(const char *name, const char *value)
+{
+	DwsUrl		url;
+	bool		secret;
+	const char *problem = dws_parse_url(value, &url, &secret);
 
 	/* a URL holding a password is not repeated in the message */
 	if (problem)
@@ -257,6 +317,7 @@ check_endpoint(const char *name, const char *value)
 				 errdetail("The endpoint must be a URL such as https://dws.cn-north-4.myhuaweicloud.com; %s.",
 						   problem)));
 }
+
 
 /* ---- dwsdr_fdw.allowed_hosts ---- */
 
@@ -483,8 +544,8 @@ dws_options_init(void)
 static bool
 url_host_allowed(const char *url, char **host)
 {
-	CURLU	   *u = curl_url();
-	char	   *h = NULL;
+	DwsUrl		parsed;
+	bool		secret;
 	char	   *raw;
 	List	   *elems;
 	ListCell   *lc;
@@ -494,15 +555,8 @@ url_host_allowed(const char *url, char **host)
 	int			elen;
 	bool		is_ip;
 
-	*host = NULL;
-	if (u == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
-						errmsg("out of memory")));
-	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
-		curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK)
-		*host = pstrdup(h);
-	curl_free(h);
-	curl_url_cleanup(u);
+	(void) dws_parse_url(url, &parsed, &secret);
+	*host = parsed.host;
 	if (*host == NULL)
 		return false;
 

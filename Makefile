@@ -2,13 +2,13 @@
 # fails on any warning (CI does).  The tests: scripts/test (see README.md).
 
 MODULE_big = dwsdr_fdw
-OBJS = dwsdr_fdw.o src/options.o src/schema.o src/pushdown.o src/fetch.o \
+OBJS = dwsdr_fdw.o src/options.o src/schema.o src/pushdown.o src/plan.o src/fetch.o \
 	src/http.o src/cache.o src/sign.o src/record.o
 EXTENSION = dwsdr_fdw
 DATA = dwsdr_fdw--1.0.sql
 PGFILEDESC = "dwsdr_fdw - foreign data wrapper for GaussDB(DWS) DR tasks"
 
-REGRESS = options import scan pushdown types join missing errors cancel network auth concurrency cache observability cookbook cron
+REGRESS = options import scan pushdown types join analyze missing errors cancel network auth concurrency cache observability cookbook cron
 REGRESS_OPTS = --load-extension=dwsdr_fdw
 
 PKG_CONFIG ?= pkg-config

@@ -29,7 +29,10 @@
 #include "optimizer/restrictinfo.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/sampling.h"
@@ -119,6 +122,150 @@ _PG_init(void)
 	dws_http_init();
 }
 
+/* ---- table descriptions, kept per relation ---- */
+
+/*
+ * Every query reads the foreign table's options and resolves each column
+ * to its field (a catalog lookup and a search of the field table per
+ * column), once when planning and once when the scan starts.  The result
+ * depends only on the catalogs, so it is kept per relation for the
+ * session, and dropped when the relation (relcache: columns, their
+ * options, types) or any foreign table's options (pg_foreign_table
+ * syscache) change.  Callers get a copy, so an invalidation arriving while
+ * one is in use frees nothing it holds.
+ */
+typedef struct DescCacheEntry
+{
+	Oid			relid;			/* hash key */
+	bool		valid;
+	MemoryContext cxt;			/* holds desc and topts' strings */
+	DwsTableDesc *desc;
+	DwsTableOptions topts;
+	Oid			serverid;
+} DescCacheEntry;
+
+static HTAB *desc_cache = NULL;
+
+static void
+desc_cache_inval_rel(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS seq;
+	DescCacheEntry *e;
+
+	if (OidIsValid(relid))
+	{
+		e = hash_search(desc_cache, &relid, HASH_FIND, NULL);
+		if (e)
+			e->valid = false;
+		return;
+	}
+	hash_seq_init(&seq, desc_cache);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		e->valid = false;
+}
+
+static void
+desc_cache_inval_all(Datum arg, int cacheid, uint32 hashvalue)
+{
+	desc_cache_inval_rel(arg, InvalidOid);
+}
+
+/* A copy of a cached description, in the current memory context. */
+static DwsTableDesc *
+copy_desc(DwsTableDesc *src)
+{
+	DwsTableDesc *d = palloc(sizeof(DwsTableDesc));
+	int			i;
+
+	*d = *src;
+	d->relname = pstrdup(src->relname);
+	d->columns = palloc(sizeof(DwsColumn) * Max(src->ncolumns, 1));
+	memcpy(d->columns, src->columns, sizeof(DwsColumn) * src->ncolumns);
+	for (i = 0; i < d->ncolumns; i++)
+	{
+		DwsColumn  *c = &d->columns[i];
+
+		c->name = pstrdup(c->name);
+		if (c->path)
+			c->path = pstrdup(c->path);
+	}
+	return d;
+}
+
+/*
+ * The description, options and server of foreign table rel, from the cache
+ * (built on first use); *desc and *topts are the caller's copies.
+ */
+static void
+table_facts(Relation rel, DwsTableDesc **desc, DwsTableOptions *topts,
+			Oid *serverid)
+{
+	Oid			relid = RelationGetRelid(rel);
+	DescCacheEntry *e;
+	bool		found;
+
+	if (desc_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(DescCacheEntry);
+		ctl.hcxt = CacheMemoryContext;
+		desc_cache = hash_create("dwsdr_fdw table descriptions", 16, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		CacheRegisterRelcacheCallback(desc_cache_inval_rel, (Datum) 0);
+		CacheRegisterSyscacheCallback(FOREIGNTABLEREL, desc_cache_inval_all,
+									  (Datum) 0);
+	}
+	e = hash_search(desc_cache, &relid, HASH_ENTER, &found);
+	if (!found)
+	{
+		e->valid = false;
+		e->cxt = NULL;
+	}
+	if (!e->valid)
+	{
+		MemoryContext cxt = AllocSetContextCreate(CacheMemoryContext,
+												  "dwsdr_fdw table description",
+												  ALLOCSET_SMALL_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		DwsTableOptions t;
+		DwsTableDesc *d;
+		Oid			sid;
+
+		/* an invalidation while building (catalog reads) sets it back */
+		e->valid = true;
+		PG_TRY();
+		{
+			dws_table_options(relid, &t);
+			if (t.project_id)
+				t.project_id = pstrdup(t.project_id);
+			sid = GetForeignTable(relid)->serverid;
+			d = dws_table_desc(rel, t.resource);
+		}
+		PG_CATCH();
+		{
+			e->valid = false;
+			MemoryContextSwitchTo(old);
+			MemoryContextDelete(cxt);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(old);
+		if (e->cxt)
+			MemoryContextDelete(e->cxt);
+		e->cxt = cxt;
+		e->desc = d;
+		e->topts = t;
+		e->serverid = sid;
+	}
+	*desc = copy_desc(e->desc);
+	*topts = e->topts;
+	if (topts->project_id)
+		topts->project_id = pstrdup(topts->project_id);
+	*serverid = e->serverid;
+}
+
 /* ---- planning ---- */
 
 static Bitmapset *
@@ -195,16 +342,15 @@ dwsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	DwsServerOptions sopts;
 	double		per_task;
 	DwsKeyQual *idq;
+	Oid			serverid;
 
-	info->server = GetForeignServer(GetForeignTable(foreigntableid)->serverid);
-	dws_table_options(foreigntableid, &info->topts);
+	rel = table_open(foreigntableid, NoLock);
+	table_facts(rel, &info->desc, &info->topts, &serverid);
+	table_close(rel, NoLock);
+	info->server = GetForeignServer(serverid);
 	dws_server_options(info->server, &sopts);
 	info->max_concurrency = sopts.max_concurrency;
 	per_task = info->topts.resource == DWS_RES_CLUSTERS ? 2 : 1;
-
-	rel = table_open(foreigntableid, NoLock);
-	info->desc = dws_table_desc(rel, info->topts.resource);
-	table_close(rel, NoLock);
 
 	info->attrs = used_attrs(baserel, baserel->reltarget->exprs,
 							 list_concat_copy(baserel->baserestrictinfo,
@@ -424,13 +570,13 @@ dwsBeginForeignScan(ForeignScanState *node, int eflags)
 	DwsScanState *st = palloc0(sizeof(DwsScanState));
 	List	   *exprs = plan->fdw_exprs;
 	int			i = 0;
+	Oid			serverid;
 
 	node->fdw_state = st;
 	st->flags = intVal(list_nth(plan->fdw_private, PRIV_FLAGS));
-	st->server = GetForeignServer(GetForeignTable(RelationGetRelid(rel))->serverid);
-	dws_table_options(RelationGetRelid(rel), &st->topts);
+	table_facts(rel, &st->desc, &st->topts, &serverid);
+	st->server = GetForeignServer(serverid);
 	plan_from_flags(st->flags, st->topts.resource, &st->calls);
-	st->desc = dws_table_desc(rel, st->topts.resource);
 	dws_table_desc_restrict(st->desc,
 							(List *) list_nth(plan->fdw_private, PRIV_USED_ATTRS));
 
@@ -833,7 +979,7 @@ dws_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows,
 	memset(sample.items, 0, sizeof(void *) * sample.size);
 	while ((rec = dws_fetch_next(fetch, &raw)) != NULL)
 	{
-		vacuum_delay_point();
+		CHECK_FOR_INTERRUPTS();
 		ntasks += 1;
 		if (!whole.per_id)
 		{
@@ -874,7 +1020,7 @@ dws_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows,
 		memset(rows, 0, sizeof(HeapTuple) * targrows);
 		while ((rec = dws_fetch_next(fetch, &raw)) != NULL)
 		{
-			vacuum_delay_point();
+			CHECK_FOR_INTERRUPTS();
 			nrecords += 1;
 			sample_record(rel, desc, rec, raw, &rowsample, rowcxt);
 		}

@@ -144,6 +144,21 @@ SELECT count(*), sum(d.progress) FROM an_inventory i JOIN an_big.dr_clusters d U
 EXPLAIN (COSTS OFF)
 SELECT count(*), sum(d.progress) FROM an_inventory i JOIN dr_clusters d USING (dr_id);
 
+-- ---------------------------------------------------------------------
+-- a table's description is kept for the session, and follows ALTER
+-- ---------------------------------------------------------------------
+SELECT name, count(*) FROM disaster_recoveries GROUP BY name ORDER BY name LIMIT 2;
+ALTER FOREIGN TABLE disaster_recoveries ALTER COLUMN name OPTIONS (ADD field 'status');
+SELECT name, count(*) FROM disaster_recoveries GROUP BY name ORDER BY name LIMIT 2;
+ALTER FOREIGN TABLE disaster_recoveries ALTER COLUMN name OPTIONS (DROP field);
+ALTER FOREIGN TABLE disaster_recoveries OPTIONS (ADD project_id 'e1c3a2d4f5b6a7c8d9e0f1a2b3c4d5e6');
+SELECT name, count(*) FROM disaster_recoveries GROUP BY name ORDER BY name LIMIT 2;
+ALTER FOREIGN TABLE disaster_recoveries OPTIONS (DROP project_id);
+ALTER FOREIGN TABLE disaster_recoveries ADD COLUMN period_copy text OPTIONS (field 'dr_sync_period');
+SELECT name, period_copy FROM disaster_recoveries ORDER BY name LIMIT 2;
+ALTER FOREIGN TABLE disaster_recoveries DROP COLUMN period_copy;
+SELECT name, count(*) FROM disaster_recoveries GROUP BY name ORDER BY name LIMIT 2;
+
 SET client_min_messages = warning;
 DROP TABLE an_inventory;
 DROP SCHEMA an_small CASCADE;

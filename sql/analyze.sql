@@ -20,20 +20,6 @@ ALTER FOREIGN TABLE an_big.dr_progress OPTIONS (ADD project_id 'b000000000000000
 RESET client_min_messages;
 SET search_path = an_small, public;
 
--- EXPLAIN ANALYZE without timings and memory figures
-CREATE FUNCTION an_explain(query text) RETURNS SETOF text
-LANGUAGE plpgsql AS $$
-DECLARE
-  ln text;
-BEGIN
-  FOR ln IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query
-  LOOP
-    ln := regexp_replace(ln, 'Memory( Usage)?: \d+kB', 'Memory: NkB', 'g');
-    ln := regexp_replace(ln, 'Buckets: \d+  Batches: \d+  ', '', 'g');
-    RETURN NEXT ln;
-  END LOOP;
-END $$;
-
 -- ---------------------------------------------------------------------
 -- conditions that became calls are not re-checked per row
 -- ---------------------------------------------------------------------
@@ -135,10 +121,10 @@ SET search_path = an_small, public;
 SELECT c.reltuples FROM pg_class c WHERE c.oid = 'an_big.dr_clusters'::regclass;
 EXPLAIN (COSTS OFF)
 SELECT count(*), sum(d.progress) FROM an_inventory i JOIN an_big.dr_clusters d USING (dr_id);
-SELECT an_explain($$
-SELECT count(*), sum(d.progress) FROM an_inventory i JOIN an_big.dr_clusters d USING (dr_id)
-$$);
+-- the calls this session made for it (the scan's own figures)
+SELECT dwsdr_stats_reset();
 SELECT count(*), sum(d.progress) FROM an_inventory i JOIN an_big.dr_clusters d USING (dr_id);
+SELECT list_calls, detail_calls, cache_hits FROM dwsdr_stats() WHERE server = 'an_dws';
 -- the same inventory against the small project: one list, then its five
 -- tasks' details, hashed
 EXPLAIN (COSTS OFF)

@@ -37,7 +37,6 @@
 #include "utils/ruleutils.h"
 #include "utils/sampling.h"
 #include "access/htup_details.h"
-#include "commands/vacuum.h"
 #include "funcapi.h"
 #include "utils/tuplestore.h"
 

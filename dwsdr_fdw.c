@@ -29,8 +29,14 @@
 #include "optimizer/restrictinfo.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/sampling.h"
+#include "access/htup_details.h"
 #include "funcapi.h"
 #include "utils/tuplestore.h"
 
@@ -44,6 +50,8 @@ PG_MODULE_MAGIC;
 /* Cost of one call's latency, and of handling its answer. */
 #define DWS_CALL_COST 50.0
 #define DWS_CALL_CPU_COST 0.5
+/* ANALYZE: at most this many per-task calls for its sample */
+#define DWS_ANALYZE_MAX_CALLS 300
 
 /* Plan-time facts of a foreign table (baserel->fdw_private). */
 typedef struct DwsPlanInfo
@@ -52,9 +60,10 @@ typedef struct DwsPlanInfo
 	DwsTableOptions topts;
 	DwsTableDesc *desc;
 	int			max_concurrency;
-	bool		list_fields;
-	bool		per_id_fields;
+	Bitmapset  *attrs;			/* columns read, by the scan or joins */
+	DwsScanPlan *plan;			/* the calls without a join's ids */
 	double		ids;			/* ids named by the WHERE clause, -1: none */
+	double		ntasks;			/* tasks of the project(s), estimated */
 } DwsPlanInfo;
 
 /* Indexes into ForeignScan.fdw_private */
@@ -66,13 +75,19 @@ enum
 	PRIV_USED_ATTRS				/* integer list: the attnums to fill */
 };
 
-#define FLAG_IDS		0x01	/* fdw_exprs has the id expression first */
+/*
+ * The DwsScanPlan of a ForeignScan.  fdw_exprs holds the id expression
+ * first (FLAG_IDS), then the project expression (FLAG_PROJ);
+ * fdw_recheck_quals holds their conditions, in the same order.
+ */
+#define FLAG_IDS		0x01
 #define FLAG_IDS_ARRAY	0x02
-#define FLAG_PROJ		0x04	/* fdw_exprs has a project expression */
+#define FLAG_PROJ		0x04
 #define FLAG_PROJ_ARRAY 0x08
 #define FLAG_LIST_FIELDS 0x10
-#define FLAG_PER_ID_FIELDS 0x20
+#define FLAG_PER_ID		0x20	/* per-task calls */
 #define FLAG_PARAM		0x40	/* parameterized by an outer relation */
+#define FLAG_LIST		0x80	/* the list call */
 
 typedef struct DwsScanState
 {
@@ -81,6 +96,7 @@ typedef struct DwsScanState
 	DwsTableOptions topts;
 	DwsConn    *conn;
 	int			flags;
+	DwsScanPlan calls;			/* the plan's decision, from flags */
 	ExprState  *id_state;
 	Oid			id_type;
 	ExprState  *proj_state;
@@ -106,6 +122,150 @@ _PG_init(void)
 	dws_options_init();
 }
 
+/* ---- table descriptions, kept per relation ---- */
+
+/*
+ * Every query reads the foreign table's options and resolves each column
+ * to its field (a catalog lookup and a search of the field table per
+ * column), once when planning and once when the scan starts.  The result
+ * depends only on the catalogs, so it is kept per relation for the
+ * session, and dropped when the relation (relcache: columns, their
+ * options, types) or any foreign table's options (pg_foreign_table
+ * syscache) change.  Callers get a copy, so an invalidation arriving while
+ * one is in use frees nothing it holds.
+ */
+typedef struct DescCacheEntry
+{
+	Oid			relid;			/* hash key */
+	bool		valid;
+	MemoryContext cxt;			/* holds desc and topts' strings */
+	DwsTableDesc *desc;
+	DwsTableOptions topts;
+	Oid			serverid;
+} DescCacheEntry;
+
+static HTAB *desc_cache = NULL;
+
+static void
+desc_cache_inval_rel(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS seq;
+	DescCacheEntry *e;
+
+	if (OidIsValid(relid))
+	{
+		e = hash_search(desc_cache, &relid, HASH_FIND, NULL);
+		if (e)
+			e->valid = false;
+		return;
+	}
+	hash_seq_init(&seq, desc_cache);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		e->valid = false;
+}
+
+static void
+desc_cache_inval_all(Datum arg, int cacheid, uint32 hashvalue)
+{
+	desc_cache_inval_rel(arg, InvalidOid);
+}
+
+/* A copy of a cached description, in the current memory context. */
+static DwsTableDesc *
+copy_desc(DwsTableDesc *src)
+{
+	DwsTableDesc *d = palloc(sizeof(DwsTableDesc));
+	int			i;
+
+	*d = *src;
+	d->relname = pstrdup(src->relname);
+	d->columns = palloc(sizeof(DwsColumn) * Max(src->ncolumns, 1));
+	memcpy(d->columns, src->columns, sizeof(DwsColumn) * src->ncolumns);
+	for (i = 0; i < d->ncolumns; i++)
+	{
+		DwsColumn  *c = &d->columns[i];
+
+		c->name = pstrdup(c->name);
+		if (c->path)
+			c->path = pstrdup(c->path);
+	}
+	return d;
+}
+
+/*
+ * The description, options and server of foreign table rel, from the cache
+ * (built on first use); *desc and *topts are the caller's copies.
+ */
+static void
+table_facts(Relation rel, DwsTableDesc **desc, DwsTableOptions *topts,
+			Oid *serverid)
+{
+	Oid			relid = RelationGetRelid(rel);
+	DescCacheEntry *e;
+	bool		found;
+
+	if (desc_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(DescCacheEntry);
+		ctl.hcxt = CacheMemoryContext;
+		desc_cache = hash_create("dwsdr_fdw table descriptions", 16, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		CacheRegisterRelcacheCallback(desc_cache_inval_rel, (Datum) 0);
+		CacheRegisterSyscacheCallback(FOREIGNTABLEREL, desc_cache_inval_all,
+									  (Datum) 0);
+	}
+	e = hash_search(desc_cache, &relid, HASH_ENTER, &found);
+	if (!found)
+	{
+		e->valid = false;
+		e->cxt = NULL;
+	}
+	if (!e->valid)
+	{
+		MemoryContext cxt = AllocSetContextCreate(CacheMemoryContext,
+												  "dwsdr_fdw table description",
+												  ALLOCSET_SMALL_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		DwsTableOptions t;
+		DwsTableDesc *d;
+		Oid			sid;
+
+		/* an invalidation while building (catalog reads) sets it back */
+		e->valid = true;
+		PG_TRY();
+		{
+			dws_table_options(relid, &t);
+			if (t.project_id)
+				t.project_id = pstrdup(t.project_id);
+			sid = GetForeignTable(relid)->serverid;
+			d = dws_table_desc(rel, t.resource);
+		}
+		PG_CATCH();
+		{
+			e->valid = false;
+			MemoryContextSwitchTo(old);
+			MemoryContextDelete(cxt);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(old);
+		if (e->cxt)
+			MemoryContextDelete(e->cxt);
+		e->cxt = cxt;
+		e->desc = d;
+		e->topts = t;
+		e->serverid = sid;
+	}
+	*desc = copy_desc(e->desc);
+	*topts = e->topts;
+	if (topts->project_id)
+		topts->project_id = pstrdup(topts->project_id);
+	*serverid = e->serverid;
+}
+
 /* ---- planning ---- */
 
 static Bitmapset *
@@ -126,55 +286,113 @@ used_attrs(RelOptInfo *baserel, List *exprs, List *clauses)
 	return attrs;
 }
 
+/* The project a scan reads when no condition names one, or NULL. */
+static char *
+default_project(ForeignServer *server, DwsTableOptions *topts)
+{
+	DwsServerOptions sopts;
+
+	if (topts->project_id)
+		return topts->project_id;
+	dws_server_options(server, &sopts);
+	return sopts.project_id;
+}
+
+/*
+ * Tasks of the project a scan reads: what ANALYZE stored (reltuples), else
+ * what this backend last saw in the project's list answer, else a guess.
+ * Projects named by a condition are guessed.
+ */
+static double
+estimate_tasks(RelOptInfo *baserel, DwsPlanInfo *info, double per_task)
+{
+	double		known;
+
+	if (info->plan->pq != NULL)
+		return DWS_DEFAULT_TASKS * Max(info->plan->pq->nvalues, 1);
+	if (baserel->tuples >= 0)
+		return baserel->tuples / per_task;
+	known = dws_plan_known_tasks(info->server->serverid,
+								 default_project(info->server, &info->topts));
+	return known >= 0 ? known : DWS_DEFAULT_TASKS;
+}
+
+/* The clauses of a list that the scan does not guarantee. */
+static List *
+unpushed_clauses(List *clauses, DwsScanPlan *plan)
+{
+	List	   *rest = NIL;
+	ListCell   *lc;
+
+	foreach(lc, clauses)
+	{
+		if ((plan->idq && lfirst(lc) == plan->idq->clause) ||
+			(plan->pq && lfirst(lc) == plan->pq->clause))
+			continue;
+		rest = lappend(rest, lfirst(lc));
+	}
+	return rest;
+}
+
 static void
 dwsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	DwsPlanInfo *info = palloc0(sizeof(DwsPlanInfo));
 	Relation	rel;
-	DwsKeyQual *idq;
 	DwsServerOptions sopts;
-
-	info->server = GetForeignServer(GetForeignTable(foreigntableid)->serverid);
-	dws_table_options(foreigntableid, &info->topts);
-	dws_server_options(info->server, &sopts);
-	info->max_concurrency = sopts.max_concurrency;
+	double		per_task;
+	DwsKeyQual *idq;
+	Oid			serverid;
 
 	rel = table_open(foreigntableid, NoLock);
-	info->desc = dws_table_desc(rel, info->topts.resource);
+	table_facts(rel, &info->desc, &info->topts, &serverid);
 	table_close(rel, NoLock);
+	info->server = GetForeignServer(serverid);
+	dws_server_options(info->server, &sopts);
+	info->max_concurrency = sopts.max_concurrency;
+	per_task = info->topts.resource == DWS_RES_CLUSTERS ? 2 : 1;
 
-	dws_columns_needs(info->desc,
-					  used_attrs(baserel, baserel->reltarget->exprs,
-								 list_concat_copy(baserel->baserestrictinfo,
-												  baserel->joininfo)),
-					  &info->list_fields, &info->per_id_fields);
+	info->attrs = used_attrs(baserel, baserel->reltarget->exprs,
+							 list_concat_copy(baserel->baserestrictinfo,
+											  baserel->joininfo));
+	info->plan = dws_plan_scan(root, baserel, info->desc, info->attrs,
+							   baserel->baserestrictinfo, NULL);
 	baserel->fdw_private = info;
 
-	idq = dws_find_key_qual(root, baserel, baserel->baserestrictinfo,
-							info->desc->id_attnum, NULL);
+	idq = info->plan->idq;
 	info->ids = idq == NULL ? -1 : idq->nvalues >= 0 ? idq->nvalues :
 		(idq->is_array ? DWS_DEFAULT_ARRAY_VALUES : 1);
-	if (info->ids >= 0)
-		baserel->rows = info->ids;
-	else
-		baserel->rows = DWS_DEFAULT_TASKS *
-			clauselist_selectivity(root, baserel->baserestrictinfo, 0,
-								   JOIN_INNER, NULL);
-	if (info->topts.resource == DWS_RES_CLUSTERS)
-		baserel->rows *= 2;
+	info->ntasks = estimate_tasks(baserel, info, per_task);
+
+	/* the conditions that became calls select exactly their rows */
+	baserel->rows = (info->ids >= 0 ? info->ids : info->ntasks) * per_task *
+		clauselist_selectivity(root,
+							   unpushed_clauses(baserel->baserestrictinfo,
+												info->plan),
+							   baserel->relid, JOIN_INNER, NULL);
 	baserel->rows = clamp_row_est(baserel->rows);
 }
 
 /*
- * Cost of n calls made concurrently, max_concurrency at a time: latency
- * per wave, plus handling each answer.
+ * Cost of a scan's calls: the list call first, then the per-task calls
+ * concurrently, max_concurrency at a time: latency per wave, plus handling
+ * each answer.
  */
 static Cost
-calls_cost(double n, int max_concurrency)
+scan_calls_cost(DwsScanPlan *plan, double nids, double ntasks,
+				int max_concurrency)
 {
-	if (n <= 0)
-		return 0;
-	return ceil(n / max_concurrency) * DWS_CALL_COST + n * DWS_CALL_CPU_COST;
+	double		per_id = dws_plan_ncalls(plan, nids, ntasks) -
+		(plan->list ? 1 : 0);
+	Cost		cost = 0;
+
+	/* a list answer holds the project's tasks, handled one by one */
+	if (plan->list)
+		cost += DWS_CALL_COST + DWS_CALL_CPU_COST * Max(ntasks, 1);
+	if (per_id > 0)
+		cost += ceil(per_id / max_concurrency) * DWS_CALL_COST +
+			per_id * DWS_CALL_CPU_COST;
+	return cost;
 }
 
 /* Callback of generate_implied_equalities_for_column: our id column? */
@@ -194,30 +412,24 @@ ec_matches_id(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
 /*
  * One unparameterized path, plus one parameterized path per outer relation
  * joined on the task id: a nested loop then costs one call per outer row,
- * which the planner weighs against one concurrent full scan.
+ * which the planner weighs against one concurrent full scan of a project
+ * of the size ANALYZE (or the last list answer) gave.
  */
 static void
 dwsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	DwsPlanInfo *info = (DwsPlanInfo *) baserel->fdw_private;
-	double		calls;
 	double		per_task = info->topts.resource == DWS_RES_CLUSTERS ? 2 : 1;
 	List	   *candidates = NIL;
 	List	   *seen_outer = NIL;
 	ListCell   *lc;
-	bool		per_id = info->per_id_fields ||
-		info->topts.resource == DWS_RES_PROGRESS;
-
-	if (info->ids >= 0)
-		calls = (info->list_fields ? 1 : 0) +
-			((per_id || !info->list_fields) ? info->ids : 0);
-	else
-		calls = 1 + (per_id ? DWS_DEFAULT_TASKS : 0);
 
 	add_path(baserel, (Path *)
 			 dws_create_foreignscan_path(root, baserel, NULL, baserel->rows,
 									 DWS_CALL_COST,
-									 DWS_CALL_COST + calls_cost(calls, info->max_concurrency),
+									 DWS_CALL_COST + scan_calls_cost(info->plan, info->ids,
+																	 info->ntasks,
+																	 info->max_concurrency),
 									 NIL, baserel->lateral_relids, NULL, NIL));
 
 	if (info->desc->id_attnum == 0)
@@ -241,31 +453,38 @@ dwsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	{
 		RestrictInfo *ri = (RestrictInfo *) lfirst(lc);
 		Relids		outer;
-		DwsKeyQual *q;
+		DwsScanPlan *plan;
 		double		ids;
 
 		outer = bms_union(ri->clause_relids, baserel->lateral_relids);
 		outer = bms_del_member(outer, baserel->relid);
 		if (bms_is_empty(outer) || list_member(seen_outer, outer))
 			continue;
-		q = dws_find_key_qual(root, baserel, list_make1(ri),
-							  info->desc->id_attnum, outer);
-		if (q == NULL)
+		plan = dws_plan_scan(root, baserel, info->desc, info->attrs,
+							 list_make1(ri), outer);
+		if (plan->idq == NULL)
 			continue;
 		seen_outer = lappend(seen_outer, outer);
 
 		/* create_foreignscan_path finds the ParamPathInfo of outer itself */
-		ids = q->is_array ? DWS_DEFAULT_ARRAY_VALUES : 1;
+		ids = plan->idq->is_array ? DWS_DEFAULT_ARRAY_VALUES : 1;
 		add_path(baserel, (Path *)
 				 dws_create_foreignscan_path(root, baserel, NULL,
 										 clamp_row_est(per_task * ids),
 										 DWS_CALL_COST,
-										 calls_cost(ids, info->max_concurrency) +
-										 (info->list_fields ? DWS_CALL_COST : 0),
+										 scan_calls_cost(plan, ids, info->ntasks,
+														 info->max_concurrency),
 										 NIL, outer, NULL, NIL));
 	}
 }
 
+/*
+ * The plan of the chosen path.  The conditions that became calls (the ids,
+ * the projects) are guaranteed by the scan (fetch.c checks each answer's
+ * id), so they leave the per-row filter; they stay in fdw_recheck_quals
+ * for EvalPlanQual rechecks, which see a row from elsewhere.  Every other
+ * condition stays a filter.
+ */
 static ForeignScan *
 dwsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 				  ForeignPath *best_path, List *tlist, List *scan_clauses,
@@ -273,43 +492,41 @@ dwsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 {
 	DwsPlanInfo *info = (DwsPlanInfo *) baserel->fdw_private;
 	Relids		outer = PATH_REQ_OUTER(&best_path->path);
-	List	   *local = extract_actual_clauses(scan_clauses, false);
+	List	   *local;
 	List	   *exprs = NIL;
-	DwsKeyQual *idq;
-	DwsKeyQual *pq;
+	List	   *recheck = NIL;
+	DwsScanPlan *plan;
 	int			flags = 0;
-	bool		list_fields,
-				per_id_fields;
 	Bitmapset  *attrs;
 	List	   *used = NIL;
 	int			i;
 
-	/* every clause is checked locally: pushdown only chooses the calls */
-	idq = dws_find_key_qual(root, baserel, scan_clauses,
-							info->desc->id_attnum, outer);
-	/*
-	 * Projects come from constants and parameters only, never from a join:
-	 * a join on project_id gives the same rows whatever its plan (the
-	 * default project's, filtered), as a hash join over a full scan would.
-	 */
-	pq = dws_find_key_qual(root, baserel, scan_clauses,
-						   info->desc->project_attnum, NULL);
-	if (idq)
+	attrs = used_attrs(baserel, (List *) best_path->path.pathtarget->exprs,
+					   scan_clauses);
+	plan = dws_plan_scan(root, baserel, info->desc, attrs, scan_clauses, outer);
+	local = extract_actual_clauses(unpushed_clauses(scan_clauses, plan), false);
+	if (plan->idq)
 	{
-		flags |= FLAG_IDS | (idq->is_array ? FLAG_IDS_ARRAY : 0);
-		exprs = lappend(exprs, idq->expr);
+		flags |= FLAG_IDS | (plan->idq->is_array ? FLAG_IDS_ARRAY : 0);
+		exprs = lappend(exprs, plan->idq->expr);
+		recheck = lappend(recheck,
+						  ((RestrictInfo *) plan->idq->clause)->clause);
 	}
-	if (pq)
+	if (plan->pq)
 	{
-		flags |= FLAG_PROJ | (pq->is_array ? FLAG_PROJ_ARRAY : 0);
-		exprs = lappend(exprs, pq->expr);
+		flags |= FLAG_PROJ | (plan->pq->is_array ? FLAG_PROJ_ARRAY : 0);
+		exprs = lappend(exprs, plan->pq->expr);
+		recheck = lappend(recheck,
+						  ((RestrictInfo *) plan->pq->clause)->clause);
 	}
 	if (!bms_is_empty(outer))
 		flags |= FLAG_PARAM;
-
-	attrs = used_attrs(baserel, (List *) best_path->path.pathtarget->exprs,
-					   scan_clauses);
-	dws_columns_needs(info->desc, attrs, &list_fields, &per_id_fields);
+	if (plan->list)
+		flags |= FLAG_LIST;
+	if (plan->list_fields)
+		flags |= FLAG_LIST_FIELDS;
+	if (plan->per_id)
+		flags |= FLAG_PER_ID;
 
 	/* the columns to fill: others stay NULL, so their values are never read */
 	for (i = 0; i < info->desc->ncolumns; i++)
@@ -320,20 +537,27 @@ dwsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 			bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, attrs))
 			used = lappend_int(used, attnum);
 	}
-	if (list_fields)
-		flags |= FLAG_LIST_FIELDS;
-	if (per_id_fields)
-		flags |= FLAG_PER_ID_FIELDS;
 
 	return make_foreignscan(tlist, local, baserel->relid, exprs,
 							list_make4(makeInteger(flags),
-									   makeInteger(idq ? idq->nvalues : -1),
-									   makeInteger(pq ? pq->nvalues : -1),
+									   makeInteger(plan->idq ? plan->idq->nvalues : -1),
+									   makeInteger(plan->pq ? plan->pq->nvalues : -1),
 									   used),
-							NIL, NIL, outer_plan);
+							NIL, recheck, outer_plan);
 }
 
 /* ---- execution ---- */
+
+/* The plan's decision, as dws_plan_scan made it. */
+static void
+plan_from_flags(int flags, DwsResource res, DwsScanPlan *plan)
+{
+	memset(plan, 0, sizeof(DwsScanPlan));
+	plan->list = (flags & FLAG_LIST) != 0;
+	plan->list_fields = (flags & FLAG_LIST_FIELDS) != 0;
+	plan->per_id = (flags & FLAG_PER_ID) != 0;
+	plan->per_id_kind = dws_per_id_call(res);
+}
 
 static void
 dwsBeginForeignScan(ForeignScanState *node, int eflags)
@@ -345,12 +569,13 @@ dwsBeginForeignScan(ForeignScanState *node, int eflags)
 	DwsScanState *st = palloc0(sizeof(DwsScanState));
 	List	   *exprs = plan->fdw_exprs;
 	int			i = 0;
+	Oid			serverid;
 
 	node->fdw_state = st;
 	st->flags = intVal(list_nth(plan->fdw_private, PRIV_FLAGS));
-	st->server = GetForeignServer(GetForeignTable(RelationGetRelid(rel))->serverid);
-	dws_table_options(RelationGetRelid(rel), &st->topts);
-	st->desc = dws_table_desc(rel, st->topts.resource);
+	table_facts(rel, &st->desc, &st->topts, &serverid);
+	st->server = GetForeignServer(serverid);
+	plan_from_flags(st->flags, st->topts.resource, &st->calls);
 	dws_table_desc_restrict(st->desc,
 							(List *) list_nth(plan->fdw_private, PRIV_USED_ATTRS));
 
@@ -412,14 +637,7 @@ scan_projects(DwsScanState *st, ExprContext *econtext)
 		}
 		return projects;
 	}
-	dflt = st->topts.project_id;
-	if (dflt == NULL)
-	{
-		DwsServerOptions sopts;
-
-		dws_server_options(st->server, &sopts);
-		dflt = sopts.project_id;
-	}
+	dflt = default_project(st->server, &st->topts);
 	if (dflt == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
@@ -437,11 +655,13 @@ start_fetch(ForeignScanState *node)
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 	MemoryContext old = MemoryContextSwitchTo(st->scan_cxt);
 	DwsFetchSpec *spec = palloc0(sizeof(DwsFetchSpec));
-	bool		list_fields = (st->flags & FLAG_LIST_FIELDS) != 0;
-	bool		per_id_fields = (st->flags & FLAG_PER_ID_FIELDS) != 0;
 
 	spec->resource = st->topts.resource;
+	spec->serverid = st->server->serverid;
 	spec->projects = scan_projects(st, econtext);
+	spec->need_list = st->calls.list;
+	spec->list_fields = st->calls.list_fields;
+	spec->need_per_id = st->calls.per_id;
 	if (st->id_state)
 	{
 		ListCell   *lc;
@@ -452,16 +672,6 @@ start_fetch(ForeignScanState *node)
 								   econtext, st->id_type))
 			if (((char *) lfirst(lc))[0] != '\0')
 				spec->ids = lappend(spec->ids, lfirst(lc));
-		spec->need_list = list_fields;
-		spec->list_fields = list_fields;
-		spec->need_per_id = per_id_fields || !list_fields ||
-			spec->resource == DWS_RES_PROGRESS;
-	}
-	else
-	{
-		spec->need_list = true;
-		spec->list_fields = list_fields;
-		spec->need_per_id = per_id_fields || spec->resource == DWS_RES_PROGRESS;
 	}
 	/* nothing to ask: no ids or no projects */
 	if (spec->projects == NIL || (spec->ids_given && spec->ids == NIL))
@@ -524,45 +734,24 @@ dwsEndForeignScan(ForeignScanState *node)
 
 /* ---- EXPLAIN ---- */
 
-/* What the scan asks, for a given number of ids (-1: unknown). */
-static char *
-calls_description_ids(DwsScanState *st, int nids)
-{
-	const char *per = st->topts.resource == DWS_RES_PROGRESS ? "progress" : "detail";
-	bool		list_fields = (st->flags & FLAG_LIST_FIELDS) != 0;
-	bool		per_id = (st->flags & FLAG_PER_ID_FIELDS) != 0 ||
-		st->topts.resource == DWS_RES_PROGRESS;
-
-	if (st->flags & FLAG_IDS)
-	{
-		char	   *ids;
-
-		if (st->flags & FLAG_PARAM)
-			ids = pstrdup("each outer row's id");
-		else if (nids >= 0 || !(st->flags & FLAG_IDS_ARRAY))
-		{
-			nids = nids >= 0 ? nids : 1;
-			ids = psprintf("%d id%s", nids, nids == 1 ? "" : "s");
-		}
-		else
-			ids = pstrdup("each id of the parameter");
-
-		if (list_fields && !per_id)
-			return psprintf("list (for %s)", ids);
-		if (list_fields)
-			return psprintf("list, then %s for %s", per, ids);
-		return psprintf("%s for %s", per, ids);
-	}
-	if (per_id)
-		return psprintf("list, then %s per task", per);
-	return pstrdup("list");
-}
-
 /* What the scan asks, with the projects when the WHERE clause names several. */
 static char *
 calls_description(DwsScanState *st, int nids, int nprojects)
 {
-	char	   *desc = calls_description_ids(st, nids);
+	char	   *ids = NULL;
+	char	   *desc;
+
+	if (st->flags & FLAG_PARAM)
+		ids = "each outer row's id";
+	else if ((st->flags & FLAG_IDS) &&
+			 (nids >= 0 || !(st->flags & FLAG_IDS_ARRAY)))
+	{
+		nids = nids >= 0 ? nids : 1;
+		ids = psprintf("%d id%s", nids, nids == 1 ? "" : "s");
+	}
+	else if (st->flags & FLAG_IDS)
+		ids = "each id of the parameter";
+	desc = dws_plan_describe(&st->calls, ids);
 
 	if ((st->flags & FLAG_PROJ) && nprojects > 1)
 		return psprintf("%s, in %d projects", desc, nprojects);
@@ -578,8 +767,30 @@ dwsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	int			nids = intVal(list_nth(plan->fdw_private, PRIV_NIDS));
 	int			nprojects = intVal(list_nth(plan->fdw_private, PRIV_NPROJECTS));
+	int			i = 0;
 
 	ExplainPropertyText("DWS Calls", calls_description(st, nids, nprojects), es);
+
+	/*
+	 * The conditions the calls guarantee (no Filter re-checks them), shown
+	 * as EXPLAIN shows a Filter.  EXPLAIN set the context of this node when
+	 * it showed its target list (VERBOSE) or Filter; else it may be another
+	 * node's, and the ancestors of this one are not known here: an outer
+	 * row's value then shows as its parameter, $n.
+	 */
+	if ((st->flags & (FLAG_IDS | FLAG_PROJ)) && !es->verbose &&
+		plan->scan.plan.qual == NIL)
+		set_deparse_context_plan(es->deparse_cxt, &plan->scan.plan, NIL);
+	if (st->flags & FLAG_IDS)
+		ExplainPropertyText("DWS Task IDs",
+							deparse_expression(list_nth(plan->fdw_recheck_quals, i++),
+											   es->deparse_cxt, es->verbose, false),
+							es);
+	if (st->flags & FLAG_PROJ)
+		ExplainPropertyText("DWS Projects",
+							deparse_expression(list_nth(plan->fdw_recheck_quals, i++),
+											   es->deparse_cxt, es->verbose, false),
+							es);
 	if (es->verbose)
 	{
 		DwsServerOptions sopts;
@@ -618,6 +829,237 @@ dwsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 			ExplainPropertyFloat("DWS Wait Time", "ms", s->wait_ms, 1, es);
 		}
 	}
+}
+
+/* ---- ANALYZE ---- */
+
+/* A reservoir sample (Vitter's algorithm, utils/sampling.h) of n slots. */
+typedef struct Reservoir
+{
+	ReservoirStateData rs;
+	void	  **items;
+	int			size;			/* slots */
+	int			n;				/* filled */
+	double		seen;			/* items offered */
+	double		skip;			/* items still to skip, -1: draw anew */
+} Reservoir;
+
+static void
+reservoir_start(Reservoir *r, void **slots, int size)
+{
+	reservoir_init_selection_state(&r->rs, size);
+	r->items = slots;
+	r->size = size;
+	r->n = 0;
+	r->seen = 0;
+	r->skip = -1;
+}
+
+/*
+ * Offers an item; returns the slot it takes (the caller frees what was
+ * there when it returns a filled slot), or -1 when it is not kept.
+ */
+static int
+reservoir_offer(Reservoir *r)
+{
+	int			k = -1;
+
+	if (r->n < r->size)
+		k = r->n++;
+	else
+	{
+		if (r->skip < 0)
+			r->skip = reservoir_get_next_S(&r->rs, r->seen, r->size);
+		if (r->skip <= 0)
+			k = (int) (r->size * sampler_random_fract(&r->rs.randstate));
+		r->skip -= 1;
+	}
+	r->seen += 1;
+	return k;
+}
+
+/* The rows of a record as heap tuples of rel, into the sample. */
+static void
+sample_record(Relation rel, DwsTableDesc *desc, json_t *rec, json_t *raw,
+			  Reservoir *r, MemoryContext rowcxt)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	Datum	   *values = palloc(sizeof(Datum) * tupdesc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * tupdesc->natts);
+	int			nrows = dws_record_rows(desc, rec);
+	int			i;
+
+	for (i = 0; i < nrows; i++)
+	{
+		int			k = reservoir_offer(r);
+		MemoryContext old;
+
+		if (k < 0)
+			continue;
+		old = MemoryContextSwitchTo(rowcxt);
+		dws_build_row(desc, rec, raw, i, values, nulls);
+		MemoryContextSwitchTo(old);
+		if (r->items[k] != NULL)
+			heap_freetuple((HeapTuple) r->items[k]);
+		r->items[k] = heap_form_tuple(tupdesc, values, nulls);
+		MemoryContextReset(rowcxt);
+	}
+	pfree(values);
+	pfree(nulls);
+}
+
+/*
+ * ANALYZE's sample of a table: the list call of its project gives the
+ * number of tasks.  When every column comes from the list, its items are
+ * the sample.  Otherwise a sample of at most DWS_ANALYZE_MAX_CALLS tasks,
+ * drawn from the list, gets its per-task calls (as a query naming those
+ * ids would), so the figures of every column come from real values;
+ * the table's row count is the number of tasks times the rows per task
+ * seen.
+ */
+static int
+dws_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows,
+						int targrows, double *totalrows, double *totaldeadrows)
+{
+	Oid			relid = RelationGetRelid(rel);
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "dwsdr_fdw analyze",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext rowcxt = AllocSetContextCreate(cxt, "dwsdr_fdw analyze row",
+												 ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old;
+	ForeignServer *server = GetForeignServer(GetForeignTable(relid)->serverid);
+	DwsTableOptions topts;
+	DwsTableDesc *desc;
+	DwsConn    *conn;
+	DwsStats	stats = {0};
+	DwsFetchSpec *spec;
+	DwsFetch   *fetch;
+	DwsScanPlan whole;
+	Bitmapset  *all = bms_make_singleton(0 - FirstLowInvalidHeapAttributeNumber);
+	bool		list_fields,
+				per_id_fields;
+	List	   *used = NIL;
+	Reservoir	sample;
+	json_t	   *rec,
+			   *raw;
+	double		ntasks = 0;
+	double		nrecords = 0;
+	int			i;
+
+	dws_table_options(relid, &topts);
+	desc = dws_table_desc(rel, topts.resource);
+	for (i = 0; i < desc->ncolumns; i++)
+		used = lappend_int(used, desc->columns[i].attnum);
+	dws_table_desc_restrict(desc, used);
+	dws_columns_needs(desc, all, &list_fields, &per_id_fields);
+	dws_plan_decide(topts.resource, list_fields, per_id_fields, true, &whole);
+
+	conn = dws_get_conn(server, GetUserMapping(GetUserId(), server->serverid));
+	dws_conn_pin(conn, cxt);
+
+	/* the list: every task once */
+	old = MemoryContextSwitchTo(cxt);
+	spec = palloc0(sizeof(DwsFetchSpec));
+	spec->resource = topts.resource;
+	spec->serverid = server->serverid;
+	spec->projects = list_make1(pstrdup(default_project(server, &topts)));
+	spec->need_list = spec->list_fields = true;
+	fetch = dws_fetch_begin(conn, spec, desc, &stats, NULL);
+	MemoryContextSwitchTo(old);
+
+	if (!whole.per_id)
+		reservoir_start(&sample, (void **) rows, targrows);
+	else
+		reservoir_start(&sample,
+						MemoryContextAllocZero(cxt, sizeof(char *) *
+											   Min(targrows, DWS_ANALYZE_MAX_CALLS)),
+						Min(targrows, DWS_ANALYZE_MAX_CALLS));
+	memset(sample.items, 0, sizeof(void *) * sample.size);
+	while ((rec = dws_fetch_next(fetch, &raw)) != NULL)
+	{
+		CHECK_FOR_INTERRUPTS();
+		ntasks += 1;
+		if (!whole.per_id)
+		{
+			nrecords += 1;
+			sample_record(rel, desc, rec, raw, &sample, rowcxt);
+		}
+		else
+		{
+			int			k = reservoir_offer(&sample);
+			const char *id = json_string_value(json_object_get(rec, "id"));
+
+			if (k >= 0)
+				sample.items[k] = MemoryContextStrdup(cxt, id ? id : "");
+		}
+	}
+
+	if (whole.per_id && sample.n > 0)
+	{
+		Reservoir	rowsample;
+
+		/* the sampled tasks, as "dr_id = ANY(...)" would fetch them */
+		old = MemoryContextSwitchTo(cxt);
+		spec = palloc0(sizeof(DwsFetchSpec));
+		spec->resource = topts.resource;
+		spec->serverid = server->serverid;
+		spec->projects = list_make1(pstrdup(default_project(server, &topts)));
+		spec->ids_given = true;
+		for (i = 0; i < sample.n; i++)
+			if (((char *) sample.items[i])[0] != '\0')
+				spec->ids = lappend(spec->ids, sample.items[i]);
+		spec->need_list = whole.list;
+		spec->list_fields = whole.list_fields;
+		spec->need_per_id = whole.per_id;
+		fetch = dws_fetch_begin(conn, spec, desc, &stats, NULL);
+		MemoryContextSwitchTo(old);
+
+		reservoir_start(&rowsample, (void **) rows, targrows);
+		memset(rows, 0, sizeof(HeapTuple) * targrows);
+		while ((rec = dws_fetch_next(fetch, &raw)) != NULL)
+		{
+			CHECK_FOR_INTERRUPTS();
+			nrecords += 1;
+			sample_record(rel, desc, rec, raw, &rowsample, rowcxt);
+		}
+		sample = rowsample;
+	}
+
+	/* rows per task as sampled (dr_clusters: one per cluster) */
+	*totalrows = nrecords > 0 ? rint(ntasks * sample.seen / nrecords) : 0;
+	*totaldeadrows = 0;
+	ereport(elevel,
+			(errmsg("\"%s\": %.0f DR tasks in project \"%s\", %d rows sampled from %s",
+					RelationGetRelationName(rel), ntasks,
+					(char *) linitial(spec->projects), sample.n,
+					whole.per_id ? "per-task calls" : "the list"),
+			 errdetail("%lld list and %lld per-task calls.",
+					   (long long) stats.calls[DWS_CALL_LIST],
+					   (long long) (stats.calls[DWS_CALL_DETAIL] +
+									stats.calls[DWS_CALL_PROGRESS]))));
+	MemoryContextDelete(cxt);
+	return sample.n;
+}
+
+/*
+ * ANALYZE works on a table whose project is known (the table's or the
+ * server's): the planner then sizes a full scan from reltuples.
+ */
+static bool
+dwsAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
+					   BlockNumber *totalpages)
+{
+	Oid			relid = RelationGetRelid(relation);
+	DwsTableOptions topts;
+
+	dws_table_options(relid, &topts);
+	if (default_project(GetForeignServer(GetForeignTable(relid)->serverid),
+						&topts) == NULL)
+		return false;
+	*func = dws_acquire_sample_rows;
+	*totalpages = 1;
+	return true;
 }
 
 /* ---- helper functions ---- */
@@ -713,6 +1155,7 @@ dwsdr_fdw_handler(PG_FUNCTION_ARGS)
 	r->ReScanForeignScan = dwsReScanForeignScan;
 	r->EndForeignScan = dwsEndForeignScan;
 	r->ExplainForeignScan = dwsExplainForeignScan;
+	r->AnalyzeForeignTable = dwsAnalyzeForeignTable;
 	r->ImportForeignSchema = dwsImportForeignSchema;
 	PG_RETURN_POINTER(r);
 }

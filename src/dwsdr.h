@@ -172,6 +172,7 @@ extern DwsCallKind dws_per_id_call(DwsResource res);
 typedef struct DwsKeyQual
 {
 	Expr	   *expr;			/* the non-Var side */
+	Node	   *clause;			/* the clause, as found in the list given */
 	bool		is_array;		/* = ANY(expr) */
 	int			nvalues;		/* known number of values, -1 if unknown */
 } DwsKeyQual;
@@ -290,9 +291,41 @@ typedef struct DwsFetchSpec
 	List	   *projects;		/* char *, distinct, non-empty */
 	bool		ids_given;		/* task ids come from quals */
 	List	   *ids;			/* char *, distinct */
+	Oid			serverid;		/* for dws_plan_note_tasks, or InvalidOid */
 } DwsFetchSpec;
 
 typedef struct DwsFetch DwsFetch;
+
+/* ---- plan.c ---- */
+
+/*
+ * The calls of a scan, decided once by dws_plan_scan from its columns and
+ * conditions; costing, execution and EXPLAIN read this decision.
+ */
+typedef struct DwsScanPlan
+{
+	DwsKeyQual *idq;			/* the condition whose values are the ids, or
+								 * NULL: the list call names the tasks */
+	DwsKeyQual *pq;				/* the condition naming the projects, or NULL:
+								 * the table's (or server's) project */
+	bool		list;			/* the list call of each project is made */
+	bool		list_fields;	/* ... and its items feed the rows */
+	bool		per_id;			/* a per-task call per id */
+	DwsCallKind per_id_kind;	/* detail or show-progress */
+} DwsScanPlan;
+
+extern DwsScanPlan *dws_plan_scan(PlannerInfo *root, RelOptInfo *baserel,
+								  DwsTableDesc *desc, Bitmapset *attrs,
+								  List *clauses, Relids outer);
+extern void dws_plan_decide(DwsResource res, bool list_fields,
+							bool per_id_fields, bool ids_given,
+							DwsScanPlan *plan);
+extern double dws_plan_ncalls(const DwsScanPlan *plan, double nids,
+							  double ntasks);
+extern char *dws_plan_describe(const DwsScanPlan *plan, const char *ids);
+extern void dws_plan_note_tasks(Oid serverid, const char *project_id,
+								double ntasks);
+extern double dws_plan_known_tasks(Oid serverid, const char *project_id);
 
 extern DwsFetch *dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec,
 								 DwsTableDesc *desc, DwsStats *stats,

@@ -20,6 +20,7 @@
 
 #include "dwsdr.h"
 
+#include "catalog/pg_type.h"
 #include "utils/memutils.h"
 
 #include "list.h"
@@ -586,6 +587,15 @@ collect_item(void *arg, size_t index, json_t *item, size_t off, size_t len)
 	return 0;
 }
 
+/* A whole project's list, accepted: its size sizes later plans (plan.c). */
+static void
+note_list_size(DwsFetch *f, DwsRequest *req, ListResult *lr)
+{
+	if (req->list_filter_id == NULL)
+		dws_plan_note_tasks(f->spec->serverid, lr->project_id,
+							(double) lr->nitems);
+}
+
 /*
  * Runs the list call of every project, concurrently, and keeps the items
  * (or, when no column needs list fields, only their ids).  A list is made
@@ -666,6 +676,7 @@ run_lists(DwsFetch *f)
 		/* the last array counts (a repeated key, perhaps empty at last) */
 		drop_trees(lr, (size_t) n);
 		lr->nitems = (size_t) n;
+		note_list_size(f, req, lr);
 		if (keep_items)
 		{
 			/* the body moves to the list */
@@ -794,6 +805,25 @@ fill_window(DwsFetch *f)
 }
 
 /*
+ * The plan does not re-check the id condition on each row (pushdown.c):
+ * the answer to a per-task call must be for the task asked, or the row
+ * would break that condition.  The id is compared as sent (a uuid column
+ * ignores case, as its type does).
+ */
+static void
+check_answer_id(DwsFetch *f, DwsRequest *req, json_t *root, const char *id)
+{
+	AttrNumber	a = f->desc->id_attnum;
+	bool		ci = a > 0 && f->desc->columns[a - 1].typid == UUIDOID;
+
+	if (ci ? pg_strcasecmp(id, req->dr_id) == 0 : strcmp(id, req->dr_id) == 0)
+		return;
+	report_call_error(f, req, root,
+					  psprintf("the answer is for DR task \"%s\", not \"%s\"",
+							   clean_text(id, 100), req->dr_id));
+}
+
+/*
  * Turns a finished per-task call into a canonical record, or NULL when the
  * task does not exist.  Runs in rowcxt.
  */
@@ -833,6 +863,8 @@ per_id_record(DwsFetch *f, DwsRequest *req, json_t **raw)
 						errmsg("out of memory")));
 	if (!json_is_string(json_object_get(rec, "id")))
 		json_object_set_new(rec, "id", json_string(req->dr_id));
+	else
+		check_answer_id(f, req, root, json_string_value(json_object_get(rec, "id")));
 	json_object_set_new(rec, "project_id", json_string(req->project_id));
 	if (list_record && dws_merge_missing(rec, list_record) != 0)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),

@@ -7,8 +7,9 @@
  * column type's equality and expr uses no column of this table, turns into
  * calls.  expr may be a constant, a parameter ($1, a PL/pgSQL variable, an
  * initplan such as ARRAY(SELECT ...)) or, on a parameterized path, a column
- * of the outer side of a nested loop.  Every clause is still checked
- * locally, so the choice only decides which calls are made.
+ * of the outer side of a nested loop.  The clause chosen is guaranteed by
+ * the scan (fetch.c checks that each answer is for the id asked), so the
+ * plan drops it from the per-row filter; any other clause stays a filter.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -154,6 +155,7 @@ dws_find_key_qual(PlannerInfo *root, RelOptInfo *baserel, List *clauses,
 				!is_usable_value(r, baserel, allowed_outer))
 				continue;
 			cand.expr = (Expr *) r;
+			cand.clause = (Node *) lfirst(lc);
 			cand.is_array = false;
 			cand.nvalues = const_values(r, false);
 		}
@@ -168,6 +170,7 @@ dws_find_key_qual(PlannerInfo *root, RelOptInfo *baserel, List *clauses,
 				!is_usable_value(r, baserel, allowed_outer))
 				continue;
 			cand.expr = (Expr *) r;
+			cand.clause = (Node *) lfirst(lc);
 			cand.is_array = true;
 			cand.nvalues = const_values(r, true);
 		}

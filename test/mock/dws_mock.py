@@ -63,7 +63,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import hmac
-import itertools
 import email.utils
 import json
 import re
@@ -533,11 +532,34 @@ class TaskStore:
         self._full_list: dict[str, bytes] = {
             project: list_envelope(e.item for e in by_id.values())
             for project, by_id in self.projects.items()}
+        self._pending: dict[str, threading.Event] = {}
+
+    def add_in_background(self, project: str, tasks) -> None:
+        """Builds a project's entries in a thread, so that the server
+        answers at once; requests for that project wait until it is built
+        (a large --generate set takes seconds)."""
+        ready = threading.Event()
+        self._pending[project] = ready
+
+        def build():
+            by_id = {t.id: Entry(t) for t in tasks}
+            self._full_list[project] = list_envelope(
+                e.item for e in by_id.values())
+            self.projects[project] = by_id
+            ready.set()
+        threading.Thread(target=build, daemon=True).start()
+
+    def _wait(self, project: str) -> None:
+        ready = self._pending.get(project)
+        if ready is not None:
+            ready.wait()
 
     def get(self, project: str, task_id: str) -> Entry | None:
+        self._wait(project)
         return self.projects.get(project, {}).get(task_id)
 
     def list_body(self, project: str, filters: dict[str, str]) -> bytes:
+        self._wait(project)
         by_id = self.projects.get(project, {})
         if not filters:
             return self._full_list.get(project, list_envelope(()))
@@ -550,6 +572,8 @@ class TaskStore:
                              if matches_filters(e, filters))
 
     def count(self) -> int:
+        """Tasks served so far (a project built in the background counts
+        once it is built)."""
         return sum(len(v) for v in self.projects.values())
 
 
@@ -797,7 +821,7 @@ _ARG_KINDS = {
 _PLAIN_KINDS = {"badjson", "html", "html502", "200error", "notobject",
                 "wrongtypes", "truncated", "close", "gzip", "missing",
                 "404missing", "redirect", "503date", "times", "bignum",
-                "hostile", "hostilebody"}
+                "hostile", "hostilebody", "otherid"}
 
 _FAULT_RE = re.compile(
     r"fault-(?P<body>.+?)(?:-(?P<rep>once|twice)-(?P<nonce>.+))?", re.S)
@@ -851,6 +875,9 @@ def parse_fault(ident: str) -> Fault | None:
       fault-hostilebody  502, a body that is not JSON: escapes, invalid
                          UTF-8, multibyte characters around byte 120; an
                          X-Request-Id of 200 bytes of "é"
+      fault-otherid      200, the answer of another task (the published one,
+                         or the finance one when that is the task asked);
+                         a list answers normally
     Anything else starting with "fault-" is answered 400 DWS.0001 so that a
     typo in a test is noticed.
     """
@@ -1473,6 +1500,14 @@ class MockHandler(BaseHTTPRequestHandler):
             return 400, to_json(dict(zip(("error_code", "error_msg"), TASK_MISSING)))
         return 200, entry.detail if route.kind == "detail" else entry.progress
 
+    def _other_task_answer(self, route: ApiRoute, raw_query: str):
+        """(status, body): fault-otherid, another task's answer."""
+        if route.kind == "list":
+            return self._normal_answer(route, raw_query)
+        other = TASK_FINANCE if route.task_id == TASK_PUBLISHED else TASK_PUBLISHED
+        entry = self.server.store.get(PROJECT_MAIN, other)
+        return 200, entry.detail if route.kind == "detail" else entry.progress
+
     def _success_object(self, route: ApiRoute) -> tuple[dict, dict]:
         """A valid answer as an object, and the record inside it that gets
         the 'extra' key or the long string."""
@@ -1542,6 +1577,8 @@ class MockHandler(BaseHTTPRequestHandler):
             self._send(200, HTML_502, content_type=HTML_CONTENT_TYPE)
         elif kind == "html502":
             self._send(502, HTML_502, content_type=HTML_CONTENT_TYPE)
+        elif kind == "otherid":
+            self._send(*self._other_task_answer(route, raw_query))
         elif kind == "200error":
             self._send(200, b'{"error_code":"DWS.9999","error_msg":"internal error"}')
         elif kind == "notobject":
@@ -1892,9 +1929,11 @@ def main(argv=None) -> int:
     if args.selftest:
         return 0 if run_selftest() else 1
 
-    store = TaskStore(itertools.chain(
-        fixed_tasks(), text_tasks(),
-        (generated_task(i) for i in range(1, args.generate + 1))))
+    store = TaskStore(itertools.chain(fixed_tasks(), text_tasks()))
+    if args.generate:
+        store.add_in_background(
+            PROJECT_GENERATED,
+            (generated_task(i) for i in range(1, args.generate + 1)))
     creds = Credentials(args.access_key, args.secret_key, args.temp_access_key,
                         args.temp_secret_key, args.security_token,
                         args.iam_token, args.max_skew)

@@ -415,6 +415,13 @@ def test_faults(c):
     check("fault-missing: 400 DWS.10101", is_error(r, 400, "DWS.10101"))
     r = detail(c, P_MAIN, "fault-404missing")
     check("fault-404missing: 404 DWS.0404", is_error(r, 404, "DWS.0404"))
+    r = detail(c, P_MAIN, "fault-otherid")
+    check("fault-otherid: another task's detail",
+          r.status == 200 and r.json()["disaster_recovery"]["id"]
+          == "b303b78d-438c-41dd-aaf6-c98eea1fc2a6")
+    r = listing(c, "fault-otherid")
+    check("fault-otherid on a list: answered normally",
+          r.status == 200 and r.json()["disaster_recovery"][0]["id"] == "fault-otherid")
     r = detail(c, P_MAIN, "fault-typo")
     check("unknown fault kind: 400 DWS.0001", is_error(r, 400, "DWS.0001"))
 

@@ -1929,7 +1929,7 @@ def main(argv=None) -> int:
     if args.selftest:
         return 0 if run_selftest() else 1
 
-    store = TaskStore(itertools.chain(fixed_tasks(), text_tasks()))
+    store = TaskStore(fixed_tasks() + text_tasks())
     if args.generate:
         store.add_in_background(
             PROJECT_GENERATED,

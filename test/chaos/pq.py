@@ -32,6 +32,11 @@ _lib.PQclear.argtypes = [ctypes.c_void_p]
 _lib.PQfinish.argtypes = [ctypes.c_void_p]
 _lib.PQbackendPID.argtypes = [ctypes.c_void_p]
 _lib.PQtransactionStatus.argtypes = [ctypes.c_void_p]
+_NOTICE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
+_lib.PQsetNoticeProcessor.argtypes = [ctypes.c_void_p, _NOTICE, ctypes.c_void_p]
+# notices and warnings (such as "terminating connection because of crash
+# of another server process") are not printed: the soak reports crashes
+_quiet = _NOTICE(lambda arg, msg: None)
 
 CONNECTION_OK = 0
 PGRES_COMMAND_OK = 1
@@ -68,6 +73,7 @@ class Conn:
             _lib.PQfinish(self._c)
             self._c = None
             raise ConnectionError(msg)
+        _lib.PQsetNoticeProcessor(self._c, _quiet, None)
         self.pid = _lib.PQbackendPID(self._c)
 
     def alive(self) -> bool:

@@ -194,6 +194,22 @@ extern void dws_cache_put(DwsCache *c, DwsCallKind kind, const char *project_id,
 extern void dws_cache_reset(DwsCache *c);
 
 
+/*
+ * Where the body of a call goes: the caller's (fetch.c's), so that the
+ * transport knows nothing of what bodies hold.  reset runs at the start of
+ * every attempt (a retry starts from nothing, whatever the last attempt
+ * sent); write gets each piece received, with the length the answer
+ * announced (Content-Length) or 0, and returns false to stop the transfer
+ * (no memory).  Both run inside libcurl: neither may throw.
+ */
+typedef struct DwsSink
+{
+	void		(*reset) (void *arg);
+	bool		(*write) (void *arg, const char *data, size_t len,
+						  size_t expected);
+	void	   *arg;
+} DwsSink;
+
 typedef struct DwsRequest
 {
 	/* set by the caller */
@@ -202,18 +218,11 @@ typedef struct DwsRequest
 	char	   *dr_id;			/* detail/progress: the task; list: NULL */
 	char	   *list_filter_id; /* list: the `id` query filter, or NULL */
 	void	   *arg;			/* caller's */
+	DwsSink		sink;			/* receives the body */
 
-	/*
-	 * A list call may take its 200 answer item by item as it arrives
-	 * (record.h, DwsListStream) instead of as a body: stream_item gets each
-	 * item, stream_reset starts an attempt.  Neither may throw.
-	 */
-	int			(*stream_item) (void *arg, const char *item, size_t len,
-								size_t offset);
-	void		(*stream_reset) (void *arg);
-	void	   *stream_arg;
-	bool		streamed;		/* the answer went to stream_item */
-	bool		stream_failed;	/* ... and was not a list */
+	/* the body, kept by the caller's sink (http.c never reads it) */
+	char	   *body;			/* palloc'd, NUL-terminated */
+	size_t		body_len;
 
 	/* results */
 	long		status;			/* HTTP status; 0 when no answer */
@@ -221,8 +230,7 @@ typedef struct DwsRequest
 	char		curl_error[256];
 	bool		too_large;		/* body exceeded max_response_bytes */
 	int64		body_limit;		/* max_response_bytes when sent */
-	char	   *body;			/* palloc'd, NUL-terminated */
-	size_t		body_len;
+	bool		sink_failed;	/* the sink refused bytes (no memory) */
 	char		request_id[80];
 	char		location[256];	/* Location of a redirect, not followed */
 	int			attempts;

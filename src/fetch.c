@@ -18,23 +18,49 @@
 
 #include "utils/memutils.h"
 
+#include "list.h"
 #include "record.h"
 
+/*
+ * A project's list, made only from its accepted answer (never from an
+ * attempt still running): nothing here outlives a failed attempt.
+ */
 typedef struct ListResult
 {
 	char	   *project_id;
+	bool		keep_items;		/* items are kept, not only their ids */
 	char	   *body;			/* the answer, when items are read from it */
 	DwsRange   *ranges;			/* each item's bytes in body */
+	json_t	  **trees;			/* ... or the item, kept parsed, or NULL */
 	char	  **ids;			/* or only the items' ids */
 	size_t		nitems;
-	/* while streamed: the ids end to end, and where each starts */
-	char	   *idbuf;
-	size_t		idlen;
-	size_t		idcap;
-	size_t	   *idoff;			/* (size_t) -1: an item without id */
-	size_t		offcap;
-	MemoryContext cxt;			/* holds the above */
+	size_t		cap;			/* entries allocated in the arrays */
+	size_t		kept;			/* bytes of the items kept parsed */
 } ListResult;
+
+/*
+ * A list's items are read twice when kept as bytes: once to split the body
+ * (list.c), once to make the row.  An item of at least LIST_TREE_MIN bytes
+ * is kept parsed instead, so that a huge item is read once, up to
+ * LIST_TREE_BUDGET bytes of such items per list: its tree costs about what
+ * the second reading would have cost, and small items stay bytes (a tree
+ * costs several times the bytes of a small item).
+ */
+#define LIST_TREE_MIN (64 * 1024)
+#define LIST_TREE_BUDGET ((size_t) 64 * 1024 * 1024)
+
+/*
+ * The sink of one call: its body as it arrives, in req->body.  The state of
+ * an attempt is this and the request's results, and both start afresh with
+ * each attempt (answer_reset, transfer_start).
+ */
+typedef struct Answer
+{
+	DwsRequest *req;
+	MemoryContext cxt;			/* holds req->body */
+	size_t		cap;			/* bytes allocated at req->body */
+	bool		cached;			/* answered from the cache */
+} Answer;
 
 struct DwsFetch
 {
@@ -218,12 +244,14 @@ report_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
 }
 
 /*
- * A task (or project) that does not exist: HTTP 400 with DWS.10101, or a
- * 404.  Not a 404 of the API gateway itself (APIGW.*, "the API does not
- * exist"): that is a wrong endpoint, and must not read as an empty answer.
+ * The one definition of "the task (or project) does not exist", an answer
+ * that is no row rather than an error: a 404, or for a per-task call an
+ * HTTP 400 with DWS.10101.  Not a 404 of the API gateway itself (APIGW.*,
+ * "the API does not exist"): that is a wrong endpoint, and must not read as
+ * an empty answer.  root is the parsed error body, or NULL.
  */
 static bool
-is_missing_task(DwsRequest *req, json_t *root)
+is_missing(DwsRequest *req, json_t *root)
 {
 	const char *code = NULL,
 			   *msg,
@@ -232,9 +260,26 @@ is_missing_task(DwsRequest *req, json_t *root)
 	dws_error_fields(root, &code, &msg, &rid);
 	if (req->status == 404)
 		return code == NULL || strncmp(code, "APIGW.", 6) != 0;
-	if (req->status != 400)
+	if (req->status != 400 || req->kind == DWS_CALL_LIST)
 		return false;
 	return code && strcmp(code, "DWS.10101") == 0;
+}
+
+/*
+ * A call whose body could not be held: the sink ran out of memory.  The
+ * transfer was stopped inside libcurl without an ERROR; this is the ERROR.
+ */
+static void
+check_sink(DwsFetch *f, DwsRequest *req)
+{
+	if (!req->sink_failed)
+		return;
+	count_error(f, req, false);
+	ereport(ERROR,
+			(errcode(ERRCODE_OUT_OF_MEMORY),
+			 errmsg("%s failed: out of memory", call_label(req)),
+			 errdetail("The answer could not be held in memory after %zu bytes.",
+					   req->body_len)));
 }
 
 /* Parses a body; an unreadable one is an error naming the call. */
@@ -252,12 +297,108 @@ parse_or_error(DwsFetch *f, DwsRequest *req, bool must_parse)
 	return root;
 }
 
+/* ---- bodies ---- */
+
+/* A new attempt: the body of an earlier one is forgotten (buffer kept). */
+static void
+answer_reset(void *arg)
+{
+	Answer	   *a = (Answer *) arg;
+
+	a->req->body_len = 0;
+	if (a->req->body)
+		a->req->body[0] = '\0';
+}
+
+/*
+ * Appends received bytes to the body, growing it (to the announced length
+ * at once when there is one).  This is the one growable buffer that may not
+ * throw: it runs inside libcurl, where StringInfo's ERROR on a failed
+ * allocation must not start.  false when memory ran out.
+ */
+static bool
+answer_write(void *arg, const char *data, size_t n, size_t expected)
+{
+	Answer	   *a = (Answer *) arg;
+	DwsRequest *req = a->req;
+	size_t		need = req->body_len + n + 1;
+
+	if (need > a->cap)
+	{
+		size_t		newcap = Max(need, a->cap * 2);
+		char	   *nb;
+
+		if (a->cap == 0 && expected >= need)
+			newcap = expected + 1;
+		newcap = Max(newcap, 1024);
+		if (!AllocHugeSizeIsValid(newcap))
+			return false;
+		nb = MemoryContextAllocExtended(a->cxt, newcap,
+										MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
+		if (nb == NULL)
+			return false;
+		if (req->body_len)
+			memcpy(nb, req->body, req->body_len);
+		if (req->body)
+			pfree(req->body);
+		req->body = nb;
+		a->cap = newcap;
+	}
+	memcpy(req->body + req->body_len, data, n);
+	req->body_len += n;
+	req->body[req->body_len] = '\0';
+	return true;
+}
+
+/* A request whose body this scan keeps, in the current memory context. */
+static DwsRequest *
+new_request(DwsCallKind kind, char *project_id)
+{
+	DwsRequest *req = palloc0(sizeof(DwsRequest));
+	Answer	   *a = palloc0(sizeof(Answer));
+
+	a->req = req;
+	a->cxt = CurrentMemoryContext;
+	req->kind = kind;
+	req->project_id = project_id;
+	req->sink.reset = answer_reset;
+	req->sink.write = answer_write;
+	req->sink.arg = a;
+	return req;
+}
+
+/* Frees a request and its body. */
+static void
+free_request(DwsRequest *req)
+{
+	if (req->body)
+		pfree(req->body);
+	pfree(req->sink.arg);
+	if (req->dr_id)
+		pfree(req->dr_id);
+	pfree(req);
+}
+
 /* ---- calls, through the cache ---- */
 
 static const char *
 cache_id(DwsRequest *req)
 {
 	return req->kind == DWS_CALL_LIST ? req->list_filter_id : req->dr_id;
+}
+
+/*
+ * Keeps an answer that was parsed and accepted (rows, or "no such task"),
+ * for cache_ttl: called only at those points, never for an answer whose
+ * body is still unchecked, so that a bad page never sticks.
+ */
+static void
+keep_answer(DwsFetch *f, DwsRequest *req)
+{
+	if (f->cache == NULL || ((Answer *) req->sink.arg)->cached)
+		return;
+	dws_cache_put(f->cache, req->kind, req->project_id, cache_id(req),
+				  req->status, req->body ? req->body : "", req->body_len);
 }
 
 /* Sends a call, unless the cache has its answer already. */
@@ -267,6 +408,7 @@ submit(DwsFetch *f, DwsRequest *req)
 	if (dws_cache_get(f->cache, req->kind, req->project_id, cache_id(req),
 					  &req->status, &req->body, &req->body_len))
 	{
+		((Answer *) req->sink.arg)->cached = true;
 		f->stats->cache_hits++;
 		dws_conn_stats(f->conn)->cache_hits++;
 		f->ready = lappend(f->ready, req);
@@ -288,13 +430,8 @@ next_answer(DwsFetch *f)
 		return req;
 	}
 	req = dws_batch_next(f->batch);
-	/* keep answers that give rows or "no such task", never errors */
-	if (req && f->cache &&
-		(req->status == 200 || req->status == 404 ||
-		 (req->status == 400 && req->body &&
-		  strstr(req->body, "DWS.10101") != NULL)))
-		dws_cache_put(f->cache, req->kind, req->project_id, cache_id(req),
-					  req->status, req->body ? req->body : "", req->body_len);
+	if (req)
+		check_sink(f, req);
 	return req;
 }
 
@@ -367,98 +504,79 @@ wanted(DwsFetch *f, const char *id)
 	return bsearch(&id, f->want_ids, f->nwant, sizeof(char *), cmp_cstr) != NULL;
 }
 
-/*
- * Grows a buffer of a streamed list to hold need bytes; false when memory
- * ran out.  Runs inside libcurl: never throws.
- */
-static bool
-grow(MemoryContext cxt, void **buf, size_t *cap, size_t used, size_t need)
+/* Releases the items a list keeps parsed, from index from on. */
+static void
+drop_trees(ListResult *lr, size_t from)
 {
-	size_t		newcap;
-	void	   *nb;
+	size_t		k;
 
-	if (need <= *cap)
-		return true;
-	newcap = Max(need, *cap ? *cap * 2 : 4096);
-	nb = MemoryContextAllocExtended(cxt, newcap,
-									MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
-	if (nb == NULL)
-		return false;
-	if (used)
-		memcpy(nb, *buf, used);
-	if (*buf)
-		pfree(*buf);
-	*buf = nb;
-	*cap = newcap;
-	return true;
+	for (k = from; lr->trees && k < lr->nitems; k++)
+	{
+		json_decref(lr->trees[k]);
+		lr->trees[k] = NULL;
+	}
 }
 
 /*
- * Item callback of a streamed list answer: keep the item's id, drop its
- * bytes.  Ids go one after another into one buffer (no allocation per id),
- * so a project of any size costs about its ids' length.  Runs inside
- * libcurl: returns -1 to stop when memory runs out or the item is not JSON.
+ * Item callback of dws_list_walk: keeps the item's range (and a large item
+ * parsed), or only its id.  It may throw (out of memory): the walk's tree
+ * is palloc'd in the scan's context and goes with it.
  */
 static int
-stream_list_id(void *arg, const char *item, size_t len, size_t offset)
+collect_item(void *arg, size_t index, json_t *item, size_t off, size_t len)
 {
 	ListResult *lr = (ListResult *) arg;
-	json_t	   *it = dws_parse_body(item, len, NULL, 0);
-	const char *id;
-	size_t		at = (size_t) -1;
-	bool		ok = true;
 
-	if (it == NULL)
-		return -1;
-	id = json_string_value(json_object_get(it, "id"));
-	if (id)
+	if (index == 0)
 	{
-		size_t		n = strlen(id) + 1;
+		/* a repeated key: its array replaces the earlier one */
+		drop_trees(lr, 0);
+		lr->kept = 0;
+	}
+	if (index >= lr->cap)
+	{
+		size_t		cap = Max(lr->cap * 2, 64);
 
-		ok = grow(lr->cxt, (void **) &lr->idbuf, &lr->idcap, lr->idlen,
-				  lr->idlen + n);
-		if (ok)
+		if (lr->keep_items)
 		{
-			memcpy(lr->idbuf + lr->idlen, id, n);
-			at = lr->idlen;
-			lr->idlen += n;
+			lr->ranges = lr->ranges ?
+				repalloc_huge(lr->ranges, cap * sizeof(DwsRange)) :
+				palloc_extended(cap * sizeof(DwsRange), MCXT_ALLOC_HUGE);
+			lr->trees = lr->trees ?
+				repalloc_huge(lr->trees, cap * sizeof(json_t *)) :
+				palloc_extended(cap * sizeof(json_t *), MCXT_ALLOC_HUGE);
+		}
+		else
+			lr->ids = lr->ids ?
+				repalloc_huge(lr->ids, cap * sizeof(char *)) :
+				palloc_extended(cap * sizeof(char *), MCXT_ALLOC_HUGE);
+		lr->cap = cap;
+	}
+	if (lr->keep_items)
+	{
+		lr->ranges[index].off = off;
+		lr->ranges[index].len = len;
+		lr->trees[index] = NULL;
+		if (len >= LIST_TREE_MIN && lr->kept + len <= LIST_TREE_BUDGET)
+		{
+			lr->trees[index] = json_incref(item);
+			lr->kept += len;
 		}
 	}
-	json_decref(it);
-	if (!ok ||
-		!grow(lr->cxt, (void **) &lr->idoff, &lr->offcap,
-			  lr->nitems * sizeof(size_t), (lr->nitems + 1) * sizeof(size_t)))
-		return -1;
-	lr->idoff[lr->nitems++] = at;
+	else
+	{
+		const char *id = json_string_value(json_object_get(item, "id"));
+
+		lr->ids[index] = id ? pstrdup(id) : NULL;
+	}
+	lr->nitems = index + 1;
 	return 0;
-}
-
-/* A new attempt of a streamed list call starts from no ids. */
-static void
-stream_list_reset(void *arg)
-{
-	ListResult *lr = (ListResult *) arg;
-
-	lr->nitems = 0;
-	lr->idlen = 0;
-}
-
-/* Parses one item of a list answer; a malformed one is an error. */
-static json_t *
-list_item(DwsFetch *f, DwsRequest *req, const char *body, DwsRange *r)
-{
-	char		err[200];
-	json_t	   *item = dws_parse_body(body + r->off, r->len, err, sizeof(err));
-
-	if (item == NULL)
-		report_call_error(f, req, NULL,
-						  psprintf("an item of the list is not valid JSON (%s)", err));
-	return item;
 }
 
 /*
  * Runs the list call of every project, concurrently, and keeps the items
- * (or, when no column needs list fields, only their ids).
+ * (or, when no column needs list fields, only their ids).  A list is made
+ * from its final answer only, once that answer is accepted.
  */
 static void
 run_lists(DwsFetch *f)
@@ -473,25 +591,12 @@ run_lists(DwsFetch *f)
 	f->lists = palloc0(sizeof(ListResult) * f->nlists);
 	foreach(lc, spec->projects)
 	{
-		req = palloc0(sizeof(DwsRequest));
-		req->kind = DWS_CALL_LIST;
-		req->project_id = (char *) lfirst(lc);
+		req = new_request(DWS_CALL_LIST, (char *) lfirst(lc));
 		if (spec->ids_given && list_length(spec->ids) == 1)
 			req->list_filter_id = linitial(spec->ids);
 		req->arg = &f->lists[i];
 		f->lists[i].project_id = req->project_id;
-		f->lists[i].cxt = f->cxt;
-
-		/*
-		 * When only the ids matter and no cache wants the body, take the
-		 * answer item by item as it arrives: memory for the ids only.
-		 */
-		if (!keep_items && f->cache == NULL)
-		{
-			req->stream_item = stream_list_id;
-			req->stream_reset = stream_list_reset;
-			req->stream_arg = &f->lists[i];
-		}
+		f->lists[i].keep_items = keep_items;
 		i++;
 		submit(f, req);
 	}
@@ -500,49 +605,28 @@ run_lists(DwsFetch *f)
 	{
 		ListResult *lr = (ListResult *) req->arg;
 		long		n;
-		DwsRange   *ranges;
-		size_t		k;
 
 		if (req->status != 200)
 		{
 			json_t	   *root = parse_or_error(f, req, false);
 
-			if (req->status == 404 && is_missing_task(req, root))
+			if (is_missing(req, root))
 			{
-				pfree(req->body);
-				continue;		/* no such project: no tasks */
+				/* no such project: no tasks */
+				keep_answer(f, req);
+				json_decref(root);
+				free_request(req);
+				continue;
 			}
 			report_call_error(f, req, root, NULL);
 		}
 
-		if (req->streamed)
-		{
-			if (req->stream_failed)
-			{
-				/* explain from the first bytes, kept for this */
-				json_t	   *root = parse_or_error(f, req, false);
-
-				report_call_error(f, req, root, dws_is_error_body(root) ?
-								  "the answer is an error object" :
-								  "the answer is not a list of DR tasks");
-			}
-			/* point into the buffer of ids, which no longer moves */
-			lr->ids = palloc(sizeof(char *) * Max(lr->nitems, 1));
-			for (k = 0; k < lr->nitems; k++)
-				lr->ids[k] = lr->idoff[k] == (size_t) -1 ? NULL :
-					lr->idbuf + lr->idoff[k];
-			if (lr->idoff)
-				pfree(lr->idoff);
-			lr->idoff = NULL;
-			continue;
-		}
-
 		/*
-		 * The list has no pagination: its body can be large.  Find the items
-		 * without building a tree of all of them; when no column needs more
-		 * than the ids, keep only those.
+		 * The list has no pagination: its body can be large.  Read the items
+		 * without building a tree of all of them (list.c); when no column
+		 * needs more than the ids, keep only those.
 		 */
-		n = dws_list_item_ranges(req->body, req->body_len, &ranges);
+		n = dws_list_walk(req->body, req->body_len, collect_item, lr);
 		if (n < 0)
 		{
 			json_t	   *root = parse_or_error(f, req, true);
@@ -553,28 +637,17 @@ run_lists(DwsFetch *f)
 							  "the answer has no \"disaster_recovery\" array" :
 							  "the answer could not be split into items");
 		}
+		keep_answer(f, req);
+		/* the last array counts (a repeated key, perhaps empty at last) */
+		drop_trees(lr, (size_t) n);
 		lr->nitems = (size_t) n;
 		if (keep_items)
 		{
+			/* the body moves to the list */
 			lr->body = req->body;
-			lr->ranges = ranges;
+			req->body = NULL;
 		}
-		else
-		{
-			lr->ids = palloc(sizeof(char *) * Max(lr->nitems, 1));
-			for (k = 0; k < lr->nitems; k++)
-			{
-				json_t	   *item = list_item(f, req, req->body, &ranges[k]);
-				const char *id = json_string_value(json_object_get(item, "id"));
-
-				lr->ids[k] = id ? pstrdup(id) : NULL;
-				json_decref(item);
-			}
-			if (ranges)
-				dws_free(ranges);
-			pfree(req->body);
-		}
-		req->body = NULL;
+		free_request(req);
 	}
 }
 
@@ -584,10 +657,8 @@ static DwsRequest *
 per_id_request(DwsFetch *f, const char *project_id, const char *id,
 			   json_t *list_record)
 {
-	DwsRequest *req = palloc0(sizeof(DwsRequest));
+	DwsRequest *req = new_request(f->per_id_kind, (char *) project_id);
 
-	req->kind = f->per_id_kind;
-	req->project_id = (char *) project_id;
 	req->dr_id = pstrdup(id);
 	req->arg = list_record;
 	return req;
@@ -611,7 +682,14 @@ next_list_item(DwsFetch *f, bool with_record, char **project_id, char **id,
 			const char *item_id;
 			json_t	   *item = NULL;
 
-			if (lr->body)
+			if (lr->keep_items && lr->trees[k])
+			{
+				/* kept parsed: handed over */
+				item = lr->trees[k];
+				lr->trees[k] = NULL;
+				item_id = json_string_value(json_object_get(item, "id"));
+			}
+			else if (lr->keep_items)
 			{
 				item = dws_parse_body(lr->body + lr->ranges[k].off,
 									  lr->ranges[k].len, NULL, 0);
@@ -705,8 +783,11 @@ per_id_record(DwsFetch *f, DwsRequest *req, json_t **raw)
 	if (req->status != 200)
 	{
 		root = parse_or_error(f, req, false);
-		if (is_missing_task(req, root))
+		if (is_missing(req, root))
+		{
+			keep_answer(f, req);
 			return NULL;
+		}
 		report_call_error(f, req, root, NULL);
 	}
 	root = parse_or_error(f, req, true);
@@ -718,6 +799,7 @@ per_id_record(DwsFetch *f, DwsRequest *req, json_t **raw)
 						  req->kind == DWS_CALL_DETAIL ?
 						  "the answer has no \"disaster_recovery\" object" :
 						  "the answer has no \"disaster_recovery_progress\" object");
+	keep_answer(f, req);
 
 	/* the record is the answer itself, unless raw must see it unchanged */
 	rec = f->desc->raw_used ? json_deep_copy(obj) : json_incref(obj);
@@ -787,10 +869,7 @@ dws_fetch_next(DwsFetch *f, json_t **raw)
 		MemoryContextSwitchTo(f->cxt);
 		if (req->arg)
 			json_decref((json_t *) req->arg);
-		if (req->body)
-			pfree(req->body);
-		pfree(req->dr_id);
-		pfree(req);
+		free_request(req);
 		if (rec != NULL)
 			break;
 	}

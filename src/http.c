@@ -32,11 +32,8 @@
 
 #include <curl/curl.h>
 
-#include "record.h"
 #include "sign.h"
 
-/* Bytes of a streamed list answer kept to explain a failure. */
-#define DWS_STREAM_KEEP 4096
 /* Longest sleep between checks for interrupts while waiting on the API. */
 #define DWS_POLL_MS 100
 /* First retry backoff and its ceiling. */
@@ -64,22 +61,19 @@ struct DwsConn
 	DwsStats   *server_stats;	/* this backend's figures for the server */
 };
 
+/*
+ * One attempt of a request.  The body goes to the request's sink as it
+ * arrives; the transfer only counts it.
+ */
 typedef struct DwsTransfer
 {
 	CURL	   *easy;
 	struct curl_slist *headers;
-	MemoryContext cxt;			/* the batch's: holds buf */
-	char	   *buf;			/* body received so far */
-	size_t		len;
-	size_t		seen;			/* bytes received, kept or not */
-	size_t		cap;
-	size_t		limit;
+	size_t		seen;			/* body bytes received */
+	size_t		limit;			/* max_response_bytes */
+	size_t		expected;		/* Content-Length, or 0 */
 	bool		too_large;
-	DwsListStream *stream;		/* a 200 list answer split as it comes */
-	bool		stream_failed;
-	char		request_id[80];
-	char		retry_after[64];
-	char		location[256];
+	bool		sink_failed;
 	char		errbuf[CURL_ERROR_SIZE];
 	DwsRequest *req;
 } DwsTransfer;
@@ -192,10 +186,17 @@ dws_call_name(DwsCallKind kind)
 
 /* ---- jansson on palloc: freed with the context an ERROR unwinds ---- */
 
+/*
+ * Never throws, whatever the size (jansson may run where an ERROR must not
+ * start, and a request past MaxAllocSize would otherwise be one): NULL
+ * instead, which jansson reports as a failed parse.
+ */
 static void *
 dws_json_malloc(size_t size)
 {
-	return palloc_extended(size, MCXT_ALLOC_NO_OOM);
+	if (!AllocHugeSizeIsValid(size))
+		return NULL;
+	return palloc_extended(size, MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
 }
 
 static void
@@ -503,59 +504,16 @@ dws_request_path(DwsRequest *req, char **query)
 }
 
 /*
- * Body bytes arrive here.  The buffer is palloc'd in the batch's context
- * (without ever throwing: this runs inside libcurl), sized from
- * Content-Length when the server sends one, and handed to the request
- * as is when the transfer ends.  Past max_response_bytes the transfer is
- * aborted, so a hostile body never grows memory.
- */
-/* Appends to the transfer's buffer, growing it; false when memory ran out. */
-static bool
-buf_append(DwsTransfer *x, const char *data, size_t n)
-{
-	if (x->len + n + 1 > x->cap)
-	{
-		size_t		newcap = Max(x->cap * 2, x->len + n + 1);
-		curl_off_t	clen = -1;
-		char	   *nb;
-
-		if (x->cap == 0 && x->stream == NULL &&
-			curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
-							  &clen) == CURLE_OK &&
-			clen > 0 && (size_t) clen <= x->limit)
-			newcap = Max(newcap, (size_t) clen + 1);
-		newcap = Max(newcap, 1024);
-		newcap = Min(newcap, x->limit + 1);
-		nb = MemoryContextAllocExtended(x->cxt, newcap,
-										MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
-		if (nb == NULL)
-			return false;
-		if (x->len)
-			memcpy(nb, x->buf, x->len);
-		if (x->buf)
-			pfree(x->buf);
-		x->buf = nb;
-		x->cap = newcap;
-	}
-	memcpy(x->buf + x->len, data, n);
-	x->len += n;
-	x->buf[x->len] = '\0';
-	return true;
-}
-
-/*
- * Body bytes arrive here.  The buffer is palloc'd in the batch's context
- * (without ever throwing: this runs inside libcurl), sized from
- * Content-Length when the server sends one, and handed to the request
- * as is when the transfer ends.  Past max_response_bytes the transfer is
- * aborted, so a hostile body never grows memory.  A list answer that the
- * caller takes item by item keeps only its first DWS_STREAM_KEEP bytes,
- * enough to explain an answer that is not a list.
+ * Body bytes arrive here and go to the request's sink.  Past
+ * max_response_bytes the transfer is aborted, so a hostile body never grows
+ * memory.  Runs inside libcurl: nothing here throws (the sink promises the
+ * same).
  */
 static size_t
 write_cb(char *data, size_t size, size_t nmemb, void *arg)
 {
 	DwsTransfer *x = (DwsTransfer *) arg;
+	DwsSink    *sink = &x->req->sink;
 	size_t		n = size * nmemb;
 
 	if (x->seen + n > x->limit)
@@ -563,79 +521,46 @@ write_cb(char *data, size_t size, size_t nmemb, void *arg)
 		x->too_large = true;
 		return 0;				/* aborts the transfer: CURLE_WRITE_ERROR */
 	}
-
-	if (x->req->stream_item && x->seen == 0 && x->stream == NULL)
+	if (x->seen == 0)
 	{
-		long		status = 0;
+		curl_off_t	clen = -1;
 
-		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-		if (status == 200)
-		{
-			x->stream = dws_list_stream_new(x->req->stream_item,
-											x->req->stream_arg);
-			if (x->stream == NULL)
-				return 0;
-			if (x->req->stream_reset)
-				x->req->stream_reset(x->req->stream_arg);
-		}
+		if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+							  &clen) == CURLE_OK &&
+			clen > 0 && (size_t) clen <= x->limit)
+			x->expected = (size_t) clen;
 	}
 	x->seen += n;
-	if (x->stream)
+	if (!sink->write(sink->arg, data, n, x->expected))
 	{
-		if (x->len < DWS_STREAM_KEEP &&
-			!buf_append(x, data, Min(n, DWS_STREAM_KEEP - x->len)))
-			return 0;
-		if (dws_list_stream_feed(x->stream, data, n) != 0)
-		{
-			x->stream_failed = true;
-			return 0;
-		}
-		return n;
+		x->sink_failed = true;
+		return 0;
 	}
-	return buf_append(x, data, n) ? n : 0;
+	return n;
 }
 
-/* Copies a header's value (trimmed) into dst when the line is that header. */
+/*
+ * Copies the value of a header of the last response (libcurl's header API;
+ * the last one when repeated, as a reader of headers in order would keep) into dst, control characters made '?';
+ * empty when absent.
+ */
 static void
-grab_header(const char *line, size_t len, const char *name,
-			char *dst, size_t dstlen)
+copy_header(CURL *easy, const char *name, char *dst, size_t dstlen)
 {
-	size_t		nlen = strlen(name);
+	struct curl_header *h;
 	size_t		i;
 
-	if (len <= nlen || pg_strncasecmp(line, name, nlen) != 0 || line[nlen] != ':')
+	dst[0] = '\0';
+	if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
 		return;
-	line += nlen + 1;
-	len -= nlen + 1;
-	while (len > 0 && (*line == ' ' || *line == '\t'))
-		line++, len--;
-	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' ||
-					   line[len - 1] == ' '))
-		len--;
-	if (len >= dstlen)
-		len = dstlen - 1;
-	for (i = 0; i < len; i++)
-		dst[i] = ((unsigned char) line[i] < 0x20) ? '?' : line[i];
-	dst[len] = '\0';
-}
-
-static size_t
-header_cb(char *data, size_t size, size_t nmemb, void *arg)
-{
-	DwsTransfer *x = (DwsTransfer *) arg;
-	size_t		n = size * nmemb;
-
-	/* a new status line starts a new response: forget the previous one's */
-	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0)
-	{
-		x->request_id[0] = '\0';
-		x->retry_after[0] = '\0';
-		x->location[0] = '\0';
-	}
-	grab_header(data, n, "Location", x->location, sizeof(x->location));
-	grab_header(data, n, "X-Request-Id", x->request_id, sizeof(x->request_id));
-	grab_header(data, n, "Retry-After", x->retry_after, sizeof(x->retry_after));
-	return n;
+	if (h->amount > 1 &&
+		curl_easy_header(easy, name, h->amount - 1, CURLH_HEADER, -1,
+						 &h) != CURLHE_OK)
+		return;
+	strlcpy(dst, h->value, dstlen);
+	for (i = 0; dst[i]; i++)
+		if ((unsigned char) dst[i] < 0x20)
+			dst[i] = '?';
 }
 
 static struct curl_slist *
@@ -738,7 +663,6 @@ transfer_release(DwsConn *conn, DwsTransfer *x, bool reuse_handle)
 			curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, NULL);
 			curl_easy_setopt(x->easy, CURLOPT_PRIVATE, NULL);
 			curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, NULL);
-			curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, NULL);
 			curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, NULL);
 			conn->idle = lappend(conn->idle, x->easy);
 			MemoryContextSwitchTo(old);
@@ -750,12 +674,6 @@ transfer_release(DwsConn *conn, DwsTransfer *x, bool reuse_handle)
 	if (x->headers)
 		curl_slist_free_all(x->headers);
 	x->headers = NULL;
-	if (x->stream)
-		dws_list_stream_free(x->stream);
-	x->stream = NULL;
-	if (x->buf)
-		pfree(x->buf);
-	x->buf = NULL;
 }
 
 /*
@@ -769,7 +687,6 @@ easy_static_options(DwsConn *conn, CURL *easy)
 	DwsServerOptions *o = &conn->opts;
 
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long) o->connect_timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long) o->timeout_ms);
@@ -809,7 +726,6 @@ transfer_start(DwsBatch *batch, DwsRequest *req)
 				   query ? query : "");
 
 	x = MemoryContextAllocZero(batch->cxt, sizeof(DwsTransfer));
-	x->cxt = batch->cxt;
 	x->req = req;
 	x->limit = (size_t) o->max_response_bytes;
 	req->xfer = x;
@@ -842,8 +758,17 @@ transfer_start(DwsBatch *batch, DwsRequest *req)
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, x->headers);
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(easy, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, x->errbuf);
+
+	/* an attempt starts from nothing: no outcome, no body of an earlier one */
+	req->status = 0;
+	req->curl_code = 0;
+	req->curl_error[0] = '\0';
+	req->too_large = false;
+	req->sink_failed = false;
+	req->request_id[0] = '\0';
+	req->location[0] = '\0';
+	req->sink.reset(req->sink.arg);
 
 	if (req->attempts == 0)
 		req->first_start = GetCurrentTimestamp();
@@ -891,29 +816,19 @@ is_retryable(DwsRequest *req)
 }
 
 /*
- * Delay before the next attempt: Retry-After when the server gave one
- * (seconds or an HTTP date), else exponential backoff with jitter.
+ * Delay before the next attempt: Retry-After when the server gave one, else
+ * exponential backoff with jitter.  retry_after_s is libcurl's reading of
+ * the header (CURLINFO_RETRY_AFTER: seconds, or an HTTP date made seconds
+ * from now); libcurl gives 0 for "now", for a date past and for what it
+ * cannot read alike, so 0 takes the backoff: never a burst of retries.
  */
 static long
-retry_delay_ms(DwsRequest *req, const char *retry_after)
+retry_delay_ms(DwsRequest *req, curl_off_t retry_after_s)
 {
 	long		backoff;
 
-	if (retry_after[0])
-	{
-		char	   *end;
-		long		secs = strtol(retry_after, &end, 10);
-
-		if (end != retry_after && *end == '\0' && secs >= 0)
-			return Min(secs, 86400L) * 1000;	/* a day: past any limit */
-		else
-		{
-			time_t		t = curl_getdate(retry_after, NULL);
-
-			if (t != -1)
-				return Min(Max(0, (long) (t - time(NULL))), 86400L) * 1000;
-		}
-	}
+	if (retry_after_s > 0)
+		return (long) Min(retry_after_s, (curl_off_t) 86400) * 1000;	/* a day: past any limit */
 	backoff = DWS_BACKOFF_BASE_MS << Min(req->attempts - 1, 10);
 	backoff = Min(backoff, DWS_BACKOFF_MAX_MS);
 	/* "equal jitter": half fixed, half random */
@@ -931,47 +846,28 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 	DwsConn    *conn = batch->conn;
 	DwsRequest *req = x->req;
 	long		status = 0;
-	char		retry_after[64];
+	curl_off_t	retry_after_s = 0;
 	MemoryContext old = MemoryContextSwitchTo(batch->cxt);
 
-	/* a streamed list that turned out not to be one is still an answer */
-	req->streamed = x->stream != NULL;
-	req->stream_failed = x->stream_failed ||
-		(x->stream && code == CURLE_OK && dws_list_stream_finish(x->stream) != 0);
-	if (x->stream)
-	{
-		dws_list_stream_free(x->stream);
-		x->stream = NULL;
-	}
-	if (x->stream_failed && code == CURLE_WRITE_ERROR)
-		code = CURLE_OK;
-
 	if (code == CURLE_OK)
+	{
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+		/* the headers of the last response of this transfer */
+		copy_header(x->easy, "X-Request-Id", req->request_id,
+					sizeof(req->request_id));
+		copy_header(x->easy, "Location", req->location, sizeof(req->location));
+		if (curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER,
+							  &retry_after_s) != CURLE_OK)
+			retry_after_s = 0;
+	}
 	req->status = status;
 	req->curl_code = (int) code;
 	req->too_large = x->too_large || code == CURLE_FILESIZE_EXCEEDED;
+	req->sink_failed = x->sink_failed;
 	req->body_limit = (int64) x->limit;
 	strlcpy(req->curl_error, x->errbuf[0] ? x->errbuf : curl_easy_strerror(code),
 			sizeof(req->curl_error));
-	strlcpy(req->request_id, x->request_id, sizeof(req->request_id));
-	strlcpy(req->location, x->location, sizeof(req->location));
-	strlcpy(retry_after, x->retry_after, sizeof(retry_after));
 	BUMP(batch, bytes, x->seen);
-
-	if (req->body)
-		pfree(req->body);
-	req->body = NULL;
-	req->body_len = 0;
-	if (code == CURLE_OK)
-	{
-		/* the buffer becomes the body: no copy (a prefix when streamed) */
-		if (x->buf == NULL)
-			x->buf = MemoryContextAllocZero(x->cxt, 1);
-		req->body = x->buf;
-		req->body_len = x->len;
-		x->buf = NULL;
-	}
 
 	batch->running = list_delete_ptr(batch->running, x);
 	transfer_release(conn, x, code == CURLE_OK);
@@ -980,7 +876,7 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 
 	if (is_retryable(req) && req->attempts <= conn->opts.max_retries)
 	{
-		long		delay = retry_delay_ms(req, retry_after);
+		long		delay = retry_delay_ms(req, retry_after_s);
 		long		spent = (long) ((GetCurrentTimestamp() - req->first_start) / 1000);
 
 		if (spent + delay <= conn->opts.max_retry_time_ms)

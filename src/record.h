@@ -59,41 +59,6 @@ extern json_t *dws_list_array(json_t *root);
 extern json_t *dws_progress_object(json_t *root);
 
 /*
- * The byte ranges of the items of a list body's "disaster_recovery" array,
- * found by a scan that builds no tree, so that a list of any length costs
- * its bytes and one item at a time.  Returns the number of items, with
- * *ranges allocated by jansson's allocator (dws_free it); or -1 when the
- * body is not an object holding such an array, or is malformed (parse it
- * whole to say why).  Items are not validated: json_loadb each one.
- */
-typedef struct DwsRange
-{
-	size_t		off;
-	size_t		len;
-} DwsRange;
-
-extern long dws_list_item_ranges(const char *body, size_t len,
-								 DwsRange **ranges);
-
-/*
- * The same split, as the bytes arrive: fn gets each item's bytes (valid
- * only during the call) and its offset in the whole body, and returns 0,
- * or -1 to stop.  feed returns -1 once the bytes cannot be such a list (or
- * fn stopped it, or memory ran out); finish returns 0 only when everything
- * fed was one whole object holding the array.  The stream keeps only the
- * bytes of an unfinished item or member.
- */
-typedef struct DwsListStream DwsListStream;
-typedef int (*DwsItemFn) (void *arg, const char *item, size_t len,
-						  size_t offset);
-
-extern DwsListStream *dws_list_stream_new(DwsItemFn fn, void *arg);
-extern int	dws_list_stream_feed(DwsListStream *ls, const char *data,
-								 size_t len);
-extern int	dws_list_stream_finish(DwsListStream *ls);
-extern void dws_list_stream_free(DwsListStream *ls);
-
-/*
  * A list item turned into the canonical shape: keys "primary_cluster_X"
  * become primary_cluster.X, "standby_cluster_X" standby_cluster.X, the rest
  * stay at the top.  The cluster objects exist only when at least one of

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  * fuzz_record.c
- *	  libFuzzer target for src/record.c: response body parsing, the
- *	  detail/list/progress accessors, list-item canonicalization, merging,
- *	  dotted-path lookup, value text, API times and sync periods.
+ *	  libFuzzer target for src/record.c and src/list.c: response body
+ *	  parsing, the detail/list/progress accessors, list splitting,
+ *	  list-item canonicalization, merging, dotted-path lookup, value text,
+ *	  API times and sync periods.
  *
  * The input is a response body.  Everything reachable from it is run
  * through the functions the FDW uses on it, and every result is checked
@@ -16,9 +17,10 @@
  *   - dws_merge_missing fills gaps only, is idempotent and shares nothing
  *     with its source;
  *   - dws_json_path agrees with json_object_get step by step;
- *   - dws_list_item_ranges splits a list body into exactly the items a
- *     whole parse finds, and finds none in a malformed body;
- *   - dws_list_stream_* fed in chunks finds the same items as fed whole;
+ *   - dws_list_item_ranges (list.c) splits a list body into exactly the
+ *     items a whole parse finds, succeeds exactly when the whole parse
+ *     finds the array (a body with a NUL byte may fail), and finds none in
+ *     a malformed body;
  *   - no function changes the parsed tree it is given;
  *   - dws_time_to_utc accepts exactly the documented forms with valid
  *     fields and agrees with the C library's timegm/gmtime_r, its output
@@ -39,6 +41,7 @@
 
 #include <jansson.h>
 
+#include "list.h"
 #include "record.h"
 
 #define MAX_VISIT 512			/* values checked per input */
@@ -838,40 +841,39 @@ check_merge(json_t *base, json_t *src)
  * ---------------------------------------------------------------------- */
 
 /*
- * The item ranges that the tree-less scan finds must be exactly the items
- * of the "disaster_recovery" array that a whole parse finds (list == NULL
- * when the whole parse finds none, body_ok == 0 when it fails), and a body
- * that does not parse whole must not yield items that all parse (the FDW
- * would then read rows out of a malformed body; record.h: "-1 when ... is
- * malformed").  Failing (-1) on a valid list body is an error for the
- * user, not a wrong answer: allowed only where the key may be repeated or
- * escaped (see may_fail_closed).
- *
- * Masks for known findings, to look further while they are open (see
- * README.md), enabled with make EXTRA_CFLAGS=-D...:
- *   FUZZ_SKIP_NUL_LIST_SCAN  bodies with a NUL byte are not scanned (hang)
- *   FUZZ_SKIP_ESCAPED_KEYS   no comparison when the body has a \u escape
- *   FUZZ_LENIENT_LIST_SCAN   items out of a malformed body are allowed
+ * The item ranges that list.c finds must be exactly the items of the
+ * "disaster_recovery" array that a whole parse finds (list == NULL when the
+ * whole parse finds none, body_ok == 0 when it fails), and a body that
+ * does not parse whole must not yield items that all parse (the FDW would
+ * then read rows out of a malformed body).  Every valid list body is
+ * split, escaped and repeated keys included; the one exception is a body
+ * with a NUL byte: jansson's buffer reader skips a NUL between tokens (and
+ * leaves it out of json_error_t.position), the split refuses such a body
+ * (not JSON), which fails closed.
  */
-/* True when the body has "disaster_recovery" twice, a \\u escape or a NUL byte. */
-static int
-may_fail_closed(const char *body, size_t size)
+/* What dws_list_walk hands over, checked against the body as it comes. */
+typedef struct WalkCheck
 {
-	static const char key[] = "\"disaster_recovery\"";
-	const char *p = memmem(body, size, key, sizeof(key) - 1);
+	const char *body;
+	size_t		size;
+	size_t		next;			/* the index expected next */
+} WalkCheck;
 
-	if (memmem(body, size, "\\u", 2) != NULL)
-		return 1;
-	/*
-	 * jansson's buffer reader takes a NUL byte for the end of its buffer
-	 * and reads on, so it skips NUL bytes between tokens; the splitter
-	 * refuses them (not JSON), which fails closed.
-	 */
-	if (memchr(body, '\0', size) != NULL)
-		return 1;
-	return p != NULL &&
-		memmem(p + 1, size - (size_t) (p + 1 - body), key,
-			   sizeof(key) - 1) != NULL;
+static int
+walk_item(void *arg, size_t index, json_t *item, size_t off, size_t len)
+{
+	WalkCheck  *wc = (WalkCheck *) arg;
+	json_t	   *again;
+
+	CHECK(index == wc->next || index == 0, "walk indexes out of order");
+	CHECK(off <= wc->size && len <= wc->size - off && len > 0,
+		  "walk item outside the body");
+	again = dws_parse_body(wc->body + off, len, NULL, 0);
+	CHECK(again != NULL && json_equal(again, item),
+		  "walk item differs from its bytes");
+	json_decref(again);
+	wc->next = index + 1;
+	return 0;
 }
 
 static void
@@ -880,29 +882,21 @@ check_list_ranges(const char *body, size_t size, int body_ok, json_t *list)
 	DwsRange   *ranges = (DwsRange *) 1;
 	long		n;
 	long		k;
-	int			compare = 1;
 	int			all_items_parse = 1;
-
-#ifdef FUZZ_SKIP_NUL_LIST_SCAN
-	if (memchr(body, '\0', size) != NULL)
-		return;
-#endif
-#ifdef FUZZ_SKIP_ESCAPED_KEYS
-	if (memmem(body, size, "\\u", 2) != NULL)
-		compare = 0;
-#endif
 
 	n = dws_list_item_ranges(body, size, &ranges);
 	CHECK(n >= -1, NULL);
+	{
+		WalkCheck	wc = {body, size, 0};
+
+		CHECK(dws_list_walk(body, size, walk_item, &wc) == n,
+			  "the walk and the ranges disagree");
+	}
 	if (n < 0)
 	{
 		CHECK(ranges == NULL, NULL);
-		/*
-		 * A body that parses whole to a list is split, except that an
-		 * error (fail closed) is allowed when the key may be repeated or
-		 * spelled with escapes.
-		 */
-		if (compare && !may_fail_closed(body, size))
+		/* a body that parses whole to a list is split (NUL bytes aside) */
+		if (memchr(body, '\0', size) == NULL)
 			CHECK(list == NULL, "valid list body not split into items");
 		return;
 	}
@@ -922,7 +916,7 @@ check_list_ranges(const char *body, size_t size, int body_ok, json_t *list)
 							  err, sizeof(err));
 		if (item == NULL)
 			all_items_parse = 0;
-		if (list != NULL && compare)
+		if (list != NULL)
 		{
 			CHECK(item != NULL, "an item of a valid list does not parse");
 			CHECK(json_equal(item, json_array_get(list, (size_t) k)),
@@ -930,170 +924,13 @@ check_list_ranges(const char *body, size_t size, int body_ok, json_t *list)
 		}
 		json_decref(item);
 	}
-	if (compare)
-	{
-		if (list != NULL)
-			CHECK((size_t) n == json_array_size(list),
-				  "item count differs from the parsed list");
-		else if (body_ok)
-			CHECK(0, "items found in a valid body without a list array");
-#ifndef FUZZ_LENIENT_LIST_SCAN
-		else
-			CHECK(!all_items_parse, "items read out of a malformed body");
-#endif
-	}
-	(void) all_items_parse;
-	dws_free(ranges);
-}
-
-/*
- * dws_list_stream_*: the body fed in chunks (sizes drawn from a generator
- * seeded by the input, so a finding reproduces) must give the same items,
- * at the same offsets, as fed whole through dws_list_item_ranges; an item
- * callback that stops the stream stops it for good.
- */
-typedef struct StreamItems
-{
-	const char *body;			/* the whole body, to check offsets */
-	size_t		size;
-	size_t		n;
-	size_t		stop_after;		/* callback returns -1 at this item */
-	size_t		offs[256];
-	size_t		lens[256];
-} StreamItems;
-
-static int
-stream_item_cb(void *arg, const char *item, size_t len, size_t offset)
-{
-	StreamItems *si = (StreamItems *) arg;
-
-	CHECK(offset <= si->size && len <= si->size - offset,
-		  "stream item outside the body");
-	CHECK(len == 0 || memcmp(item, si->body + offset, len) == 0,
-		  "stream item bytes differ from the body at its offset");
-	if (si->n < 256)
-	{
-		si->offs[si->n] = offset;
-		si->lens[si->n] = len;
-	}
-	si->n++;
-	return si->n > si->stop_after ? -1 : 0;
-}
-
-static uint32_t
-fnv1a(const char *p, size_t n)
-{
-	uint32_t	h = 2166136261u;
-	size_t		i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char) p[i]) * 16777619u;
-	return h;
-}
-
-/* Feeds body in chunks; returns 0 when feed and finish both succeed. */
-static int
-stream_body(const char *body, size_t size, uint32_t seed, int maxchunk,
-			StreamItems *si)
-{
-	DwsListStream *ls;
-	size_t		pos = 0;
-	int			rc = 0;
-
-	memset(si, 0, sizeof(*si));
-	si->body = body;
-	si->size = size;
-	si->stop_after = (size_t) -1;
-	ls = dws_list_stream_new(stream_item_cb, si);
-	CHECK(ls != NULL, NULL);
-	while (pos < size)
-	{
-		size_t		chunk;
-
-		seed = seed * 1103515245u + 12345u;
-		chunk = 1 + (seed >> 16) % (uint32_t) maxchunk;
-		if (chunk > size - pos)
-			chunk = size - pos;
-		/* a copy of just the chunk, so that reading past it is caught */
-		{
-			char	   *copy = malloc(chunk);
-
-			CHECK(copy != NULL, NULL);
-			memcpy(copy, body + pos, chunk);
-			rc = dws_list_stream_feed(ls, copy, chunk);
-			free(copy);
-		}
-		CHECK(rc == 0 || rc == -1, NULL);
-		pos += chunk;
-		if (rc != 0)
-		{
-			/* failed for good */
-			CHECK(dws_list_stream_feed(ls, "[", 1) == -1,
-				  "a failed stream accepts bytes again");
-			break;
-		}
-	}
-	if (rc == 0)
-		rc = dws_list_stream_finish(ls);
+	if (list != NULL)
+		CHECK((size_t) n == json_array_size(list),
+			  "item count differs from the parsed list");
+	else if (body_ok)
+		CHECK(0, "items found in a valid body without a list array");
 	else
-		CHECK(dws_list_stream_finish(ls) == -1,
-			  "a failed stream finishes well");
-	dws_list_stream_free(ls);
-	return rc;
-}
-
-static void
-check_list_stream(const char *body, size_t size)
-{
-	DwsRange   *ranges;
-	long		n;
-	static StreamItems si;
-	uint32_t	seed = fnv1a(body, size);
-	int			maxchunk;
-	int			rc;
-	size_t		k;
-
-#ifdef FUZZ_SKIP_NUL_LIST_SCAN
-	if (memchr(body, '\0', size) != NULL)
-		return;
-#endif
-	dws_list_stream_free(NULL);
-	n = dws_list_item_ranges(body, size, &ranges);
-
-	/* byte by byte (small bodies only: it rescans), up to 8, up to 64 */
-	for (maxchunk = size <= 256 ? 1 : 8; maxchunk <= 64; maxchunk *= 8)
-	{
-		rc = stream_body(body, size, seed, maxchunk, &si);
-		CHECK((rc == 0) == (n >= 0),
-			  "chunked feeding and whole feeding disagree on success");
-		if (n >= 0)
-		{
-			CHECK(si.n == (size_t) n, "chunked feeding found other items");
-			for (k = 0; k < si.n && k < 256; k++)
-				CHECK(si.offs[k] == ranges[k].off &&
-					  si.lens[k] == ranges[k].len,
-					  "chunked feeding found other item ranges");
-		}
-	}
-
-	/* a callback that stops after the first items stops the stream */
-	if (n > 0)
-	{
-		size_t		stop = seed % (size_t) n;
-		DwsListStream *ls;
-
-		memset(&si, 0, sizeof(si));
-		si.body = body;
-		si.size = size;
-		si.stop_after = stop;
-		ls = dws_list_stream_new(stream_item_cb, &si);
-		CHECK(ls != NULL, NULL);
-		CHECK(dws_list_stream_feed(ls, body, size) == -1,
-			  "the stream went on after its callback stopped it");
-		CHECK(si.n == stop + 1, "items delivered after the stop");
-		CHECK(dws_list_stream_finish(ls) == -1, NULL);
-		dws_list_stream_free(ls);
-	}
+		CHECK(!all_items_parse, "items read out of a malformed body");
 	dws_free(ranges);
 }
 
@@ -1194,7 +1031,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(dws_parse_body(body, size, NULL, 0) == NULL, NULL);
 		json_decref(ref);
 		check_list_ranges(body, size, 0, NULL);
-		check_list_stream(body, size);
 		dws_error_fields(NULL, NULL, NULL, NULL);
 		CHECK(!dws_is_error_body(NULL), NULL);
 		CHECK(dws_detail_object(NULL) == NULL, NULL);
@@ -1231,7 +1067,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(list == (json_is_array(dr) ? dr : NULL), NULL);
 		CHECK(progress == (json_is_object(pr) ? pr : NULL), NULL);
 		check_list_ranges(body, size, 1, list);
-		check_list_stream(body, size);
 
 		if (detail != NULL)
 			check_paths(detail, prefix);

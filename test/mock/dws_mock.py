@@ -47,6 +47,9 @@ id for the list call):  fault-<kind>[-<arg>][-once-<nonce>|-twice-<nonce>]
 See parse_fault() for the kinds.  A fault id that is not failing (e.g. the
 second request for a ``-once-`` id) answers a synthesized valid task whose id
 is the fault id (name "fault task", status running, both clusters present).
+A sequence, fault-seq-<step>.<step>...-<nonce>, answers its n-th request with
+its n-th step (a kind as above without the fault- prefix, or "ok"), and every
+request after the last step normally (see parse_fault_seq()).
 
 Usage:
   python3 test/mock/dws_mock.py [--host H] [--port P] [--generate N] [--quiet]
@@ -57,6 +60,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -838,6 +842,27 @@ def parse_fault(ident: str) -> Fault | None:
     return Fault("invalid", None, repeat)
 
 
+
+
+def parse_fault_seq(ident: str) -> list[Fault | None] | None:
+    """The steps of a sequence id, None when ident is not one.
+
+    Grammar: fault-seq-<step>[.<step>...]-<nonce>, each step "ok" (the
+    normal answer: None) or a fault kind as parse_fault() reads it without
+    the "fault-" prefix (e.g. truncated, 404missing, 503, huge-2).  The
+    n-th request for the id gets the n-th step: faults in a row across the
+    retries of one call, or across queries.  A step that is not a kind is
+    the "invalid" fault, as for any mistyped fault id.
+    """
+    if not ident.startswith("fault-seq-") or "-" not in ident[10:]:
+        return None
+    steps: list[Fault | None] = []
+    for step in ident[10:].rsplit("-", 1)[0].split("."):
+        steps.append(None if step == "ok" else
+                     dataclasses.replace(parse_fault("fault-" + step), repeat=0))
+    return steps
+
+
 _GZIP_BOMB_CACHE: dict[tuple, bytes] = {}
 _GZIP_BOMB_LOCK = threading.Lock()
 
@@ -1375,7 +1400,11 @@ class MockHandler(BaseHTTPRequestHandler):
     def _serve(self, route: ApiRoute, raw_query: str) -> None:
         ident = route.fault_ident
         fault = self.server.state.take_rule(route.kind, ident)
-        if fault is None and is_magic(ident):
+        steps = parse_fault_seq(ident) if fault is None else None
+        if steps is not None:
+            n = self.server.state.fault_hit(ident)
+            fault = steps[n] if n < len(steps) else None
+        elif fault is None and is_magic(ident):
             fault = parse_fault(ident)
             if fault.repeat and self.server.state.fault_hit(ident) >= fault.repeat:
                 fault = None
@@ -1694,6 +1723,13 @@ def run_selftest() -> bool:
     check("parse fault-slow-250", parse_fault("fault-slow-250"),
           Fault("slow", 250, 0))
     check("parse fault-deep", parse_fault("fault-deep"), Fault("deep", 1000, 0))
+    check("parse fault-seq-truncated.404missing.huge-2.ok-n1",
+          parse_fault_seq("fault-seq-truncated.404missing.huge-2.ok-n1"),
+          [Fault("truncated", None, 0), Fault("404missing", None, 0),
+           Fault("huge", 2, 0), None])
+    check("parse fault-seq-oops-n1",
+          parse_fault_seq("fault-seq-oops-n1"), [Fault("invalid", None, 0)])
+    check("parse fault-503 is no sequence", parse_fault_seq("fault-503"), None)
     check("parse fault-gzipbomb-5-twice-x-y",
           parse_fault("fault-gzipbomb-5-twice-x-y"), Fault("gzipbomb", 5, 2))
     check("parse fault-nonsense", parse_fault("fault-nonsense").kind, "invalid")

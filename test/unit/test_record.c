@@ -1,18 +1,22 @@
 /*-------------------------------------------------------------------------
  * test_record.c
  *	  Unit tests of src/record.c: body parsing and its limits, error
- *	  bodies, canonical records, value text, times and sync periods.
+ *	  bodies, canonical records, value text, times and sync periods; and
+ *	  of src/list.c: list answers split into items.
  *
  * A counting allocator is installed in jansson before anything else so that
  * the tests also prove every allocation of record.c goes through jansson's
  * allocator and is released by dws_free()/json_decref().
  *-------------------------------------------------------------------------
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
+#include "list.h"
 #include "record.h"
 #include "tap.h"
 
@@ -716,7 +720,10 @@ test_list_ranges(void)
 
 	b = "{\"disaster_recovery\": [1], \"disaster_recovery\": [{\"id\":\"z\"}, 2]}";
 	n = dws_list_item_ranges(b, strlen(b), &r);
-	tap_ok(n == -1 && r == NULL, "repeated array key: refused, not guessed (%ld)", n);
+	tap_ok(n == 2, "repeated array key: the last one counts, as in a whole parse (%ld)", n);
+	if (n == 2)
+		check_item(b, &r[0], "{\"id\":\"z\"}", "repeated key");
+	dws_free(r);
 
 	b = "{\"disaster_recovery\": [1], \"disaster_recovery\": null}";
 	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1 && r == NULL,
@@ -744,9 +751,16 @@ test_list_ranges(void)
 		tap_ok(dws_list_item_ranges(nul_in_item, sizeof(nul_in_item) - 1, &r) == -1,
 			   "NUL byte in an item: -1 (no endless loop)");
 	}
-	b = "{\"disaster_recovery\":[1],\"disaster\\u005frecovery\":[2]}";
-	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1,
-		   "an escaped key that may spell the array's: refused");
+	b = "{\"disaster_recovery\":[1],\"disaster\\u005frecovery\":[2, 3]}";
+	n = dws_list_item_ranges(b, strlen(b), &r);
+	tap_ok(n == 2, "an escaped key spelling the array's is the array's (the last) (%ld)", n);
+	dws_free(r);
+	b = "{\"disaster_recover\\u0079\": [{\"id\": \"e\"}]}";
+	n = dws_list_item_ranges(b, strlen(b), &r);
+	tap_ok(n == 1, "a \\u-escaped top-level key is read (%ld)", n);
+	if (n == 1)
+		check_item(b, &r[0], "{\"id\": \"e\"}", "escaped key");
+	dws_free(r);
 	b = "{\"disaster_recovery\":[],\"\":x}";
 	tap_ok(dws_list_item_ranges(b, strlen(b), &r) == -1, "bare token x: -1");
 	b = "{\"disaster_recovery\":[{\"id\":\"a\"}],\"next\":nul}";
@@ -774,84 +788,198 @@ test_list_ranges(void)
 	dws_free(r);
 }
 
-/* Items seen by the streaming splitter, for comparison with the ranges. */
-typedef struct Seen
-{
-	char		text[4096];
-	size_t		len;
-	int			n;
-} Seen;
-
-static int
-seen_item(void *arg, const char *item, size_t len, size_t off)
-{
-	Seen	   *s = (Seen *) arg;
-	int			w = snprintf(s->text + s->len, sizeof(s->text) - s->len,
-							 "%zu:%.*s|", off, (int) len, item);
-
-	if (w < 0 || (size_t) w >= sizeof(s->text) - s->len)
-		return -1;
-	s->len += (size_t) w;
-	s->n++;
-	return 0;
-}
-
 /*
- * The streaming splitter gives the same items whatever the chunks: fed one
- * byte at a time, in odd chunks, or whole.
+ * The split agrees with a parse of the whole body: a list exactly when the
+ * whole parse finds the array, and then the same items, in order.
  */
 static void
-test_list_stream(void)
+test_list_agrees(void)
 {
 	const char *bodies[] = {
 		"{\"a\": {\"b\": [1, \"x]\"]}, \"disaster_recovery\": [{\"id\": \"a\"}, 12345, \"s\\\"t\", {\"id\": \"b\", \"n\": null}], \"z\": true}",
 		"  {\"disaster_recovery\":[]}  ",
 		"{\"disaster_recovery\": [[1,[2,[3]]], {}, -1.5e3]}",
+		"{\"\\u0064isaster_recovery\": [{\"id\": \"\\u00e9\"}], \"k\": \"\\ud83d\\ude00\"}",
+		"{\"disaster_recovery\": [1], \"x\": 2, \"disaster_recovery\": [3, 4]}",
+		"{\"disaster_recovery\": [1], \"disaster_recovery\": {}}",
+		"{\"disaster_recovery\": {}, \"disaster_recovery\": [5]}",
+		"{\"disaster_recovery\": [1]",
+		"{\"disaster_recovery\": [1]} {}",
+		"{\"disaster_recovery\": [1,]}",
+		"{\"disaster_recovery\" [1]}",
+		"<html>502</html>",
+		"[1, 2]",
+		"",
+		"{}",
 	};
 	int			i;
 
 	for (i = 0; i < (int) (sizeof(bodies) / sizeof(bodies[0])); i++)
 	{
 		const char *b = bodies[i];
-		size_t		len = strlen(b);
-		Seen		whole = {{0}, 0, 0};
-		size_t		chunk;
-		int			all_same = 1;
-		DwsListStream *ls = dws_list_stream_new(seen_item, &whole);
+		json_t	   *whole = json_loadb(b, strlen(b), JSON_DECODE_ANY, NULL);
+		json_t	   *arr = dws_list_array(whole);
+		DwsRange   *r = NULL;
+		long		n = dws_list_item_ranges(b, strlen(b), &r);
+		int			same = arr ? n == (long) json_array_size(arr) : n == -1;
+		long		k;
 
-		tap_ok(dws_list_stream_feed(ls, b, len) == 0 &&
-			   dws_list_stream_finish(ls) == 0, "body %d whole: a list", i);
-		dws_list_stream_free(ls);
-
-		for (chunk = 1; chunk <= 7; chunk++)
+		for (k = 0; same && arr && k < n; k++)
 		{
-			Seen		part = {{0}, 0, 0};
-			size_t		off;
-			int			ok = 1;
+			json_t	   *item = json_loadb(b + r[k].off, r[k].len,
+										  JSON_DECODE_ANY, NULL);
 
-			ls = dws_list_stream_new(seen_item, &part);
-			for (off = 0; off < len && ok; off += chunk)
-				ok = dws_list_stream_feed(ls, b + off,
-										  off + chunk <= len ? chunk : len - off) == 0;
-			ok = ok && dws_list_stream_finish(ls) == 0;
-			dws_list_stream_free(ls);
-			if (!ok || part.n != whole.n || strcmp(part.text, whole.text) != 0)
-				all_same = 0;
+			same = item && json_equal(item, json_array_get(arr, (size_t) k));
+			json_decref(item);
 		}
-		tap_ok(all_same, "body %d: chunks of 1 to 7 bytes give the same %d items", i, whole.n);
+		tap_ok(same, "body %d: the split and a whole parse agree (%ld items)", i, n);
+		dws_free(r);
+		json_decref(whole);
 	}
+}
 
+/* Walk callback: keeps item 1 (a new reference). */
+static int
+keep_second(void *arg, size_t index, json_t *item, size_t off, size_t len)
+{
+	json_t	  **kept = (json_t **) arg;
+
+	(void) off;
+	(void) len;
+	if (index == 1)
 	{
-		Seen		s = {{0}, 0, 0};
-		DwsListStream *ls = dws_list_stream_new(seen_item, &s);
+		json_decref(*kept);
+		*kept = json_incref(item);
+	}
+	return 0;
+}
 
-		tap_ok(dws_list_stream_feed(ls, "{\"disaster_recovery\": [{\"id\"", 27) == 0 &&
-			   dws_list_stream_finish(ls) == -1, "truncated stream: finish -1");
-		dws_list_stream_free(ls);
-		ls = dws_list_stream_new(seen_item, &s);
-		tap_ok(dws_list_stream_feed(ls, "<html>", 6) == -1 &&
-			   dws_list_stream_feed(ls, "{}", 2) == -1, "HTML: feed -1, and stays failed");
-		dws_list_stream_free(ls);
+/* Walk callback that stops at the second item. */
+static int
+stop_second(void *arg, size_t index, json_t *item, size_t off, size_t len)
+{
+	(void) arg;
+	(void) item;
+	(void) off;
+	(void) len;
+	return index == 1 ? -1 : 0;
+}
+
+/* dws_list_walk: items handed over as read; repeated keys; stopping. */
+static void
+test_list_walk(void)
+{
+	const char *b;
+	json_t	   *kept = NULL;
+	DwsRange   *r = (DwsRange *) 1;
+	long		n;
+
+	b = "{\"disaster_recovery\": [{\"id\": \"a\"}, {\"id\": \"b\"}]}";
+	n = dws_list_walk(b, strlen(b), keep_second, &kept);
+	tap_ok(n == 2 && kept &&
+		   strcmp(json_string_value(json_object_get(kept, "id")), "b") == 0,
+		   "walk: two items, the second kept as a tree (%ld)", n);
+	json_decref(kept);
+	kept = NULL;
+	tap_ok(dws_list_walk(b, strlen(b), stop_second, NULL) == -1,
+		   "walk: a callback that stops makes the walk fail");
+	b = "{\"disaster_recovery\": [1, 2, 3], \"disaster_recovery\": []}";
+	n = dws_list_walk(b, strlen(b), keep_second, &kept);
+	tap_ok(n == 0, "walk: a repeated key ending on an empty array counts 0 (%ld)", n);
+	json_decref(kept);
+	n = dws_list_item_ranges(b, strlen(b), &r);
+	tap_ok(n == 0 && r == NULL, "ranges: the same, nothing to free (%ld)", n);
+}
+
+/*
+ * CPU seconds of this process, for the timings printed below (CPU time, so
+ * that a busy machine does not blur them).
+ */
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A list holding one huge item among small ones, and a detail answer of
+ * the same size, are read whole.  Times are printed (a diagnostic, not an
+ * assertion): they grow linearly with the size.
+ */
+static void
+test_list_large(void)
+{
+	static const int sizes_mb[] = {6, 12, 24};
+	int			i;
+
+	for (i = 0; i < 3; i++)
+	{
+		size_t		big = (size_t) sizes_mb[i] << 20;
+		const char *head = "{\"count\": 3, \"disaster_recovery\": [{\"id\": \"s1\"}, {\"id\": \"big\", \"name\": \"";
+		const char *tail = "\"}, {\"id\": \"s2\"}]}";
+		size_t		hl = strlen(head),
+					tl = strlen(tail);
+		char	   *body = malloc(hl + big + tl);
+		DwsRange   *r = NULL;
+		long		n;
+		json_t	   *item = NULL;
+		json_t	   *kept = NULL;
+		double		t0,
+					t_list,
+					t_walk,
+					t_detail;
+		json_t	   *root;
+		const char *dhead = "{\"disaster_recovery\": {\"id\": \"big\", \"name\": \"";
+		size_t		dhl = strlen(dhead);
+		char	   *dbody = malloc(dhl + big + 3);
+
+		if (body == NULL || dbody == NULL)
+		{
+			tap_ok(0, "%d MB: memory for the test", sizes_mb[i]);
+			free(body);
+			free(dbody);
+			continue;
+		}
+		memcpy(body, head, hl);
+		memset(body + hl, 'x', big);
+		memcpy(body + hl + big, tail, tl);
+
+		t0 = now_s();
+		n = dws_list_item_ranges(body, hl + big + tl, &r);
+		if (n == 3)
+			item = dws_parse_body(body + r[1].off, r[1].len, NULL, 0);
+		t_list = now_s() - t0;
+		tap_ok(n == 3 && item &&
+			   json_string_length(json_object_get(item, "name")) == big &&
+			   strcmp(json_string_value(json_object_get(item, "id")), "big") == 0,
+			   "list with a %d MB item: three items, the big one whole", sizes_mb[i]);
+		json_decref(item);
+		dws_free(r);
+
+		/* the FDW's way with a large item: read once, kept as a tree */
+		t0 = now_s();
+		n = dws_list_walk(body, hl + big + tl, keep_second, &kept);
+		t_walk = now_s() - t0;
+		tap_ok(n == 3 && json_string_length(json_object_get(kept, "name")) == big,
+			   "walk with a %d MB item: the big one kept whole", sizes_mb[i]);
+		json_decref(kept);
+
+		memcpy(dbody, dhead, dhl);
+		memset(dbody + dhl, 'x', big);
+		memcpy(dbody + dhl + big, "\"}}", 3);
+		t0 = now_s();
+		root = dws_parse_body(dbody, dhl + big + 3, NULL, 0);
+		t_detail = now_s() - t0;
+		tap_ok(json_string_length(json_object_get(dws_detail_object(root), "name")) == big,
+			   "detail answer of %d MB read", sizes_mb[i]);
+		json_decref(root);
+		printf("# %d MB item: list walk (item kept) %.3f, split + item parse %.3f, detail parse %.3f CPU s\n",
+			   sizes_mb[i], t_walk, t_list, t_detail);
+		free(body);
+		free(dbody);
 	}
 }
 
@@ -867,7 +995,9 @@ main(void)
 	test_invalid();
 	test_list_and_merge();
 	test_list_ranges();
-	test_list_stream();
+	test_list_agrees();
+	test_list_walk();
+	test_list_large();
 	test_times();
 	test_periods();
 

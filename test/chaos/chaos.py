@@ -549,13 +549,10 @@ class Generator:
         expect = combine([(project, ident, Outcome("rows"))], table)
         return Stmt(sql, expect, f"{ident} asked again (its once-fault was served)", table)
 
-    def next(self, can_lock):
+    def next(self):
         schema = "plain" if self.rng.random() < 0.7 else "cached"
         if self.rng.random() < 0.3:
-            st = self.list_stmt(schema)
-            if st.lock and not can_lock:
-                return self.ids_stmt(schema)
-            return st
+            return self.list_stmt(schema)
         return self.ids_stmt(schema)
 
 
@@ -761,7 +758,7 @@ class Session(threading.Thread):
         if self.reask is not None:
             stmt, self.reask = self.gen.reask_stmt(self.reask), None
         else:
-            stmt = self.gen.next(can_lock=True)
+            stmt = self.gen.next()
         have_lock = False
         rules = []
         if stmt.lock:
@@ -795,6 +792,9 @@ class Session(threading.Thread):
                 res, ok = self.chaos(tag, stmt, sql, timeout)
                 self.aux("ROLLBACK TO SAVEPOINT chaos")
                 soak.count("savepoints rolled back")
+                # the statement's scan is gone with its savepoint, before
+                # the transaction ends
+                self.check_memory("after ROLLBACK TO SAVEPOINT")
                 # the transaction goes on after the savepoint
                 second = self.gen.ids_stmt(self.rng.choice(["plain", "cached"]))
                 rules += second.rules
@@ -814,6 +814,8 @@ class Session(threading.Thread):
                 if res.ok and self.rng.random() < 0.6:
                     self.aux("CLOSE chaos")
                     soak.count("cursors closed early")
+                    # a cursor closed early frees its scan at once
+                    self.check_memory("after CLOSE")
                     self.aux(self.rng.choice(["COMMIT", "ROLLBACK"]))
                 else:
                     self.aux("ROLLBACK")
@@ -831,9 +833,9 @@ class Session(threading.Thread):
                 self.soak.mock.drop_rules(ident)
             if have_lock:
                 soak.gen_lock.release()
-        self.check_memory()
+        self.check_memory("after the transaction")
 
-    def check_memory(self):
+    def check_memory(self, where):
         res = self.aux(MEMQ)
         if not res.ok:
             return
@@ -841,7 +843,7 @@ class Session(threading.Thread):
         left = leftover_contexts(res.rows)
         if left:
             self.soak.count("leftover contexts", len(left))
-            self.soak.failure("memory", f"s{self.index} after statement {self.gen.n}: "
+            self.soak.failure("memory", f"s{self.index} statement {self.gen.n}, {where}: "
                                         + "; ".join(left[:5]))
 
     def run(self):

@@ -3,12 +3,12 @@
 
 MODULE_big = dwsdr_fdw
 OBJS = dwsdr_fdw.o src/options.o src/schema.o src/pushdown.o src/fetch.o \
-	src/http.o src/cache.o src/sign.o src/record.o src/list.o
+	src/http.o src/cache.o src/sign.o src/record.o src/jsontext.o src/apitime.o src/dwsbuf.o src/jsonpg.o src/msgtext.o src/list.o
 EXTENSION = dwsdr_fdw
 DATA = dwsdr_fdw--1.0.sql
 PGFILEDESC = "dwsdr_fdw - foreign data wrapper for GaussDB(DWS) DR tasks"
 
-REGRESS = options import scan pushdown types join missing errors cancel network auth concurrency cache observability cookbook cron faults
+REGRESS = options import scan pushdown types times join missing errors cancel network auth concurrency cache observability cookbook cron connections privileges encoding messages faults
 REGRESS_OPTS = --load-extension=dwsdr_fdw
 
 PKG_CONFIG ?= pkg-config
@@ -24,4 +24,4 @@ print-regress:
 	@echo $(REGRESS)
 
 # every object depends on the shared headers (PGXS tracks no headers)
-$(OBJS): src/dwsdr.h src/record.h src/sign.h src/list.h
+$(OBJS): src/dwsdr.h src/record.h src/sign.h src/dwsbuf.h src/list.h

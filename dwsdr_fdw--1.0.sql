@@ -58,3 +58,33 @@ COMMENT ON FUNCTION dwsdr_cache_clear() IS
   'forgets the answers this backend keeps for servers with cache_ttl';
 
 REVOKE ALL ON FUNCTION dwsdr_stats_reset() FROM PUBLIC;
+
+CREATE FUNCTION dwsdr_get_connections(
+    OUT server_name text,
+    OUT user_name text,
+    OUT valid boolean,
+    OUT in_use boolean,
+    OUT idle_handles integer,
+    OUT in_flight integer)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION dwsdr_get_connections() IS
+  'the connections to the DWS DR API this backend keeps open, per user mapping';
+
+CREATE FUNCTION dwsdr_disconnect(text)
+RETURNS boolean
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION dwsdr_disconnect(text) IS
+  'closes the connections this backend keeps to the given foreign server';
+
+CREATE FUNCTION dwsdr_disconnect_all()
+RETURNS boolean
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION dwsdr_disconnect_all() IS
+  'closes every connection to the DWS DR API this backend keeps';

@@ -103,6 +103,7 @@ void
 _PG_init(void)
 {
 	dws_http_init();
+	dws_options_init();
 }
 
 /* ---- planning ---- */

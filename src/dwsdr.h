@@ -96,6 +96,13 @@ extern char *dws_column_field(Oid relid, AttrNumber attnum);
 extern const char *dws_resource_name(DwsResource res);
 extern bool dws_resource_from_name(const char *name, DwsResource *res);
 extern char *dws_region_endpoint(const char *region);
+extern void dws_options_init(void);
+
+/* ---- msgtext.c ---- */
+extern void dws_msg_prepare(void);
+extern char *dws_msg_text(const char *s, size_t len, size_t maxbytes);
+extern char *dws_text_to_server(const char *s, size_t len, size_t *outlen,
+								int32 *badchar);
 
 /* ---- schema.c ---- */
 typedef enum DwsColKind

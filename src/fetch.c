@@ -10,6 +10,10 @@
  * A task that does not exist is no record.  Any other failure is an ERROR:
  * never a partial answer.  This file is also the one place where an API
  * failure becomes an ereport.
+ *
+ * Bodies arrive through a sink owned here (http.c only moves bytes), are
+ * checked once the call's final answer is in, and only then kept in the
+ * cache; list answers are read item by item by list.c.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -100,18 +104,15 @@ typedef struct PendingItem
 
 /* ---- errors ---- */
 
+/*
+ * Text of the API (or of a request made from it) fit for a message: valid
+ * in the database encoding, no control characters, at most maxlen bytes
+ * cut at a character boundary (msgtext.c).
+ */
 static char *
 clean_text(const char *s, size_t maxlen)
 {
-	StringInfoData buf;
-	size_t		i;
-
-	initStringInfo(&buf);
-	for (i = 0; s[i] && i < maxlen; i++)
-		appendStringInfoChar(&buf, ((unsigned char) s[i] < 0x20) ? ' ' : s[i]);
-	if (s[i])
-		appendStringInfoString(&buf, "...");
-	return buf.data;
+	return dws_msg_text(s, s ? strlen(s) : 0, maxlen);
 }
 
 static char *
@@ -171,6 +172,17 @@ report_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
 	dws_error_fields(root, &code, &msg, &body_rid);
 	rid = req->request_id[0] ? req->request_id : body_rid;
 
+	/*
+	 * Every piece that comes from the API (or from an id of the query) is
+	 * cleaned and bounded, so the message is too.
+	 */
+	dws_msg_prepare();
+	label = clean_text(label, 400);
+	code = code ? clean_text(code, 100) : NULL;
+	msg = msg ? clean_text(msg, 300) : NULL;
+	rid = rid && rid[0] ? clean_text(rid, 100) : NULL;
+	problem = problem ? clean_text(problem, 300) : NULL;
+
 	if (req->too_large)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -183,7 +195,7 @@ report_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 				 errmsg("%s failed: no answer from the DWS API", label),
-				 errdetail("%s (after %d attempt%s).", req->curl_error,
+				 errdetail("%s (after %d attempt%s).", clean_text(req->curl_error, 300),
 						   req->attempts, req->attempts == 1 ? "" : "s"),
 				 errhint("Check the server's endpoint (or region) and the network; timeout_ms and connect_timeout_ms bound each attempt, max_retries the attempts.")));
 
@@ -213,17 +225,17 @@ report_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
 				 errmsg("%s failed with HTTP status %ld", label, req->status),
 				 errdetail("HTTP status %ld, error_code %s, error_msg \"%s\", request id %s%s.",
 						   req->status, code ? code : "(none)",
-						   msg ? clean_text(msg, 300) :
+						   msg ? msg :
 						   (root == NULL && req->body_len > 0 ?
-							clean_text(req->body, 120) : ""),
-						   rid && rid[0] ? rid : "(none)",
+							dws_msg_text(req->body, req->body_len, 120) : ""),
+						   rid ? rid : "(none)",
 						   req->attempts > 1 ?
 						   psprintf(", after %d attempts", req->attempts) : ""),
 				 req->status == 401 ?
 				 errhint("Check access_key and secret_key (with security_token for temporary credentials), or auth_token, in the user mapping; signed requests are also refused when this server's clock is more than 15 minutes off.") :
 				 req->status == 403 ?
 				 errhint("The credentials of the user mapping are not allowed to read DWS DR tasks in project \"%s\".",
-						 req->project_id) :
+						 clean_text(req->project_id, 100)) :
 				 req->status == 429 ?
 				 errhint("The API is throttling requests; lower max_concurrency or raise max_retries.") :
 				 (req->status == 404 && code && strncmp(code, "APIGW.", 6) == 0) ?
@@ -238,9 +250,9 @@ report_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
 			 errmsg("%s failed: %s", label, problem),
 			 errdetail("HTTP status %ld, error_code %s, error_msg \"%s\", request id %s; body begins \"%s\".",
 					   req->status, code ? code : "(none)",
-					   msg ? clean_text(msg, 300) : "",
-					   rid && rid[0] ? rid : "(none)",
-					   req->body ? clean_text(req->body, 120) : "")));
+					   msg ? msg : "",
+					   rid ? rid : "(none)",
+					   req->body ? dws_msg_text(req->body, req->body_len, 120) : "")));
 }
 
 /*
@@ -557,7 +569,8 @@ collect_item(void *arg, size_t index, json_t *item, size_t off, size_t len)
 		lr->ranges[index].off = off;
 		lr->ranges[index].len = len;
 		lr->trees[index] = NULL;
-		if (len >= LIST_TREE_MIN && lr->kept + len <= LIST_TREE_BUDGET)
+		if (len == 0 ||			/* no bytes of its own: a whole parse's */
+			(len >= LIST_TREE_MIN && lr->kept + len <= LIST_TREE_BUDGET))
 		{
 			lr->trees[index] = json_incref(item);
 			lr->kept += len;
@@ -630,12 +643,24 @@ run_lists(DwsFetch *f)
 		if (n < 0)
 		{
 			json_t	   *root = parse_or_error(f, req, true);
+			json_t	   *arr = dws_list_array(root);
+			size_t		k;
 
-			report_call_error(f, req, root, dws_is_error_body(root) ?
-							  "the answer is an error object" :
-							  dws_list_array(root) == NULL ?
-							  "the answer has no \"disaster_recovery\" array" :
-							  "the answer could not be split into items");
+			if (dws_is_error_body(root) || arr == NULL)
+				report_call_error(f, req, root, dws_is_error_body(root) ?
+								  "the answer is an error object" :
+								  "the answer has no \"disaster_recovery\" array");
+
+			/*
+			 * A list that reads whole but not value by value: a real number
+			 * beyond a double's range, which only a whole parse (with its
+			 * exact numbers) can place.  Its items are taken from that tree,
+			 * each kept parsed.
+			 */
+			for (k = 0; k < json_array_size(arr); k++)
+				(void) collect_item(lr, k, json_array_get(arr, k), 0, 0);
+			n = (long) json_array_size(arr);
+			json_decref(root);
 		}
 		keep_answer(f, req);
 		/* the last array counts (a repeated key, perhaps empty at last) */

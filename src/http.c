@@ -3,12 +3,15 @@
  *	  libcurl for dwsdr_fdw: a cached multi handle per user mapping (its
  *	  connection cache is what keeps connections and TLS sessions alive
  *	  across calls and queries), concurrent calls, retries with backoff,
- *	  timeouts, a cap on body size, and a wait loop that stays
- *	  interruptible.
+ *	  timeouts, a cap on body size, and a wait loop on the latch,
+ *	  postmaster death and curl's sockets.  Bodies go to the sink each
+ *	  request brings (fetch.c's): this file moves bytes and knows nothing
+ *	  of what they hold.
  *
  * Ownership: a DwsConn lives in a backend-wide hash keyed by user mapping,
- * like postgres_fdw's connections, and is dropped when its server or user
- * mapping changes.  A DwsBatch belongs to a memory context of the scan;
+ * like postgres_fdw's connections, and is closed by the end of the
+ * transaction that changes its server or user mapping (or when its last
+ * scan ends, if that is later).  A DwsBatch belongs to a memory context of the scan;
  * when that context goes (end of scan or an ERROR unwinding), its reset
  * callback removes and frees every curl handle, header list and buffer it
  * still has.  Nothing here calls ereport from inside a curl callback.
@@ -18,11 +21,15 @@
 
 #include "dwsdr.h"
 
+#include "access/xact.h"
 #include "catalog/pg_foreign_server.h"
 #include "common/pg_prng.h"
 #include "catalog/pg_user_mapping.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -32,10 +39,15 @@
 
 #include <curl/curl.h>
 
+#include "record.h"
 #include "sign.h"
 
-/* Longest sleep between checks for interrupts while waiting on the API. */
-#define DWS_POLL_MS 100
+/*
+ * Longest single wait on the API.  Interrupts, postmaster death and the
+ * sockets all wake the wait at once; this bound only guards against a
+ * readiness curl might not have told us about.
+ */
+#define DWS_POLL_MS 1000
 /* First retry backoff and its ceiling. */
 #define DWS_BACKOFF_BASE_MS 200
 #define DWS_BACKOFF_MAX_MS 10000
@@ -59,7 +71,22 @@ struct DwsConn
 	List	   *idle;			/* CURL * handles ready for reuse */
 	DwsCache   *cache;			/* answers kept cache_ttl seconds, or NULL */
 	DwsStats   *server_stats;	/* this backend's figures for the server */
+	Oid			serverid;		/* for dwsdr_get_connections() */
+	Oid			userid;			/* the mapping's role, InvalidOid: PUBLIC */
+	/* the sockets curl wants watched (CURLMOPT_SOCKETFUNCTION) */
+	struct DwsSock *socks;
+	int			nsocks;
+	int			socks_cap;
+	bool		socks_changed;	/* wes no longer matches socks */
+	WaitEventSet *wes;			/* latch, postmaster death, socks */
 };
+
+/* A socket of the multi handle and what curl waits for on it. */
+typedef struct DwsSock
+{
+	curl_socket_t fd;
+	int			what;			/* CURL_POLL_IN, _OUT, _INOUT */
+} DwsSock;
 
 /*
  * One attempt of a request.  The body goes to the request's sink as it
@@ -97,6 +124,13 @@ typedef struct ConnEntry
 } ConnEntry;
 
 static HTAB *ConnHash = NULL;
+
+/*
+ * Connections out of the hash that a running scan still uses (their server
+ * or mapping changed meanwhile): listed by dwsdr_get_connections() until
+ * their last user frees them.  In TopMemoryContext.
+ */
+static List *OrphanConns = NIL;
 
 /* Per-server figures of this backend, for dwsdr_stats(); never dropped. */
 typedef struct ServerStatsEntry
@@ -207,7 +241,8 @@ dws_json_free(void *p)
 }
 
 /*
- * Called once from _PG_init: curl's global state and jansson's allocator.
+ * Called once from _PG_init: curl's global state, jansson's allocator, and
+ * PostgreSQL's parser for the numbers jansson cannot hold (jsonpg.c).
  */
 void
 dws_http_init(void)
@@ -217,9 +252,13 @@ dws_http_init(void)
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("could not initialize libcurl")));
 	json_set_alloc_funcs(dws_json_malloc, dws_json_free);
+	dws_set_number_spans(dws_pg_number_spans);
 }
 
 /* ---- connection cache ---- */
+
+static int	conn_socket_cb(CURL *easy, curl_socket_t fd, int what,
+						   void *userp, void *socketp);
 
 static void
 conn_destroy(DwsConn *conn)
@@ -230,8 +269,11 @@ conn_destroy(DwsConn *conn)
 		curl_easy_cleanup((CURL *) lfirst(lc));
 	conn->idle = NIL;
 	if (conn->multi)
-		curl_multi_cleanup(conn->multi);
+		curl_multi_cleanup(conn->multi);	/* may call conn_socket_cb */
 	conn->multi = NULL;
+	if (conn->wes)
+		FreeWaitEventSet(conn->wes);
+	conn->wes = NULL;
 	/* scrub secrets before the memory goes back to the allocator */
 	if (conn->creds.secret_key)
 		explicit_bzero(conn->creds.secret_key, strlen(conn->creds.secret_key));
@@ -244,17 +286,54 @@ conn_destroy(DwsConn *conn)
 }
 
 /*
+ * Takes conn out of the hash (or the orphans) and frees it: its curl
+ * handles close their sockets and the credentials are scrubbed.  Only for
+ * a connection no scan uses.
+ */
+static void
+conn_drop(DwsConn *conn)
+{
+	Assert(conn->refcount == 0);
+	if (conn->orphaned)
+		OrphanConns = list_delete_ptr(OrphanConns, conn);
+	else
+	{
+		ConnEntry  *e = hash_search(ConnHash, &conn->umid, HASH_FIND, NULL);
+
+		if (e != NULL && e->conn == conn)
+			hash_search(ConnHash, &conn->umid, HASH_REMOVE, NULL);
+	}
+	conn_destroy(conn);
+}
+
+/*
+ * Takes conn out of the hash while a scan still uses it: new scans get a
+ * new connection, the scan keeps this one until it ends.
+ */
+static void
+conn_orphan(DwsConn *conn)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+	hash_search(ConnHash, &conn->umid, HASH_REMOVE, NULL);
+	OrphanConns = lappend(OrphanConns, conn);
+	conn->orphaned = true;
+	MemoryContextSwitchTo(old);
+}
+
+/*
  * A scan (or batch) uses conn until owner is reset or deleted: an ALTER in
- * between cannot free it under the scan.  A connection dropped from the hash
- * meanwhile is freed by its last user.
+ * between cannot free it under the scan.  A connection whose server or
+ * mapping changed (or that dwsdr_disconnect asked to close) meanwhile is
+ * freed by its last user.
  */
 static void
 conn_unpin(void *arg)
 {
 	DwsConn    *conn = (DwsConn *) arg;
 
-	if (--conn->refcount == 0 && conn->orphaned)
-		conn_destroy(conn);
+	if (--conn->refcount == 0 && (conn->orphaned || conn->invalidated))
+		conn_drop(conn);
 }
 
 void
@@ -268,7 +347,14 @@ dws_conn_pin(DwsConn *conn, MemoryContext owner)
 	MemoryContextRegisterResetCallback(owner, cb);
 }
 
-/* Syscache callback: a server or user mapping changed; drop what used it. */
+/*
+ * Syscache callback: a server or user mapping changed (ALTER, DROP, or a
+ * rollback undoing one).  Only marks the connections: this can run in the
+ * middle of anything, even while a caller holds a connection it has not
+ * pinned yet.  They are closed at the end of the transaction
+ * (conn_xact_callback), when their last scan ends, or when the next scan
+ * asks for the mapping's connection, whichever comes first.
+ */
 static void
 conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 {
@@ -339,6 +425,47 @@ conn_parse_endpoint(DwsConn *conn)
 }
 
 /*
+ * End of a transaction: close every connection whose server or user mapping
+ * changed and that no scan still uses (a cursor WITH HOLD keeps its own until
+ * it is closed).  Nothing here can throw.
+ */
+static void
+conn_xact_callback(XactEvent event, void *arg)
+{
+	HASH_SEQ_STATUS scan;
+	ConnEntry  *e;
+
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
+		event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT &&
+		event != XACT_EVENT_PREPARE)
+		return;
+	hash_seq_init(&scan, ConnHash);
+	while ((e = (ConnEntry *) hash_seq_search(&scan)) != NULL)
+	{
+		if (e->conn->invalidated && e->conn->refcount == 0)
+			conn_drop(e->conn);	/* removing the current entry is allowed */
+	}
+}
+
+/*
+ * The role of a user mapping as the catalog has it: InvalidOid for a
+ * mapping FOR PUBLIC (UserMapping.userid is the role that asked for it).
+ */
+static Oid
+mapping_role(Oid umid)
+{
+	HeapTuple	tp = SearchSysCache1(USERMAPPINGOID, ObjectIdGetDatum(umid));
+	Oid			role = InvalidOid;
+
+	if (HeapTupleIsValid(tp))
+	{
+		role = ((Form_pg_user_mapping) GETSTRUCT(tp))->umuser;
+		ReleaseSysCache(tp);
+	}
+	return role;
+}
+
+/*
  * The cached connection of a user mapping, made on first use.  Options are
  * read (and checked) before anything is created, so an ERROR leaves no
  * half-made entry.
@@ -350,6 +477,7 @@ dws_get_conn(ForeignServer *server, UserMapping *um)
 	ConnEntry  *entry;
 	DwsServerOptions opts;
 	DwsUserOptions creds;
+	Oid			role;
 	MemoryContext cxt;
 
 	if (ConnHash == NULL)
@@ -362,6 +490,7 @@ dws_get_conn(ForeignServer *server, UserMapping *um)
 							   HASH_ELEM | HASH_BLOBS);
 		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, conn_inval_callback, 0);
 		CacheRegisterSyscacheCallback(USERMAPPINGOID, conn_inval_callback, 0);
+		RegisterXactCallback(conn_xact_callback, NULL);
 	}
 
 	entry = hash_search(ConnHash, &um->umid, HASH_FIND, NULL);
@@ -371,21 +500,23 @@ dws_get_conn(ForeignServer *server, UserMapping *um)
 		if (!conn->invalidated)
 			return conn;
 		/* changed: new scans get a new connection; users keep the old one */
-		hash_search(ConnHash, &um->umid, HASH_REMOVE, NULL);
 		if (conn->refcount == 0)
-			conn_destroy(conn);
+			conn_drop(conn);
 		else
-			conn->orphaned = true;
+			conn_orphan(conn);
 	}
 
 	dws_server_options(server, &opts);
 	dws_user_options(um, server, &creds);
+	role = mapping_role(um->umid);
 
 	cxt = AllocSetContextCreate(CacheMemoryContext, "dwsdr_fdw connection",
 								ALLOCSET_SMALL_SIZES);
 	conn = MemoryContextAllocZero(cxt, sizeof(DwsConn));
 	conn->cxt = cxt;
 	conn->umid = um->umid;
+	conn->serverid = server->serverid;
+	conn->userid = role;
 	conn->server_hashvalue = GetSysCacheHashValue1(FOREIGNSERVEROID,
 												   ObjectIdGetDatum(server->serverid));
 	conn->mapping_hashvalue = GetSysCacheHashValue1(USERMAPPINGOID,
@@ -418,6 +549,8 @@ dws_get_conn(ForeignServer *server, UserMapping *um)
 		curl_multi_setopt(conn->multi, CURLMOPT_MAXCONNECTS,
 						  (long) opts.max_concurrency);
 		curl_multi_setopt(conn->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+		curl_multi_setopt(conn->multi, CURLMOPT_SOCKETFUNCTION, conn_socket_cb);
+		curl_multi_setopt(conn->multi, CURLMOPT_SOCKETDATA, conn);
 	}
 	PG_CATCH();
 	{
@@ -435,6 +568,142 @@ int
 dws_conn_max_concurrency(DwsConn *conn)
 {
 	return conn->opts.max_concurrency;
+}
+
+/* ---- dwsdr_get_connections(), dwsdr_disconnect(), dwsdr_disconnect_all() ---- */
+
+PG_FUNCTION_INFO_V1(dwsdr_get_connections);
+PG_FUNCTION_INFO_V1(dwsdr_disconnect);
+PG_FUNCTION_INFO_V1(dwsdr_disconnect_all);
+
+#define DWSDR_CONN_COLS 6
+
+/*
+ * Every connection of this backend, those in the hash and those a running
+ * scan still holds after a change.  Taken as a list first: the catalog
+ * lookups of the callers may run invalidation callbacks.
+ */
+static List *
+conn_list(Oid serverid)
+{
+	List	   *conns = NIL;
+	ListCell   *lc;
+
+	if (ConnHash != NULL)
+	{
+		HASH_SEQ_STATUS scan;
+		ConnEntry  *e;
+
+		hash_seq_init(&scan, ConnHash);
+		while ((e = (ConnEntry *) hash_seq_search(&scan)) != NULL)
+			if (!OidIsValid(serverid) || e->conn->serverid == serverid)
+				conns = lappend(conns, e->conn);
+	}
+	foreach(lc, OrphanConns)
+	{
+		DwsConn    *conn = (DwsConn *) lfirst(lc);
+
+		if (!OidIsValid(serverid) || conn->serverid == serverid)
+			conns = lappend(conns, conn);
+	}
+	return conns;
+}
+
+/*
+ * dwsdr_get_connections(): the connections this backend keeps open, one
+ * per user mapping used: the server and role (NULL once dropped; "public"
+ * for a mapping FOR PUBLIC), whether its definition is still current,
+ * whether a scan is using it, and its curl handles.  Like postgres_fdw's,
+ * it shows only this backend's, which only this session's queries made.
+ */
+Datum
+dwsdr_get_connections(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	List	   *conns;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	conns = conn_list(InvalidOid);
+	foreach(lc, conns)
+	{
+		DwsConn    *conn = (DwsConn *) lfirst(lc);
+		Datum		values[DWSDR_CONN_COLS];
+		bool		nulls[DWSDR_CONN_COLS] = {0};
+		ForeignServer *server = GetForeignServerExtended(conn->serverid,
+														 FSV_MISSING_OK);
+		char	   *user;
+
+		if (server != NULL)
+			values[0] = CStringGetTextDatum(server->servername);
+		else
+			nulls[0] = true;
+		user = OidIsValid(conn->userid) ?
+			GetUserNameFromId(conn->userid, true) : "public";
+		if (user != NULL)
+			values[1] = CStringGetTextDatum(user);
+		else
+			nulls[1] = true;
+		values[2] = BoolGetDatum(!conn->invalidated && !conn->orphaned);
+		values[3] = BoolGetDatum(conn->refcount > 0);
+		values[4] = Int32GetDatum(list_length(conn->idle));
+		values[5] = Int32GetDatum(conn->in_flight);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	list_free(conns);
+	return (Datum) 0;
+}
+
+/*
+ * Closes the connections of one server (or all): each is freed now unless
+ * a scan uses it, which gets a WARNING and closes when that scan ends.
+ * True when at least one was closed.
+ */
+static bool
+conn_disconnect(Oid serverid)
+{
+	List	   *conns = conn_list(serverid);
+	ListCell   *lc;
+	bool		closed = false;
+
+	foreach(lc, conns)
+	{
+		DwsConn    *conn = (DwsConn *) lfirst(lc);
+
+		if (conn->refcount > 0)
+		{
+			ForeignServer *server = GetForeignServerExtended(conn->serverid,
+															 FSV_MISSING_OK);
+
+			conn->invalidated = true;
+			ereport(WARNING,
+					(errmsg("connection to server \"%s\" is in use by a running scan",
+							server ? server->servername : "?"),
+					 errdetail("It is closed when the scan ends.")));
+			continue;
+		}
+		conn_drop(conn);
+		closed = true;
+	}
+	list_free(conns);
+	return closed;
+}
+
+/* dwsdr_disconnect(server): closes this backend's connections to server. */
+Datum
+dwsdr_disconnect(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ForeignServer *server = GetForeignServerByName(name, false);
+
+	PG_RETURN_BOOL(conn_disconnect(server->serverid));
+}
+
+/* dwsdr_disconnect_all(): closes every connection of this backend. */
+Datum
+dwsdr_disconnect_all(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(conn_disconnect(InvalidOid));
 }
 
 /* ---- one call ---- */
@@ -988,10 +1257,118 @@ collect_done(DwsConn *conn)
 }
 
 /*
+ * CURLMOPT_SOCKETFUNCTION: curl tells which sockets to watch, and for what.
+ * Runs inside libcurl, so it never throws: when the table cannot grow it
+ * returns -1 and curl fails that transfer.
+ *
+ * Why the socket callback rather than curl_multi_fdset: an fd_set cannot
+ * hold a descriptor past FD_SETSIZE, and curl then silently leaves it out,
+ * so a backend with many files open would stop waiting on its sockets.
+ * curl_multi_waitfds has no such limit but needs curl 8.8.  The callback
+ * works with every libcurl this builds against and tells which socket is
+ * ready, so only that one is handed back to curl.
+ */
+static int
+conn_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
+			   void *socketp)
+{
+	DwsConn    *conn = (DwsConn *) userp;
+	int			i;
+
+	for (i = 0; i < conn->nsocks; i++)
+		if (conn->socks[i].fd == fd)
+			break;
+	if (what == CURL_POLL_REMOVE)
+	{
+		if (i < conn->nsocks)
+		{
+			conn->socks[i] = conn->socks[--conn->nsocks];
+			conn->socks_changed = true;
+		}
+		return 0;
+	}
+	if (i == conn->nsocks)
+	{
+		if (conn->nsocks == conn->socks_cap)
+		{
+			int			cap = Max(8, conn->socks_cap * 2);
+			DwsSock    *socks;
+
+			socks = MemoryContextAllocExtended(conn->cxt, cap * sizeof(DwsSock),
+											   MCXT_ALLOC_NO_OOM);
+			if (socks == NULL)
+				return -1;
+			if (conn->nsocks > 0)
+				memcpy(socks, conn->socks, conn->nsocks * sizeof(DwsSock));
+			if (conn->socks)
+				pfree(conn->socks);
+			conn->socks = socks;
+			conn->socks_cap = cap;
+		}
+		conn->socks[i].fd = fd;
+		conn->socks[i].what = 0;
+		conn->nsocks++;
+	}
+	if (conn->socks[i].what != what)
+		conn->socks_changed = true;
+	conn->socks[i].what = what;
+	return 0;
+}
+
+/*
+ * The set a wait of conn sleeps on: this backend's latch (signals such as
+ * cancel, statement_timeout and terminate set it), postmaster death (the
+ * backend exits at once, never outliving its postmaster), and the sockets
+ * curl asked for.  Rebuilt only when curl changed the sockets: a set
+ * cannot drop an event.  conn->wes is set before the sockets are added, so
+ * an ERROR in between leaves nothing behind that the next call or
+ * conn_destroy does not free.
+ */
+static WaitEventSet *
+conn_wait_set(DwsConn *conn)
+{
+	int			i;
+
+	if (conn->wes != NULL && !conn->socks_changed)
+		return conn->wes;
+	if (conn->wes != NULL)
+		FreeWaitEventSet(conn->wes);
+	conn->wes = NULL;
+	conn->socks_changed = true;
+#if PG_VERSION_NUM >= 170000
+	conn->wes = CreateWaitEventSet(NULL, conn->nsocks + 2);
+#else
+	conn->wes = CreateWaitEventSet(conn->cxt, conn->nsocks + 2);
+#endif
+	AddWaitEventToSet(conn->wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(conn->wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
+					  NULL, NULL);
+	for (i = 0; i < conn->nsocks; i++)
+	{
+		int			events = 0;
+
+		if (conn->socks[i].what & CURL_POLL_IN)
+			events |= WL_SOCKET_READABLE;
+		if (conn->socks[i].what & CURL_POLL_OUT)
+			events |= WL_SOCKET_WRITEABLE;
+		if (events != 0)
+			AddWaitEventToSet(conn->wes, events, conn->socks[i].fd, NULL, NULL);
+	}
+	conn->socks_changed = false;
+	return conn->wes;
+}
+
+/*
  * The next request of the batch that is finished for good (answered, or
- * out of retries), or NULL when the batch has nothing left.  Waits on the
- * network with a wait event reported and interrupts checked at least every
- * DWS_POLL_MS; a signal (cancel, timeout, terminate) wakes the poll at once.
+ * out of retries), or NULL when the batch has nothing left.
+ *
+ * Waits on a WaitEventSet of the latch, postmaster death and the sockets
+ * curl asked for, with the wait event reported, for at most the time curl
+ * wants to be called back in (its timeouts) or the next retry is due.
+ * Every wake resets the latch before interrupts are checked, so a signal
+ * that comes meanwhile sets it again and is not lost.  curl is driven with
+ * curl_multi_socket_action: a timeout call first (new transfers and
+ * expired timers), then each socket that is ready.
  */
 DwsRequest *
 dws_batch_next(DwsBatch *batch)
@@ -1005,6 +1382,10 @@ dws_batch_next(DwsBatch *batch)
 		long		curl_ms = -1;
 		long		due_ms;
 		int			still;
+		int			n;
+		int			i;
+		WaitEvent	events[8];
+		WaitEventSet *wes;
 		instr_time	t0,
 					t1;
 
@@ -1024,7 +1405,7 @@ dws_batch_next(DwsBatch *batch)
 		}
 
 		due_ms = start_due(batch);
-		curl_multi_perform(conn->multi, &still);
+		curl_multi_socket_action(conn->multi, CURL_SOCKET_TIMEOUT, 0, &still);
 		collect_done(conn);
 		if (batch->done != NIL)
 			continue;
@@ -1038,12 +1419,31 @@ dws_batch_next(DwsBatch *batch)
 		if (wait_ms <= 0)
 			continue;
 
+		wes = conn_wait_set(conn);
 		INSTR_TIME_SET_CURRENT(t0);
-		pgstat_report_wait_start(PG_WAIT_EXTENSION);
-		curl_multi_poll(conn->multi, NULL, 0, (int) wait_ms, NULL);
-		pgstat_report_wait_end();
+		n = WaitEventSetWait(wes, wait_ms, events, lengthof(events),
+							 PG_WAIT_EXTENSION);
 		INSTR_TIME_SET_CURRENT(t1);
 		INSTR_TIME_SUBTRACT(t1, t0);
 		BUMP(batch, wait_ms, INSTR_TIME_GET_MILLISEC(t1));
+
+		for (i = 0; i < n; i++)
+		{
+			int			mask = 0;
+
+			if (events[i].events & WL_LATCH_SET)
+			{
+				ResetLatch(MyLatch);
+				continue;
+			}
+			if (events[i].events & WL_SOCKET_READABLE)
+				mask |= CURL_CSELECT_IN;
+			if (events[i].events & WL_SOCKET_WRITEABLE)
+				mask |= CURL_CSELECT_OUT;
+			if (mask != 0)
+				curl_multi_socket_action(conn->multi, events[i].fd, mask,
+										 &still);
+		}
+		collect_done(conn);
 	}
 }

@@ -30,6 +30,7 @@
 
 #include <jansson.h>
 
+#include "dwsbuf.h"
 #include "list.h"
 #include "record.h"
 
@@ -109,6 +110,25 @@ read_value(Cursor *c)
 		return NULL;
 	v = json_loadb(c->body + c->pos, c->len - c->pos,
 				   JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &jerr);
+	if (v == NULL && json_error_code(&jerr) == json_error_numeric_overflow)
+	{
+		/*
+		 * An integer jansson cannot hold: find the value's end reading
+		 * integers as reals, then read the value as dws_parse_body reads a
+		 * body (exact numbers, where the FDW has set that up), so that the
+		 * split accepts what a whole parse accepts.
+		 */
+		json_t	   *shape = json_loadb(c->body + c->pos, c->len - c->pos,
+									   JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK |
+									   JSON_DECODE_INT_AS_REAL, &jerr);
+
+		if (shape == NULL)
+			return NULL;
+		json_decref(shape);
+		if (jerr.position <= 0 || (size_t) jerr.position > c->len - c->pos)
+			return NULL;
+		v = dws_parse_body(c->body + c->pos, (size_t) jerr.position, NULL, 0);
+	}
 	if (v == NULL)
 		return NULL;
 	/* position is an int: a value that long cannot be placed, refuse it */
@@ -220,58 +240,44 @@ dws_list_walk(const char *body, size_t len, DwsListItemFn fn, void *arg)
 	return found && peek(&c) < 0 ? (long) count : -1;
 }
 
-/* The ranges being collected by dws_list_item_ranges. */
-typedef struct RangeList
-{
-	DwsRange   *r;
-	size_t		n;
-	size_t		cap;
-} RangeList;
-
-/* Item callback of dws_list_item_ranges: keeps the range, drops the tree. */
+/*
+ * Item callback of dws_list_item_ranges: appends the range to a DwsBuf
+ * (the PostgreSQL-free growable buffer, in jansson's allocator) and drops
+ * the tree.
+ */
 static int
 add_range(void *arg, size_t index, json_t *item, size_t off, size_t len)
 {
-	RangeList  *rl = (RangeList *) arg;
+	DwsBuf	   *buf = (DwsBuf *) arg;
+	DwsRange	r;
 
 	(void) item;
-	rl->n = index;				/* a repeated key starts again at 0 */
-	if (rl->n == rl->cap)
-	{
-		json_malloc_t m;
-		json_free_t f;
-		size_t		newcap = rl->cap ? rl->cap * 2 : 64;
-		DwsRange   *nr;
-
-		json_get_alloc_funcs(&m, &f);
-		nr = m(newcap * sizeof(DwsRange));
-		if (nr == NULL)
-			return -1;
-		if (rl->n)
-			memcpy(nr, rl->r, rl->n * sizeof(DwsRange));
-		if (rl->r)
-			f(rl->r);
-		rl->r = nr;
-		rl->cap = newcap;
-	}
-	rl->r[rl->n].off = off;
-	rl->r[rl->n].len = len;
-	rl->n++;
-	return 0;
+	r.off = off;
+	r.len = len;
+	buf->len = index * sizeof(DwsRange);	/* a repeated key starts again */
+	dws_buf_append(buf, (const char *) &r, sizeof(r));
+	return buf->oom ? -1 : 0;
 }
 
 long
 dws_list_item_ranges(const char *body, size_t len, DwsRange **ranges)
 {
-	RangeList	rl = {NULL, 0, 0};
-	long		n = dws_list_walk(body, len, add_range, &rl);
+	json_malloc_t m;
+	json_free_t f;
+	DwsBuf		buf;
+	long		n;
+	char	   *data;
 
+	json_get_alloc_funcs(&m, &f);
+	dws_buf_init(&buf, m, f);
+	n = dws_list_walk(body, len, add_range, &buf);
+	data = dws_buf_finish(&buf);
 	*ranges = NULL;
-	if (n <= 0)
+	if (n <= 0 || data == NULL)
 	{
-		dws_free(rl.r);
-		return n;
+		dws_free(data);
+		return n <= 0 ? n : -1;
 	}
-	*ranges = rl.r;
+	*ranges = (DwsRange *) data;	/* the allocator's alignment suffices */
 	return n;
 }

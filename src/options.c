@@ -5,6 +5,13 @@
  *
  * Secret options (secret_key, security_token, auth_token) exist only in the
  * user-mapping context, and their values are never echoed in a message.
+ *
+ * Least privilege: a server whose owner is not a superuser may only reach
+ * the hosts of dwsdr_fdw.allowed_hosts (checked when a non-superuser sets
+ * its endpoint or proxy, and again whenever its options are read), and
+ * only a superuser or a member of pg_read_server_files may name a ca_file.
+ * No option value may hold a control character: values become HTTP headers
+ * and URL parts.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -12,8 +19,10 @@
 #include "dwsdr.h"
 
 #include <limits.h>
+#include <arpa/inet.h>
 
 #include "access/reloptions.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_foreign_data_wrapper.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_foreign_table.h"
@@ -21,8 +30,14 @@
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/varlena.h"
 
 
 #include <curl/curl.h>
@@ -243,6 +258,345 @@ check_endpoint(const char *name, const char *value)
 						   problem)));
 }
 
+/* ---- dwsdr_fdw.allowed_hosts ---- */
+
+/*
+ * The default: the hosts the region option derives (dws.REGION. under
+ * myhuaweicloud.com, .eu and .cn, see dws_region_endpoint), nothing else.
+ */
+#define DWS_DEFAULT_ALLOWED_HOSTS \
+	"dws.*.myhuaweicloud.com, dws.*.myhuaweicloud.eu, dws.*.myhuaweicloud.cn"
+
+static char *dws_allowed_hosts = NULL;
+
+#define MAX_LABELS 128			/* a DNS name has at most 127 labels */
+
+/*
+ * Reads an IP address, IPv6 with or without brackets, into addr; an
+ * IPv4-mapped IPv6 address reads as its IPv4 address, so that either way of
+ * writing one destination matches the other.  inet_pton(), not our own
+ * parser: it is the reference for what an address is.
+ */
+static bool
+parse_ip(const char *text, unsigned char addr[16], int *len)
+{
+	static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0xff, 0xff};
+	char		buf[INET6_ADDRSTRLEN + 1];
+	size_t		n = strlen(text);
+
+	if (n >= 2 && text[0] == '[' && text[n - 1] == ']')
+	{
+		text++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	if (inet_pton(AF_INET, buf, addr) == 1)
+	{
+		*len = 4;
+		return true;
+	}
+	if (inet_pton(AF_INET6, buf, addr) == 1)
+	{
+		*len = 16;
+		if (memcmp(addr, v4mapped, sizeof(v4mapped)) == 0)
+		{
+			memmove(addr, addr + 12, 4);
+			*len = 4;
+		}
+		return true;
+	}
+	return false;
+}
+
+/*
+ * A copy of a host name or pattern, lower-cased and without one trailing
+ * dot ("dws.x.myhuaweicloud.com." is the same host as without it).
+ */
+static char *
+normalize_host(const char *host)
+{
+	char	   *h = pstrdup(host);
+	size_t		len = strlen(h);
+	char	   *c;
+
+	if (len > 1 && h[len - 1] == '.')
+		h[len - 1] = '\0';
+	for (c = h; *c; c++)
+		*c = pg_ascii_tolower((unsigned char) *c);
+	return h;
+}
+
+/*
+ * Splits a normalized name into its labels, in place.  Only ASCII letters,
+ * digits, '-' and '_' (and "*" when wildcards are allowed) make a label:
+ * anything else (an empty label, a non-ASCII name that IDNA would map) is
+ * not a name this setting can speak of, and matches no pattern.
+ */
+static int
+split_labels(char *name, char **labels, bool wildcards)
+{
+	int			n = 0;
+	char	   *start = name;
+	char	   *c;
+
+	for (c = name;; c++)
+	{
+		if (*c == '.' || *c == '\0')
+		{
+			bool		end = (*c == '\0');
+
+			*c = '\0';
+			if (c == start || n == MAX_LABELS)
+				return -1;
+			if (strchr(start, '*') && !(wildcards && strcmp(start, "*") == 0))
+				return -1;
+			labels[n++] = start;
+			if (end)
+				return n;
+			start = c + 1;
+		}
+		else if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+				   *c == '-' || *c == '_' || *c == '*'))
+			return -1;
+	}
+}
+
+/*
+ * Does a host name match a pattern?  A "*" first label matches one or more
+ * labels ("*.example.com" is every name under example.com, not example.com
+ * itself); a "*" label elsewhere matches exactly one ("dws.*.example.com").
+ * Labels are compared whole, so "*.example.com" never matches
+ * "evilexample.com".
+ */
+static bool
+host_matches(const char *host, const char *pattern)
+{
+	char	   *h = normalize_host(host);
+	char	   *p = normalize_host(pattern);
+	char	   *hl[MAX_LABELS];
+	char	   *pl[MAX_LABELS];
+	int			nh = split_labels(h, hl, false);
+	int			np = split_labels(p, pl, true);
+	int			skip;
+	int			i;
+
+	if (nh <= 0 || np <= 0)
+		return false;
+	if (strcmp(pl[0], "*") == 0 && np > 1)
+	{
+		if (nh < np)
+			return false;
+		skip = nh - np;			/* the leading "*" takes skip + 1 labels */
+		for (i = 1; i < np; i++)
+			if (strcmp(pl[i], "*") != 0 && strcmp(pl[i], hl[i + skip]) != 0)
+				return false;
+		return true;
+	}
+	if (nh != np)
+		return false;
+	for (i = 0; i < np; i++)
+		if (strcmp(pl[i], "*") != 0 && strcmp(pl[i], hl[i]) != 0)
+			return false;
+	return true;
+}
+
+/* Checks one entry of dwsdr_fdw.allowed_hosts: "*", an address or a name. */
+static bool
+valid_host_entry(const char *entry)
+{
+	unsigned char addr[16];
+	int			len;
+	char	   *labels[MAX_LABELS];
+
+	if (strcmp(entry, "*") == 0 || parse_ip(entry, addr, &len))
+		return true;
+	return split_labels(normalize_host(entry), labels, true) > 0;
+}
+
+/* GUC check hook: refuses a list that has an entry of no known form. */
+static bool
+check_allowed_hosts(char **newval, void **extra, GucSource source)
+{
+	char	   *raw = pstrdup(*newval);
+	List	   *elems;
+	ListCell   *lc;
+
+	if (!SplitGUCList(raw, ',', &elems))
+	{
+		GUC_check_errdetail("The list syntax is invalid.");
+		return false;
+	}
+	foreach(lc, elems)
+	{
+		const char *e = (const char *) lfirst(lc);
+
+		if (!valid_host_entry(e))
+		{
+			GUC_check_errdetail("\"%s\" is not a host name, a *.suffix pattern, an IP address or *.",
+								e);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * GUC assign hook.  A cached connection is used without its server's
+ * options being read again (a cached generic plan does not even plan), so
+ * when the setting changes, every connection of this backend is treated as
+ * if its server had changed: the next scan reads the options, and so
+ * checks the host, again.  Hash value 0 is PostgreSQL's "all entries".
+ */
+static void
+assign_allowed_hosts(const char *newval, void *extra)
+{
+	CallSyscacheCallbacks(FOREIGNSERVEROID, 0);
+}
+
+/*
+ * Defines dwsdr_fdw.allowed_hosts; called from _PG_init.  PGC_SUSET: only a
+ * superuser decides where the servers of other roles may connect.
+ */
+void
+dws_options_init(void)
+{
+	DefineCustomStringVariable("dwsdr_fdw.allowed_hosts",
+							   "Hosts that foreign servers not owned by a superuser may connect to.",
+							   "A comma-separated list of host names, *.suffix patterns and IP addresses; * allows every host.",
+							   &dws_allowed_hosts,
+							   DWS_DEFAULT_ALLOWED_HOSTS,
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   check_allowed_hosts, assign_allowed_hosts, NULL);
+}
+
+/*
+ * Is the host of a URL in dwsdr_fdw.allowed_hosts?  The host is taken the
+ * way libcurl will connect to it (curl's own URL parser: percent-decoded,
+ * IPv4 forms such as 0x7f000001 normalised, brackets around IPv6, zone id
+ * apart; the port plays no part).  *host receives it for messages.
+ */
+static bool
+url_host_allowed(const char *url, char **host)
+{
+	CURLU	   *u = curl_url();
+	char	   *h = NULL;
+	char	   *raw;
+	List	   *elems;
+	ListCell   *lc;
+	unsigned char addr[16];
+	unsigned char eaddr[16];
+	int			alen = 0;
+	int			elen;
+	bool		is_ip;
+
+	*host = NULL;
+	if (u == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+						errmsg("out of memory")));
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK)
+		*host = pstrdup(h);
+	curl_free(h);
+	curl_url_cleanup(u);
+	if (*host == NULL)
+		return false;
+
+	raw = pstrdup(dws_allowed_hosts ? dws_allowed_hosts : "");
+	if (!SplitGUCList(raw, ',', &elems))
+		return false;
+	is_ip = parse_ip(*host, addr, &alen);
+	foreach(lc, elems)
+	{
+		const char *e = (const char *) lfirst(lc);
+
+		if (strcmp(e, "*") == 0)
+			return true;
+		if (parse_ip(e, eaddr, &elen))
+		{
+			if (is_ip && elen == alen && memcmp(addr, eaddr, alen) == 0)
+				return true;
+		}
+		else if (!is_ip && host_matches(*host, e))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * CREATE/ALTER SERVER by a role that is not a superuser: the endpoint (or
+ * the one the region derives) and the proxy must be allowed hosts.
+ */
+static void
+check_hosts_at_ddl(const char *optname, const char *url)
+{
+	char	   *host;
+
+	if (url == NULL || superuser() || url_host_allowed(url, &host))
+		return;
+	dws_msg_prepare();
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to use host \"%s\" in option \"%s\"",
+					host ? dws_msg_text(host, strlen(host), 200) : "?",
+					optname),
+			 errdetail("Only a superuser may point a foreign server at a host that dwsdr_fdw.allowed_hosts does not list."),
+			 errhint("A superuser can add the host to dwsdr_fdw.allowed_hosts (ALTER SYSTEM SET dwsdr_fdw.allowed_hosts = '...'; SELECT pg_reload_conf();).")));
+}
+
+/*
+ * Every use of a server whose owner is not a superuser: the setting or the
+ * owner may have changed since the options were set.  Before any
+ * connection is made.
+ */
+static void
+check_hosts_at_use(ForeignServer *server, const char *optname, const char *url)
+{
+	char	   *host;
+
+	if (url == NULL || url_host_allowed(url, &host))
+		return;
+	dws_msg_prepare();
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("foreign server \"%s\" may not connect to host \"%s\"",
+					server->servername,
+					host ? dws_msg_text(host, strlen(host), 200) : "?"),
+			 errdetail("The server is owned by role \"%s\", which is not a superuser, and the host of its %s is not in dwsdr_fdw.allowed_hosts.",
+					   GetUserNameFromId(server->owner, false), optname),
+			 errhint("A superuser can add the host to dwsdr_fdw.allowed_hosts, or take ownership of the server.")));
+}
+
+/* Does a value hold a control character (C0 or DEL)? */
+static bool
+has_control_char(const char *value)
+{
+	const unsigned char *c;
+
+	for (c = (const unsigned char *) value; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return true;
+	return false;
+}
+
+/*
+ * Refuses a control character in any option: values become HTTP headers
+ * (a CR/LF would add headers) and URL parts.  The value is never echoed.
+ */
+static void
+check_no_control_chars(const char *name, const char *value)
+{
+	if (has_control_char(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"%s\"", name),
+				 errdetail("The value must not contain control characters (such as a line break or a tab).")));
+}
+
 static bool
 valid_json_path(const char *p)
 {
@@ -351,6 +705,10 @@ dwsdr_fdw_validator(PG_FUNCTION_ARGS)
 				has_sk = false,
 				has_token = false,
 				has_auth = false;
+	const char *endpoint = NULL,
+			   *region = NULL,
+			   *proxy = NULL,
+			   *ca_file = NULL;
 
 	foreach(lc, options)
 	{
@@ -378,7 +736,20 @@ dwsdr_fdw_validator(PG_FUNCTION_ARGS)
 					 errhint("There are no valid options in this context.")));
 		}
 
+		check_no_control_chars(opt->name, value);
 		check_option_value(opt, value);
+
+		if (catalog == ForeignServerRelationId)
+		{
+			if (strcmp(opt->name, "endpoint") == 0)
+				endpoint = value;
+			else if (strcmp(opt->name, "region") == 0)
+				region = value;
+			else if (strcmp(opt->name, "proxy") == 0)
+				proxy = value;
+			else if (strcmp(opt->name, "ca_file") == 0)
+				ca_file = value;
+		}
 
 		if (strcmp(opt->name, "access_key") == 0)
 			has_ak = true;
@@ -388,6 +759,22 @@ dwsdr_fdw_validator(PG_FUNCTION_ARGS)
 			has_token = true;
 		else if (strcmp(opt->name, "auth_token") == 0)
 			has_auth = true;
+	}
+
+	if (catalog == ForeignServerRelationId)
+	{
+		/* as file_fdw's filename: reading a file is a server privilege */
+		if (ca_file && !superuser() &&
+			!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to set option \"ca_file\""),
+					 errdetail("Only superusers and roles with privileges of the pg_read_server_files role may name a file of the database server.")));
+		if (endpoint)
+			check_hosts_at_ddl("endpoint", endpoint);
+		else if (region)
+			check_hosts_at_ddl("region", dws_region_endpoint(region));
+		check_hosts_at_ddl("proxy", proxy);
 	}
 
 	if (catalog == UserMappingRelationId)
@@ -446,6 +833,7 @@ dws_server_options(ForeignServer *server, DwsServerOptions *opts)
 {
 	ListCell   *lc;
 	char	   *region = NULL;
+	const char *endpoint_option = "endpoint";
 
 	memset(opts, 0, sizeof(*opts));
 	opts->max_concurrency = (int) int_default("max_concurrency");
@@ -494,7 +882,10 @@ dws_server_options(ForeignServer *server, DwsServerOptions *opts)
 	}
 
 	if (opts->endpoint == NULL && region != NULL)
+	{
 		opts->endpoint = dws_region_endpoint(region);
+		endpoint_option = "region";
+	}
 	if (opts->endpoint == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
@@ -509,6 +900,13 @@ dws_server_options(ForeignServer *server, DwsServerOptions *opts)
 		opts->endpoint = pstrdup(opts->endpoint);
 		while (len > 0 && opts->endpoint[len - 1] == '/')
 			opts->endpoint[--len] = '\0';
+	}
+
+	/* a server a superuser owns is trusted as it is */
+	if (!superuser_arg(server->owner))
+	{
+		check_hosts_at_use(server, endpoint_option, opts->endpoint);
+		check_hosts_at_use(server, "proxy", opts->proxy);
 	}
 }
 
@@ -534,6 +932,14 @@ dws_user_options(UserMapping *um, ForeignServer *server, DwsUserOptions *opts)
 			opts->security_token = defGetString(def);
 		else if (strcmp(def->defname, "auth_token") == 0)
 			opts->auth_token = defGetString(def);
+	}
+
+	/* set before control characters were refused: never sent as headers */
+	foreach(lc, um->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		check_no_control_chars(def->defname, defGetString(def));
 	}
 
 	if (opts->auth_token == NULL &&

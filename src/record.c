@@ -3,10 +3,10 @@
  *	  DWS DR API response bodies (jansson) -> canonical records and field
  *	  values.
  *
- * Parses response bodies with a nesting limit, recognises error bodies,
- * turns flat list items into the nested shape of the detail call, and
- * renders JSON values, API times and sync periods as text PostgreSQL can
- * read.  No PostgreSQL headers; every allocation goes through jansson's
+ * Parses response bodies with a nesting limit (keeping numbers jansson
+ * cannot hold as their exact text), recognises error bodies, turns flat
+ * list items into the nested shape of the detail call, merges records and
+ * walks JSON paths.  No PostgreSQL headers; every allocation goes through jansson's
  * allocator (json_get_alloc_funcs), which the FDW replaces with a
  * palloc-based one, so that nothing leaks when an ERROR unwinds.
  *-------------------------------------------------------------------------
@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "dwsbuf.h"
 #include "record.h"
 
 #define PRIMARY_PREFIX "primary_cluster_"
@@ -24,7 +25,7 @@
 #define CLUSTER_PREFIX_LEN 16	/* both prefixes have this length */
 
 /* Allocates through jansson's current allocator. */
-static void *
+void *
 dws_alloc(size_t size)
 {
 	json_malloc_t malloc_fn;
@@ -48,7 +49,7 @@ dws_free(void *p)
 }
 
 /* Copies len bytes of s into a new NUL-terminated string. */
-static char *
+char *
 dws_strndup(const char *s, size_t len)
 {
 	char	   *copy = dws_alloc(len + 1);
@@ -119,6 +120,127 @@ nesting_within(const char *s, size_t len, int maxdepth)
 	return 1;
 }
 
+/* Set by the PostgreSQL side; see dws_set_number_spans. */
+static DwsNumberSpansFn number_spans_fn = NULL;
+
+void
+dws_set_number_spans(DwsNumberSpansFn fn)
+{
+	number_spans_fn = fn;
+}
+
+/*
+ * Counts the strings holding a NUL byte under v, or returns -1 when one of
+ * them is not an exact number.  Only parse_exact_numbers makes such
+ * strings; one the body itself spelled with "\u0000" (refused by the
+ * first parse) must not slip in through the second.
+ */
+static long
+count_nul_strings(json_t *v, int depth)
+{
+	const char *key;
+	json_t	   *member;
+	size_t		i;
+	long		n = 0;
+	long		sub;
+
+	if (json_is_string(v))
+	{
+		if (memchr(json_string_value(v), '\0', json_string_length(v)) == NULL)
+			return 0;
+		return dws_exact_number(v, NULL, NULL) ? 1 : -1;
+	}
+	if (depth > DWS_MAX_JSON_DEPTH)
+		return -1;
+	if (json_is_object(v))
+	{
+		json_object_foreach(v, key, member)
+		{
+			if ((sub = count_nul_strings(member, depth + 1)) < 0)
+				return -1;
+			n += sub;
+		}
+	}
+	else if (json_is_array(v))
+	{
+		json_array_foreach(v, i, member)
+		{
+			if ((sub = count_nul_strings(member, depth + 1)) < 0)
+				return -1;
+			n += sub;
+		}
+	}
+	return n;
+}
+
+/*
+ * The body parsed again, after jansson refused a number it cannot hold,
+ * with every such number (found by number_spans_fn) written as the JSON
+ * string "\u0000<its text>", which jansson reads (JSON_ALLOW_NUL) as the
+ * exact-number string of dws_exact_number.  A copy of the body is edited,
+ * so the cost is one more pass over it however many numbers there are.
+ * NULL when no span function is set, or anything fails: the caller then
+ * reports jansson's first refusal.
+ */
+static json_t *
+parse_exact_numbers(const char *body, size_t len)
+{
+	DwsSpan    *spans = NULL;
+	long		n;
+	long		i;
+	size_t		at = 0;
+	DwsBuf		copy;
+	char	   *text;
+	json_t	   *root = NULL;
+
+	if (number_spans_fn == NULL)
+		return NULL;
+	n = number_spans_fn(body, len, &spans);
+	if (n <= 0)
+	{
+		dws_free(spans);
+		return NULL;
+	}
+
+	dws_buf_init(&copy, dws_alloc, dws_free);
+	for (i = 0; i < n; i++)
+	{
+		/* spans come in order, inside the body, each a number token */
+		if (spans[i].off < at || spans[i].len == 0 ||
+			spans[i].len > len - spans[i].off)
+			break;
+		dws_buf_append(&copy, body + at, spans[i].off - at);
+		dws_buf_append(&copy, "\"\\u0000", 7);
+		dws_buf_append(&copy, body + spans[i].off, spans[i].len);
+		dws_buf_append(&copy, "\"", 1);
+		at = spans[i].off + spans[i].len;
+	}
+	dws_free(spans);
+	if (i < n)
+	{
+		dws_free(dws_buf_finish(&copy));
+		return NULL;
+	}
+	dws_buf_append(&copy, body + at, len - at);
+	text = dws_buf_finish(&copy);
+	if (text != NULL)
+		root = json_loadb(text, copy.len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+						  NULL);
+	dws_free(text);
+	if (root != NULL)
+	{
+		long		nul = count_nul_strings(root, 0);
+
+		/* duplicate keys may drop some of ours, never add one */
+		if (nul < 0 || nul > n)
+		{
+			json_decref(root);
+			root = NULL;
+		}
+	}
+	return root;
+}
+
 /*
  * Parses a body.  Any JSON value is accepted as the root so that the
  * caller can tell "not an object" from "not JSON"; duplicate keys keep the
@@ -154,6 +276,9 @@ dws_parse_body(const char *body, size_t len, char *errbuf, size_t errlen)
 	}
 
 	root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+	if (root == NULL &&
+		json_error_code(&jerr) == json_error_numeric_overflow)
+		root = parse_exact_numbers(body, len);
 	if (root == NULL)
 	{
 		snprintf(msg, sizeof(msg), "invalid JSON at line %d, column %d: %s",
@@ -442,509 +567,4 @@ dws_json_path(json_t *root, const char *path)
 			return cur;
 		p = dot + 1;
 	}
-}
-
-/*
- * Shortest text of a double that reads back as the same double: 0.1 shows
- * as "0.1", not "0.10000000000000001".
- */
-static void
-format_real(double d, char *buf, size_t buflen)
-{
-	int			prec;
-
-	for (prec = 15; prec <= 17; prec++)
-	{
-		snprintf(buf, buflen, "%.*g", prec, d);
-		if (strtod(buf, NULL) == d)
-			return;
-	}
-}
-
-/*
- * A growable string in jansson's allocator, for the compact serializer.
- * jansson offers no realloc, so growing copies.  After a failed allocation
- * "oom" is set and appends do nothing.
- */
-typedef struct JsonTextBuf
-{
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-	int			oom;
-} JsonTextBuf;
-
-/* Appends len bytes, growing by doubling. */
-static void
-jbuf_append(JsonTextBuf *buf, const char *s, size_t len)
-{
-	if (buf->oom)
-		return;
-	if (len >= buf->cap - buf->len)
-	{
-		size_t		newcap = buf->cap;
-		char	   *newdata;
-
-		while (len >= newcap - buf->len)
-		{
-			if (newcap > ((size_t) -1) / 2)
-			{
-				buf->oom = 1;
-				return;
-			}
-			newcap *= 2;
-		}
-		newdata = dws_alloc(newcap);
-		if (newdata == NULL)
-		{
-			buf->oom = 1;
-			return;
-		}
-		memcpy(newdata, buf->data, buf->len);
-		dws_free(buf->data);
-		buf->data = newdata;
-		buf->cap = newcap;
-	}
-	memcpy(buf->data + buf->len, s, len);
-	buf->len += len;
-	buf->data[buf->len] = '\0';
-}
-
-/* Appends a JSON string literal: quotes, and escapes where JSON needs them. */
-static void
-jbuf_append_string(JsonTextBuf *buf, const char *s, size_t len)
-{
-	size_t		i;
-	size_t		run = 0;
-
-	jbuf_append(buf, "\"", 1);
-	for (i = 0; i < len; i++)
-	{
-		unsigned char c = (unsigned char) s[i];
-		char		esc[8];
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		jbuf_append(buf, s + run, i - run);
-		run = i + 1;
-		switch (c)
-		{
-			case '"':
-				jbuf_append(buf, "\\\"", 2);
-				break;
-			case '\\':
-				jbuf_append(buf, "\\\\", 2);
-				break;
-			case '\n':
-				jbuf_append(buf, "\\n", 2);
-				break;
-			case '\r':
-				jbuf_append(buf, "\\r", 2);
-				break;
-			case '\t':
-				jbuf_append(buf, "\\t", 2);
-				break;
-			case '\b':
-				jbuf_append(buf, "\\b", 2);
-				break;
-			case '\f':
-				jbuf_append(buf, "\\f", 2);
-				break;
-			default:
-				snprintf(esc, sizeof(esc), "\\u%04x", (unsigned int) c);
-				jbuf_append(buf, esc, 6);
-				break;
-		}
-	}
-	jbuf_append(buf, s + run, len - run);
-	jbuf_append(buf, "\"", 1);
-}
-
-/*
- * Appends v as compact JSON.  Unlike json_dumps, which prints reals with 17
- * digits (0.1 -> 0.10000000000000001), reals get their shortest form, with
- * ".0" added when that form looks like an integer so that the type
- * survives a re-read.  Parsed bodies are at most DWS_MAX_JSON_DEPTH deep;
- * anything deeper (a tree built by other code) is left to json_dumps so
- * that this recursion stays bounded.
- */
-static void
-jbuf_append_json(JsonTextBuf *buf, json_t *v, int depth)
-{
-	char		num[64];
-	const char *key;
-	size_t		keylen;
-	json_t	   *member;
-	size_t		i;
-	int			first = 1;
-	char	   *dumped;
-
-	switch (json_typeof(v))
-	{
-		case JSON_NULL:
-			jbuf_append(buf, "null", 4);
-			return;
-		case JSON_TRUE:
-			jbuf_append(buf, "true", 4);
-			return;
-		case JSON_FALSE:
-			jbuf_append(buf, "false", 5);
-			return;
-		case JSON_INTEGER:
-			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-					 json_integer_value(v));
-			jbuf_append(buf, num, strlen(num));
-			return;
-		case JSON_REAL:
-			format_real(json_real_value(v), num, sizeof(num) - 2);
-			if (strpbrk(num, ".eE") == NULL)
-				strcat(num, ".0");
-			jbuf_append(buf, num, strlen(num));
-			return;
-		case JSON_STRING:
-			jbuf_append_string(buf, json_string_value(v), json_string_length(v));
-			return;
-		case JSON_OBJECT:
-		case JSON_ARRAY:
-			break;
-	}
-
-	if (depth >= 4 * DWS_MAX_JSON_DEPTH)
-	{
-		dumped = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		if (dumped == NULL)
-			buf->oom = 1;
-		else
-			jbuf_append(buf, dumped, strlen(dumped));
-		dws_free(dumped);
-		return;
-	}
-
-	if (json_is_object(v))
-	{
-		jbuf_append(buf, "{", 1);
-		json_object_keylen_foreach(v, key, keylen, member)
-		{
-			if (!first)
-				jbuf_append(buf, ",", 1);
-			first = 0;
-			jbuf_append_string(buf, key, keylen);
-			jbuf_append(buf, ":", 1);
-			jbuf_append_json(buf, member, depth + 1);
-			if (buf->oom)
-				return;
-		}
-		jbuf_append(buf, "}", 1);
-	}
-	else
-	{
-		jbuf_append(buf, "[", 1);
-		json_array_foreach(v, i, member)
-		{
-			if (i > 0)
-				jbuf_append(buf, ",", 1);
-			jbuf_append_json(buf, member, depth + 1);
-			if (buf->oom)
-				return;
-		}
-		jbuf_append(buf, "]", 1);
-	}
-}
-
-/* Renders a JSON value as the text a column of any type can be read from. */
-char *
-dws_json_text(json_t *v)
-{
-	char		buf[64];
-	JsonTextBuf jbuf;
-
-	if (v == NULL)
-		return NULL;
-	switch (json_typeof(v))
-	{
-		case JSON_NULL:
-			return NULL;
-		case JSON_STRING:
-			return dws_strndup(json_string_value(v), strlen(json_string_value(v)));
-		case JSON_INTEGER:
-			snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
-					 json_integer_value(v));
-			return dws_strndup(buf, strlen(buf));
-		case JSON_REAL:
-			format_real(json_real_value(v), buf, sizeof(buf));
-			return dws_strndup(buf, strlen(buf));
-		case JSON_TRUE:
-			return dws_strndup("true", 4);
-		case JSON_FALSE:
-			return dws_strndup("false", 5);
-		case JSON_OBJECT:
-		case JSON_ARRAY:
-			break;
-	}
-
-	jbuf.cap = 64;
-	jbuf.len = 0;
-	jbuf.oom = 0;
-	jbuf.data = dws_alloc(jbuf.cap);
-	if (jbuf.data == NULL)
-		return NULL;
-	jbuf.data[0] = '\0';
-	jbuf_append_json(&jbuf, v, 0);
-	if (jbuf.oom)
-	{
-		dws_free(jbuf.data);
-		return NULL;
-	}
-	return jbuf.data;
-}
-
-/* Reads exactly n ASCII digits at s into *val; 0 if any is not a digit. */
-static int
-read_digits(const char *s, int n, int *val)
-{
-	int			i;
-	int			r = 0;
-
-	for (i = 0; i < n; i++)
-	{
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		r = r * 10 + (s[i] - '0');
-	}
-	*val = r;
-	return 1;
-}
-
-static int
-is_leap_year(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int
-days_in_month(int y, int m)
-{
-	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	if (m == 2 && is_leap_year(y))
-		return 29;
-	return mdays[m - 1];
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static long long
-days_from_civil(int y, int m, int d)
-{
-	long long	yy = y - (m <= 2 ? 1 : 0);
-	long long	era = (yy >= 0 ? yy : yy - 399) / 400;
-	long long	yoe = yy - era * 400;
-	long long	mp = (m + 9) % 12;
-	long long	doy = (153 * mp + 2) / 5 + d - 1;
-	long long	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return era * 146097 + doe - 719468;
-}
-
-/* The proleptic Gregorian date of a day count since 1970-01-01. */
-static void
-civil_from_days(long long days, int *y, int *m, int *d)
-{
-	long long	z = days + 719468;
-	long long	era = (z >= 0 ? z : z - 146096) / 146097;
-	long long	doe = z - era * 146097;
-	long long	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	long long	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	long long	mp = (5 * doy + 2) / 153;
-	long long	yy = yoe + era * 400;
-
-	*d = (int) (doy - (153 * mp + 2) / 5 + 1);
-	*m = (int) (mp < 10 ? mp + 3 : mp - 9);
-	*y = (int) (yy + (*m <= 2 ? 1 : 0));
-}
-
-/*
- * Normalizes an API time to a UTC timestamp literal.  Parsed by hand so the
- * result depends neither on TZ nor on the C library's date functions.
- */
-int
-dws_time_to_utc(const char *in, int with_offset, char *out, size_t outlen)
-{
-	const char *p = in;
-	int			year,
-				month,
-				day,
-				hour,
-				minute,
-				second;
-	int			usec = 0;
-	int			offsign = 0;
-	int			offh = 0;
-	int			offm = 0;
-	long long	days;
-	long long	secs;
-	char		buf[64];
-	size_t		len;
-
-	if (in == NULL || out == NULL)
-		return -1;
-
-	/* YYYY-MM-DD */
-	if (!read_digits(p, 4, &year) || p[4] != '-' ||
-		!read_digits(p + 5, 2, &month) || p[7] != '-' ||
-		!read_digits(p + 8, 2, &day))
-		return -1;
-	p += 10;
-
-	/* T or space, then HH:MM:SS */
-	if (*p != 'T' && *p != ' ')
-		return -1;
-	p++;
-	if (!read_digits(p, 2, &hour) || p[2] != ':' ||
-		!read_digits(p + 3, 2, &minute) || p[5] != ':' ||
-		!read_digits(p + 6, 2, &second))
-		return -1;
-	p += 8;
-
-	/* fraction: 1 to 9 digits, truncated to microseconds */
-	if (*p == '.')
-	{
-		int			ndigits = 0;
-
-		p++;
-		while (*p >= '0' && *p <= '9')
-		{
-			if (ndigits < 6)
-				usec = usec * 10 + (*p - '0');
-			ndigits++;
-			p++;
-		}
-		if (ndigits == 0 || ndigits > 9)
-			return -1;
-		for (; ndigits < 6; ndigits++)
-			usec *= 10;
-	}
-
-	/* offset */
-	if (*p == 'Z' || *p == 'z')
-		p++;
-	else if (*p == '+' || *p == '-')
-	{
-		offsign = (*p == '+') ? 1 : -1;
-		p++;
-		if (!read_digits(p, 2, &offh))
-			return -1;
-		p += 2;
-		if (*p == ':')
-		{
-			if (!read_digits(p + 1, 2, &offm))
-				return -1;
-			p += 3;
-		}
-		else if (*p >= '0' && *p <= '9')
-		{
-			if (!read_digits(p, 2, &offm))
-				return -1;
-			p += 2;
-		}
-		if (offh > 23 || offm > 59)
-			return -1;
-	}
-	if (*p != '\0')
-		return -1;
-
-	if (year < 1 || month < 1 || month > 12 ||
-		day < 1 || day > days_in_month(year, month) ||
-		hour > 23 || minute > 59 || second > 59)
-		return -1;
-
-	/* shift to UTC */
-	days = days_from_civil(year, month, day);
-	secs = days * 86400 + hour * 3600 + minute * 60 + second;
-	secs -= (long long) offsign * (offh * 3600 + offm * 60);
-	days = secs / 86400;
-	secs %= 86400;
-	if (secs < 0)
-	{
-		secs += 86400;
-		days--;
-	}
-	civil_from_days(days, &year, &month, &day);
-	if (year < 1 || year > 9999)
-		return -1;			/* not representable as YYYY */
-
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02d %02d:%02d:%02d",
-			 year, month, day,
-			 (int) (secs / 3600), (int) (secs % 3600 / 60), (int) (secs % 60));
-	len = strlen(buf);
-	if (usec != 0)
-	{
-		char		frac[8];
-		size_t		flen;
-
-		snprintf(frac, sizeof(frac), ".%06d", usec);
-		flen = 7;
-		while (frac[flen - 1] == '0')
-			flen--;
-		memcpy(buf + len, frac, flen);
-		len += flen;
-		buf[len] = '\0';
-	}
-	if (with_offset)
-	{
-		memcpy(buf + len, "+00", 4);
-		len += 3;
-	}
-	if (len + 1 > outlen)
-		return -1;
-	memcpy(out, buf, len + 1);
-	return 0;
-}
-
-/*
- * Turns a DR sync period into an interval literal.  Strict: digits then
- * one unit letter (m, H or d, case-sensitive as documented), nothing else.
- */
-int
-dws_sync_period_interval(const char *in, char *out, size_t outlen)
-{
-	const char *p = in;
-	int			value = 0;
-	const char *unit;
-	char		buf[32];
-	size_t		len;
-
-	if (in == NULL || out == NULL)
-		return -1;
-	if (*p < '0' || *p > '9')
-		return -1;
-	while (*p >= '0' && *p <= '9')
-	{
-		value = value * 10 + (*p - '0');
-		if (value > 3000)
-			return -1;
-		p++;
-	}
-	switch (*p)
-	{
-		case 'm':
-			unit = "minutes";
-			break;
-		case 'H':
-			unit = "hours";
-			break;
-		case 'd':
-			unit = "days";
-			break;
-		default:
-			return -1;
-	}
-	if (p[1] != '\0' || value < 1)
-		return -1;
-
-	snprintf(buf, sizeof(buf), "%d %s", value, unit);
-	len = strlen(buf);
-	if (len + 1 > outlen)
-		return -1;
-	memcpy(out, buf, len + 1);
-	return 0;
 }

@@ -3,11 +3,12 @@
  *	  DWS DR API response bodies (jansson) -> canonical records and field
  *	  values.
  *
- * Free of PostgreSQL headers so that the unit tests and the fuzzers can link
- * it alone.  Every allocation goes through jansson's allocator
- * (json_get_alloc_funcs); inside PostgreSQL that allocator is palloc-based,
- * so nothing leaks when an ERROR unwinds.  Strings returned must be released
- * with dws_free().
+ * The PostgreSQL-free side: record.c (bodies and records), jsontext.c
+ * (JSON values as text) and apitime.c (sync periods), free of PostgreSQL
+ * headers so that the unit tests and the fuzzers can link them alone.
+ * Every allocation goes through jansson's allocator (json_get_alloc_funcs);
+ * inside PostgreSQL that allocator is palloc-based, so nothing leaks when
+ * an ERROR unwinds.  Strings returned must be released with dws_free().
  *
  * The canonical record of a task has the shape of the detail call's
  * "disaster_recovery" object:
@@ -37,6 +38,33 @@
  */
 extern json_t *dws_parse_body(const char *body, size_t len,
 							  char *errbuf, size_t errlen);
+
+/*
+ * Numbers jansson cannot hold.  jansson refuses a whole body for one
+ * integer beyond 64 bits ("too big integer") or one real beyond a double,
+ * even where no query reads it.  When that happens, dws_parse_body asks
+ * this function (set by the PostgreSQL side, which has PostgreSQL's JSON
+ * parser) for the byte spans of every such number token, in order, and
+ * parses the body again with each of them kept as its exact text (see
+ * dws_exact_number).  The function returns the number of spans, with
+ * *spans allocated by dws_alloc, or -1 when the body is not JSON or memory
+ * ran out; it must not throw, as it may run inside a libcurl callback.
+ * Without one (unit tests, fuzzers) jansson's refusal stands.
+ */
+typedef struct DwsSpan
+{
+	size_t		off;
+	size_t		len;
+} DwsSpan;
+
+typedef long (*DwsNumberSpansFn) (const char *body, size_t len,
+								  DwsSpan **spans);
+
+extern void dws_set_number_spans(DwsNumberSpansFn fn);
+
+/* The PostgreSQL side's DwsNumberSpansFn (jsonpg.c). */
+extern long dws_pg_number_spans(const char *body, size_t len,
+								DwsSpan **spans);
 
 /*
  * The error fields of a body, borrowed from root: error_code, error_msg
@@ -80,29 +108,32 @@ extern int	dws_merge_missing(json_t *dst, json_t *src);
 extern json_t *dws_json_path(json_t *root, const char *path);
 
 /*
- * Text of a JSON value: a string as is, an integer in decimal, a real in the
+ * (jsontext.c) Text of a JSON value: a string as is, an integer in decimal, a real in the
  * shortest form that reads back the same (0.1 -> "0.1"), true/false,
- * objects and arrays as compact JSON.  NULL for a JSON null or a NULL
- * pointer.  Free with dws_free().
+ * objects and arrays as compact JSON, an exact number as its text.  NULL
+ * for a JSON null or a NULL pointer (or out of memory).  Free with
+ * dws_free().
  */
 extern char *dws_json_text(json_t *v);
 
+/*
+ * (jsontext.c) True when v is a number kept as its exact text because
+ * jansson cannot hold it (an integer beyond 64 bits, a real beyond a
+ * double): a string whose first byte is NUL, then the number's JSON text.
+ * No parsed string can start so (both parsers refuse "\u0000").  *text and
+ * *len (either may be NULL) get the number's text, not NUL-terminated.
+ * Code that reads a value as a string must ask this first; dws_json_text
+ * does.
+ */
+extern int	dws_exact_number(json_t *v, const char **text, size_t *len);
+
+/* Memory from jansson's current allocator (NULL when it fails). */
+extern void *dws_alloc(size_t size);
+extern char *dws_strndup(const char *s, size_t len);
 extern void dws_free(void *p);
 
 /*
- * Normalizes an API time to UTC.  Accepts "2023-04-29T06:39:56",
- * "2023-04-29 06:39:56", fractions of a second (up to 9 digits; kept to
- * microseconds, truncated), and an optional "Z" or "+HH:MM"/"-HH:MM"/
- * "+HHMM"/"+HH" offset.  No offset means UTC.  Writes
- * "YYYY-MM-DD HH:MM:SS[.ffffff]" (fraction only if nonzero, trailing zeros
- * dropped), followed by "+00" when with_offset.  Returns 0, or -1 when in
- * is not such a time (out is then untouched).  outlen >= 40 suffices.
- */
-extern int	dws_time_to_utc(const char *in, int with_offset,
-							char *out, size_t outlen);
-
-/*
- * A DR sync period ("20m", "3H", "1d": 1 to 3000, units m, H, d) as a
+ * (apitime.c) A DR sync period ("20m", "3H", "1d": 1 to 3000, units m, H, d) as a
  * PostgreSQL interval literal ("20 minutes", "3 hours", "1 day(s)").
  * Returns 0, or -1 when in is not a valid period.  outlen >= 32 suffices.
  */

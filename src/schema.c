@@ -16,7 +16,9 @@
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "nodes/parsenodes.h"
+#include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -388,6 +390,18 @@ dws_import_statements(ImportForeignSchemaStmt *stmt, ForeignServer *server)
 	return cmds;
 }
 
+/* Lengths of API text quoted in messages (bytes, cut at a character) */
+#define MSG_ID_BYTES	100
+#define MSG_VALUE_BYTES 200
+
+/* A task id from the API, fit for a message (see msgtext.c). */
+static char *
+task_label(const char *task_id)
+{
+	return task_id ? dws_msg_text(task_id, strlen(task_id), MSG_ID_BYTES) :
+		pstrdup("?");
+}
+
 /*
  * The cluster object of a record for a side ("primary_cluster" or
  * "standby_cluster"); NULL when absent or null.  Any other type is a bad
@@ -404,8 +418,7 @@ cluster_object(DwsTableDesc *desc, json_t *record, const char *key)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("DR task \"%s\" has a %s that is not an object",
-						json_string_value(json_object_get(record, "id")) ?
-						json_string_value(json_object_get(record, "id")) : "?",
+						task_label(json_string_value(json_object_get(record, "id"))),
 						key),
 				 errdetail("Foreign table \"%s\" expects the API to return an object or null there.",
 						   desc->relname)));
@@ -447,25 +460,108 @@ conversion_error_callback(void *arg)
 {
 	ConvContext *cc = (ConvContext *) arg;
 
+	/* API text: cleaned and bounded, with lookups made beforehand */
 	errcontext("column \"%s\" of foreign table \"%s\", DR task \"%s\", value \"%s\"",
 			   cc->col->name, cc->desc->relname,
-			   cc->task_id ? cc->task_id : "?",
-			   cc->value ? cc->value : "");
+			   task_label(cc->task_id),
+			   cc->value ? dws_msg_text(cc->value, strlen(cc->value),
+										MSG_VALUE_BYTES) : "");
+}
+
+/*
+ * A value of the API (UTF-8) in the database encoding: converted, or an
+ * error naming the table, the column and the task (never mojibake, never
+ * bytes the database cannot read back).  Returns s itself when nothing had
+ * to change.
+ */
+static const char *
+value_to_server(DwsTableDesc *desc, DwsColumn *col, const char *task_id,
+				const char *s, size_t len, size_t *outlen)
+{
+	int32		bad;
+	const char *conv = dws_text_to_server(s, len, outlen, &bad);
+
+	if (conv != NULL)
+		return conv;
+	if (bad < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("value of column \"%s\" of foreign table \"%s\" is not valid UTF-8",
+						col->name, desc->relname),
+				 errdetail("DR task \"%s\".", task_label(task_id))));
+	ereport(ERROR,
+			(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+			 errmsg("value of column \"%s\" of foreign table \"%s\" has a character that encoding \"%s\" cannot hold",
+					col->name, desc->relname, GetDatabaseEncodingName()),
+			 errdetail("DR task \"%s\": character U+%04X has no equivalent in encoding \"%s\".",
+					   task_label(task_id), (unsigned int) bad,
+					   GetDatabaseEncodingName()),
+			 errhint("Read this column in a database whose encoding is UTF8, or leave it out of the query.")));
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * An API time as a timestamptz, timestamp or date value.  PostgreSQL's own
+ * timestamptz input reads it, with the session's time zone swapped for UTC
+ * during the call: a time without a zone is UTC, one with a zone ("Z",
+ * "+08:00") keeps it, and fractions round as PostgreSQL rounds them.  A
+ * timestamp column gets the UTC wall time and a date column the UTC date,
+ * so no value depends on the session's TimeZone.  The swap is undone
+ * whatever the input function throws.
+ */
+static Datum
+time_value(DwsColumn *col, char *text)
+{
+	static pg_tz *utc = NULL;
+	pg_tz	   *session = session_timezone;
+	volatile Datum d = (Datum) 0;
+
+	if (utc == NULL)
+	{
+		utc = pg_tzset_offset(0);
+		if (utc == NULL)
+			elog(ERROR, "could not load the UTC time zone");
+	}
+	PG_TRY();
+	{
+		session_timezone = utc;
+		if (col->typid == TIMESTAMPTZOID)
+			d = InputFunctionCall(&col->typinput, text, col->typioparam,
+								  col->typmod);
+		else
+			d = DirectFunctionCall3(timestamptz_in, CStringGetDatum(text),
+									ObjectIdGetDatum(InvalidOid),
+									Int32GetDatum(-1));
+	}
+	PG_FINALLY();
+	{
+		session_timezone = session;
+	}
+	PG_END_TRY();
+
+	/* an instant's UTC wall time has the instant's representation */
+	if (col->typid == DATEOID)
+		return DirectFunctionCall1(timestamp_date, d);
+	if (col->typid == TIMESTAMPOID && col->typmod >= 0)
+		return DirectFunctionCall2(timestamp_scale, d,
+								   Int32GetDatum(col->typmod));
+	return d;
 }
 
 /*
  * Converts one JSON value to the column's type through the type's input
- * function.  Times without an offset are UTC (a date is the UTC date); an
- * interval fed from the sync
- * period reads "3H"; an empty string is NULL for non-string types.
+ * function.  Times go through time_value (UTC whatever the session); an
+ * interval fed from the sync period reads "3H"; an empty string is NULL for
+ * non-string types.
  */
 static Datum
 convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 			  const char *task_id, bool *isnull)
 {
 	char	   *text;
+	char	   *owned;			/* text as dws_json_text made it */
+	size_t		textlen;
 	char		buf[64];
-	const char *input;
 	ConvContext cc;
 	ErrorContextCallback errcb;
 	Datum		d;
@@ -477,53 +573,61 @@ convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 		*isnull = true;
 		return (Datum) 0;
 	}
-	if (json_is_string(v) && col->typid == TEXTOID)
+	if (json_is_string(v) && col->typid == TEXTOID &&
+		!dws_exact_number(v, NULL, NULL))
 	{
+		size_t		len;
+		const char *conv = value_to_server(desc, col, task_id,
+										   json_string_value(v),
+										   json_string_length(v), &len);
+
 		*isnull = false;
-		return PointerGetDatum(cstring_to_text_with_len(json_string_value(v),
-														json_string_length(v)));
+		return PointerGetDatum(cstring_to_text_with_len(conv, len));
 	}
 
 	text = dws_json_text(v);
 	if (text == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 						errmsg("out of memory")));
+	/* every other type (and raw) reads the text in the database encoding */
+	owned = text;
+	text = (char *) value_to_server(desc, col, task_id, owned, strlen(owned),
+									&textlen);
 	if (text[0] == '\0' && !stringish)
 	{
 		*isnull = true;
 		return (Datum) 0;
 	}
 
-	input = text;
 	cc.desc = desc;
 	cc.col = col;
 	cc.task_id = task_id;
-	cc.value = text;
+	cc.value = owned;		/* UTF-8, as the API sent it */
 	errcb.callback = conversion_error_callback;
 	errcb.arg = &cc;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	if ((col->typid == TIMESTAMPTZOID || col->typid == TIMESTAMPOID ||
-		 col->typid == DATEOID) &&
-		json_is_string(v) &&
-		dws_time_to_utc(text, col->typid == TIMESTAMPTZOID, buf, sizeof(buf)) == 0)
-		input = buf;
+	if (col->typid == TIMESTAMPTZOID || col->typid == TIMESTAMPOID ||
+		col->typid == DATEOID)
+		d = time_value(col, text);
 	else if (col->typid == INTERVALOID && col->path &&
 			 strcmp(col->path, "dr_sync_period") == 0)
 	{
 		if (dws_sync_period_interval(text, buf, sizeof(buf)) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
-					 errmsg("invalid DR sync period \"%s\"", text),
+					 errmsg("invalid DR sync period \"%s\"",
+							dws_msg_text(text, strlen(text), MSG_VALUE_BYTES)),
 					 errdetail("A sync period is a number from 1 to 3000 followed by m, H or d.")));
-		input = buf;
+		d = InputFunctionCall(&col->typinput, buf, col->typioparam,
+							  col->typmod);
 	}
-
-	d = InputFunctionCall(&col->typinput, (char *) input, col->typioparam,
-						  col->typmod);
+	else
+		d = InputFunctionCall(&col->typinput, text, col->typioparam,
+							  col->typmod);
 	error_context_stack = errcb.previous;
-	dws_free(text);
+	dws_free(owned);
 	*isnull = false;
 	return d;
 }
@@ -540,6 +644,9 @@ dws_build_row(DwsTableDesc *desc, json_t *record, json_t *raw, int rowno,
 	int			side = 0;
 	const char *task_id = json_string_value(json_object_get(record, "id"));
 	int			i;
+
+	/* what messages about this row need, looked up while lookups are safe */
+	dws_msg_prepare();
 
 	if (desc->resource == DWS_RES_CLUSTERS)
 	{

@@ -19,25 +19,17 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "dwsbuf.h"
 #include "sign.h"
 
 /* Hex SHA-256 digest length, without the terminator. */
 #define DWS_SHA256_HEX_LEN 64
 
+/* 9999-12-31 23:59:59 UTC, the last second an X-Sdk-Date can show */
+#define DWS_SDK_DATE_MAX 253402300799LL
+
 static const char hexdigits_upper[] = "0123456789ABCDEF";
 static const char hexdigits_lower[] = "0123456789abcdef";
-
-/*
- * A growable malloc'd string.  Once an allocation fails "oom" is set and
- * later appends do nothing, so callers check only once at the end.
- */
-typedef struct DwsBuf
-{
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-	int			oom;
-} DwsBuf;
 
 /* One header kept for signing: lowercased name, trimmed value. */
 typedef struct DwsSignedHeader
@@ -54,83 +46,6 @@ typedef struct DwsQueryPair
 	char	   *name;
 	char	   *value;
 } DwsQueryPair;
-
-/* Makes room for extra more bytes plus a terminator; sets oom on failure. */
-static void
-buf_reserve(DwsBuf *buf, size_t extra)
-{
-	size_t		need;
-	size_t		newcap;
-	char	   *newdata;
-
-	if (buf->oom)
-		return;
-	if (extra > SIZE_MAX - buf->len - 1)
-	{
-		buf->oom = 1;
-		return;
-	}
-	need = buf->len + extra + 1;
-	if (need <= buf->cap)
-		return;
-	newcap = buf->cap ? buf->cap : 64;
-	while (newcap < need)
-	{
-		if (newcap > SIZE_MAX / 2)
-		{
-			newcap = need;
-			break;
-		}
-		newcap *= 2;
-	}
-	newdata = realloc(buf->data, newcap);
-	if (newdata == NULL)
-	{
-		buf->oom = 1;
-		return;
-	}
-	buf->data = newdata;
-	buf->cap = newcap;
-}
-
-/* Appends len bytes of s, keeping the buffer NUL-terminated. */
-static void
-buf_append(DwsBuf *buf, const char *s, size_t len)
-{
-	buf_reserve(buf, len);
-	if (buf->oom)
-		return;
-	if (len > 0)
-		memcpy(buf->data + buf->len, s, len);
-	buf->len += len;
-	buf->data[buf->len] = '\0';
-}
-
-/* Appends a NUL-terminated string. */
-static void
-buf_append_str(DwsBuf *buf, const char *s)
-{
-	buf_append(buf, s, strlen(s));
-}
-
-/*
- * Hands the buffer's string to the caller (an empty string if nothing was
- * appended), or frees it and returns NULL after an allocation failure.
- */
-static char *
-buf_finish(DwsBuf *buf)
-{
-	if (!buf->oom && buf->data == NULL)
-		buf_reserve(buf, 0);
-	if (buf->oom)
-	{
-		free(buf->data);
-		buf->data = NULL;
-		return NULL;
-	}
-	buf->data[buf->len] = '\0';
-	return buf->data;
-}
 
 /* malloc'd copy of a NUL-terminated string; NULL on out-of-memory. */
 static char *
@@ -236,56 +151,22 @@ dws_escape(const char *in, size_t len)
 }
 
 /*
- * X-Sdk-Date value for t.  Computed with civil-date arithmetic rather than
- * gmtime so that it cannot fail or depend on the C library's time zone
- * state.
+ * X-Sdk-Date value for t, from the C library's gmtime_r and strftime (UTC,
+ * so no time zone state matters).  The field is sixteen characters wide:
+ * a clock outside 1970..9999 is clamped into it rather than overflowing.
  */
 void
 dws_sdk_date(time_t t, char *out)
 {
-	long long	secs = (long long) t;
-	long long	days;
-	long long	rem;
-	long long	z;
-	long long	era;
-	long long	doe;
-	long long	yoe;
-	long long	y;
-	long long	doy;
-	long long	mp;
-	long long	d;
-	long long	m;
+	struct tm	tm;
 
-	days = secs / 86400;
-	rem = secs % 86400;
-	if (rem < 0)
-	{
-		rem += 86400;
-		days--;
-	}
-
-	/* days since 1970-01-01 -> proleptic Gregorian y-m-d */
-	z = days + 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	if (m <= 2)
-		y++;
-
-	/* The field is four digits wide; clamp what cannot be represented. */
-	if (y < 0)
-		y = 0;
-	if (y > 9999)
-		y = 9999;
-
-	snprintf(out, DWS_SDK_DATE_LEN + 1, "%04d%02d%02dT%02d%02d%02dZ",
-			 (int) y, (int) m, (int) d,
-			 (int) (rem / 3600), (int) (rem % 3600 / 60), (int) (rem % 60));
+	if (t < 0)
+		t = 0;
+	if ((long long) t > DWS_SDK_DATE_MAX)
+		t = (time_t) DWS_SDK_DATE_MAX;
+	if (gmtime_r(&t, &tm) == NULL ||
+		strftime(out, DWS_SDK_DATE_LEN + 1, "%Y%m%dT%H%M%SZ", &tm) != DWS_SDK_DATE_LEN)
+		memcpy(out, "19700101T000000Z", DWS_SDK_DATE_LEN + 1);
 }
 
 /*
@@ -296,7 +177,7 @@ dws_sdk_date(time_t t, char *out)
 char *
 dws_canonical_uri(const char *path)
 {
-	DwsBuf		buf = {NULL, 0, 0, 0};
+	DwsBuf		buf = DWS_BUF_MALLOC;
 	char	   *seg;
 	const char *p;
 
@@ -335,19 +216,19 @@ dws_canonical_uri(const char *path)
 			buf.oom = 1;
 			break;
 		}
-		buf_append_str(&buf, escaped);
+		dws_buf_append_str(&buf, escaped);
 		free(escaped);
 
 		if (*p != '/')
 			break;
-		buf_append(&buf, "/", 1);
+		dws_buf_append(&buf, "/", 1);
 		p++;
 	}
 	free(seg);
 
 	if (!buf.oom && (buf.len == 0 || buf.data[buf.len - 1] != '/'))
-		buf_append(&buf, "/", 1);
-	return buf_finish(&buf);
+		dws_buf_append(&buf, "/", 1);
+	return dws_buf_finish(&buf);
 }
 
 /* qsort order of escaped query parameters: by name, then by value. */
@@ -372,7 +253,7 @@ char *
 dws_canonical_query(const DwsKV *params, int n)
 {
 	DwsQueryPair *pairs;
-	DwsBuf		buf = {NULL, 0, 0, 0};
+	DwsBuf		buf = DWS_BUF_MALLOC;
 	int			i;
 	int			made = 0;
 
@@ -404,10 +285,10 @@ dws_canonical_query(const DwsKV *params, int n)
 		for (i = 0; i < n; i++)
 		{
 			if (i > 0)
-				buf_append(&buf, "&", 1);
-			buf_append_str(&buf, pairs[i].name);
-			buf_append(&buf, "=", 1);
-			buf_append_str(&buf, pairs[i].value);
+				dws_buf_append(&buf, "&", 1);
+			dws_buf_append_str(&buf, pairs[i].name);
+			dws_buf_append(&buf, "=", 1);
+			dws_buf_append_str(&buf, pairs[i].value);
 		}
 	}
 
@@ -417,7 +298,7 @@ dws_canonical_query(const DwsKV *params, int n)
 		free(pairs[i].value);
 	}
 	free(pairs);
-	return buf_finish(&buf);
+	return dws_buf_finish(&buf);
 }
 
 /* qsort order of signed headers: by lowercased name, then caller order. */
@@ -535,10 +416,10 @@ dws_sign(const char *method, const char *path, const char *query,
 	char	   *uri = NULL;
 	char	   *canonical = NULL;
 	char	   *result = NULL;
-	DwsBuf		creq = {NULL, 0, 0, 0};
-	DwsBuf		signedh = {NULL, 0, 0, 0};
-	DwsBuf		sts = {NULL, 0, 0, 0};
-	DwsBuf		auth = {NULL, 0, 0, 0};
+	DwsBuf		creq = DWS_BUF_MALLOC;
+	DwsBuf		signedh = DWS_BUF_MALLOC;
+	DwsBuf		sts = DWS_BUF_MALLOC;
+	DwsBuf		auth = DWS_BUF_MALLOC;
 	char		bodyhex[DWS_SHA256_HEX_LEN + 1];
 	char		creqhex[DWS_SHA256_HEX_LEN + 1];
 	char		sighex[2 * EVP_MAX_MD_SIZE + 1];
@@ -574,34 +455,34 @@ dws_sign(const char *method, const char *path, const char *query,
 	for (i = 0; i < nsh; i++)
 	{
 		if (i > 0)
-			buf_append(&signedh, ";", 1);
-		buf_append_str(&signedh, sh[i].name);
+			dws_buf_append(&signedh, ";", 1);
+		dws_buf_append_str(&signedh, sh[i].name);
 	}
-	if (buf_finish(&signedh) == NULL)
+	if (dws_buf_finish(&signedh) == NULL)
 		goto done;
 
 	/* CanonicalRequest */
-	buf_append_str(&creq, method);
-	buf_append(&creq, "\n", 1);
-	buf_append_str(&creq, uri);
-	buf_append(&creq, "\n", 1);
-	buf_append_str(&creq, query);
-	buf_append(&creq, "\n", 1);
+	dws_buf_append_str(&creq, method);
+	dws_buf_append(&creq, "\n", 1);
+	dws_buf_append_str(&creq, uri);
+	dws_buf_append(&creq, "\n", 1);
+	dws_buf_append_str(&creq, query);
+	dws_buf_append(&creq, "\n", 1);
 	for (i = 0; i < nsh; i++)
 	{
-		buf_append_str(&creq, sh[i].name);
-		buf_append(&creq, ":", 1);
-		buf_append(&creq, sh[i].value, sh[i].valuelen);
-		buf_append(&creq, "\n", 1);
+		dws_buf_append_str(&creq, sh[i].name);
+		dws_buf_append(&creq, ":", 1);
+		dws_buf_append(&creq, sh[i].value, sh[i].valuelen);
+		dws_buf_append(&creq, "\n", 1);
 	}
 	/* the SDKs' header block is "\n" even with no header at all */
 	if (nsh == 0)
-		buf_append(&creq, "\n", 1);
-	buf_append(&creq, "\n", 1);
-	buf_append_str(&creq, signedh.data);
-	buf_append(&creq, "\n", 1);
-	buf_append_str(&creq, bodyhex);
-	canonical = buf_finish(&creq);
+		dws_buf_append(&creq, "\n", 1);
+	dws_buf_append(&creq, "\n", 1);
+	dws_buf_append_str(&creq, signedh.data);
+	dws_buf_append(&creq, "\n", 1);
+	dws_buf_append_str(&creq, bodyhex);
+	canonical = dws_buf_finish(&creq);
 	if (canonical == NULL)
 		goto done;
 
@@ -609,11 +490,11 @@ dws_sign(const char *method, const char *path, const char *query,
 	if (sha256_hex((const unsigned char *) canonical, strlen(canonical),
 				   creqhex) != 0)
 		goto done;
-	buf_append_str(&sts, DWS_SIGN_ALGORITHM "\n");
-	buf_append_str(&sts, sdk_date);
-	buf_append(&sts, "\n", 1);
-	buf_append_str(&sts, creqhex);
-	if (buf_finish(&sts) == NULL)
+	dws_buf_append_str(&sts, DWS_SIGN_ALGORITHM "\n");
+	dws_buf_append_str(&sts, sdk_date);
+	dws_buf_append(&sts, "\n", 1);
+	dws_buf_append_str(&sts, creqhex);
+	if (dws_buf_finish(&sts) == NULL)
 		goto done;
 
 	/* Signature */
@@ -627,13 +508,13 @@ dws_sign(const char *method, const char *path, const char *query,
 	hex_lower(mac, maclen, sighex);
 
 	/* Authorization */
-	buf_append_str(&auth, DWS_SIGN_ALGORITHM " Access=");
-	buf_append_str(&auth, ak);
-	buf_append_str(&auth, ", SignedHeaders=");
-	buf_append_str(&auth, signedh.data);
-	buf_append_str(&auth, ", Signature=");
-	buf_append_str(&auth, sighex);
-	result = buf_finish(&auth);
+	dws_buf_append_str(&auth, DWS_SIGN_ALGORITHM " Access=");
+	dws_buf_append_str(&auth, ak);
+	dws_buf_append_str(&auth, ", SignedHeaders=");
+	dws_buf_append_str(&auth, signedh.data);
+	dws_buf_append_str(&auth, ", Signature=");
+	dws_buf_append_str(&auth, sighex);
+	result = dws_buf_finish(&auth);
 
 	if (result != NULL && canonical_out != NULL)
 	{

@@ -28,7 +28,10 @@ typedef struct DwsKV
  */
 extern char *dws_escape(const char *in, size_t len);
 
-/* Formats t (UTC) as YYYYMMDDTHHMMSSZ into out, which holds 17 bytes. */
+/*
+ * Formats t (UTC) as YYYYMMDDTHHMMSSZ into out, which holds 17 bytes; a t
+ * before 1970 or after 9999 is clamped to the nearer end.
+ */
 extern void dws_sdk_date(time_t t, char *out);
 
 /*

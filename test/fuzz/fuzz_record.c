@@ -2,8 +2,9 @@
  * fuzz_record.c
  *	  libFuzzer target for src/record.c and src/list.c: response body
  *	  parsing, the detail/list/progress accessors, list splitting,
- *	  list-item canonicalization, merging, dotted-path lookup, value text,
- *	  API times and sync periods.
+ *	  list-item canonicalization, merging, dotted-path lookup, value text
+ *	  and sync periods (src/record.c, src/list.c, src/jsontext.c,
+ *	  src/apitime.c; API times are PostgreSQL's to read).
  *
  * The input is a response body.  Everything reachable from it is run
  * through the functions the FDW uses on it, and every result is checked
@@ -22,10 +23,6 @@
  *     finds the array (a body with a NUL byte may fail), and finds none in
  *     a malformed body;
  *   - no function changes the parsed tree it is given;
- *   - dws_time_to_utc accepts exactly the documented forms with valid
- *     fields and agrees with the C library's timegm/gmtime_r, its output
- *     reads back to itself, and too small an output buffer is refused
- *     without being written;
  *   - dws_sync_period_interval accepts exactly [0-9]+[mHd] in 1..3000.
  * A wrapping allocator is installed in jansson, as the FDW installs a
  * palloc-based one: a block freed by the wrong allocator aborts, and every
@@ -46,8 +43,8 @@
 
 #define MAX_VISIT 512			/* values checked per input */
 #define MAX_ITEMS 64			/* list items checked per input */
-#define TIME_PREFIX_MAX 64		/* bytes of the raw input given to the time
-								 * and period parsers */
+#define TIME_PREFIX_MAX 64		/* bytes of the raw input given to the period
+								 * parser */
 
 /* ----------------------------------------------------------------------
  * Failure reporting
@@ -180,219 +177,6 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* Value of n digits at s (caller checked they are digits). */
-static int
-digits_value(const char *s, int n)
-{
-	int			v = 0;
-	int			i;
-
-	for (i = 0; i < n; i++)
-		v = v * 10 + (s[i] - '0');
-	return v;
-}
-
-/* ----------------------------------------------------------------------
- * dws_time_to_utc
- * ---------------------------------------------------------------------- */
-
-/*
- * Reference reading of an API time, written from the documentation rather
- * than from record.c: the shape by a strict scan, the conversion by the C
- * library.  Returns 0 and the expected output (without "+00"), or -1.
- */
-static int
-reference_time(const char *in, char *want, size_t wantlen)
-{
-	const char *p = in;
-	int			year,
-				month,
-				day,
-				hour,
-				minute,
-				second;
-	int			usec = 0;
-	int			nfrac = 0;
-	int			sign = 0;
-	int			offh = 0;
-	int			offm = 0;
-	int			i;
-	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int			maxday;
-	struct tm	tm;
-	struct tm	res;
-	time_t		t;
-	size_t		len;
-
-	/* YYYY-MM-DD[T ]HH:MM:SS */
-	for (i = 0; i < 19; i++)
-	{
-		char		c = p[i];
-
-		switch (i)
-		{
-			case 4:
-			case 7:
-				if (c != '-')
-					return -1;
-				break;
-			case 10:
-				if (c != 'T' && c != ' ')
-					return -1;
-				break;
-			case 13:
-			case 16:
-				if (c != ':')
-					return -1;
-				break;
-			default:
-				if (!is_digit(c))
-					return -1;
-		}
-	}
-	year = digits_value(p, 4);
-	month = digits_value(p + 5, 2);
-	day = digits_value(p + 8, 2);
-	hour = digits_value(p + 11, 2);
-	minute = digits_value(p + 14, 2);
-	second = digits_value(p + 17, 2);
-	p += 19;
-
-	/* .f{1,9} */
-	if (*p == '.')
-	{
-		p++;
-		while (is_digit(*p))
-		{
-			if (nfrac < 6)
-				usec = usec * 10 + (*p - '0');
-			nfrac++;
-			p++;
-		}
-		if (nfrac < 1 || nfrac > 9)
-			return -1;
-		for (i = nfrac; i < 6; i++)
-			usec *= 10;
-	}
-
-	/* Z | [+-]HH | [+-]HH:MM | [+-]HHMM */
-	if (*p == 'Z' || *p == 'z')
-		p++;
-	else if (*p == '+' || *p == '-')
-	{
-		sign = *p == '+' ? 1 : -1;
-		p++;
-		if (!is_digit(p[0]) || !is_digit(p[1]))
-			return -1;
-		offh = digits_value(p, 2);
-		p += 2;
-		if (p[0] == ':' || is_digit(p[0]))
-		{
-			if (p[0] == ':')
-				p++;
-			if (!is_digit(p[0]) || !is_digit(p[1]))
-				return -1;
-			offm = digits_value(p, 2);
-			p += 2;
-		}
-	}
-	if (*p != '\0')
-		return -1;
-
-	if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 ||
-		minute > 59 || second > 59 || offh > 23 || offm > 59)
-		return -1;
-	maxday = mdays[month - 1];
-	if (month == 2 &&
-		((year % 4 == 0 && year % 100 != 0) || year % 400 == 0))
-		maxday = 29;
-	if (day > maxday)
-		return -1;
-
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = year - 1900;
-	tm.tm_mon = month - 1;
-	tm.tm_mday = day;
-	tm.tm_hour = hour;
-	tm.tm_min = minute;
-	tm.tm_sec = second;
-	t = timegm(&tm);
-	t -= (time_t) sign * (offh * 3600 + offm * 60);
-	if (gmtime_r(&t, &res) == NULL)
-		return -1;
-	if (res.tm_year + 1900 < 1 || res.tm_year + 1900 > 9999)
-		return -1;
-
-	snprintf(want, wantlen, "%04d-%02d-%02d %02d:%02d:%02d",
-			 res.tm_year + 1900, res.tm_mon + 1, res.tm_mday,
-			 res.tm_hour, res.tm_min, res.tm_sec);
-	if (usec != 0)
-	{
-		char		frac[8];
-		size_t		flen = 7;
-
-		snprintf(frac, sizeof(frac), ".%06d", usec);
-		while (frac[flen - 1] == '0')
-			flen--;
-		frac[flen] = '\0';
-		len = strlen(want);
-		snprintf(want + len, wantlen - len, "%s", frac);
-	}
-	return 0;
-}
-
-/* Runs dws_time_to_utc on s (NUL-terminated) and checks it. */
-static void
-check_time(const char *s)
-{
-	char		out0[64];
-	char		out1[64];
-	char		again[64];
-	char		want[64];
-	char		small[64];
-	int			r0;
-	int			r1;
-	int			rw;
-	size_t		len;
-
-	memset(out0, 'X', sizeof(out0));
-	memset(out1, 'X', sizeof(out1));
-	r0 = dws_time_to_utc(s, 0, out0, sizeof(out0));
-	r1 = dws_time_to_utc(s, 1, out1, sizeof(out1));
-	rw = reference_time(s, want, sizeof(want));
-
-	CHECK(r0 == 0 || r0 == -1, s);
-	CHECK(r0 == r1, s);
-	CHECK(r0 == rw, s);
-	if (r0 != 0)
-	{
-		/* out untouched on failure */
-		CHECK(out0[0] == 'X' && out1[0] == 'X', s);
-		return;
-	}
-
-	len = strlen(out0);
-	CHECK(strcmp(out0, want) == 0, s);
-	CHECK(len + 3 < 40, s);		/* "outlen >= 40 suffices" */
-	CHECK(strlen(out1) == len + 3 && memcmp(out1, out0, len) == 0 &&
-		  strcmp(out1 + len, "+00") == 0, s);
-
-	/* the output reads back to itself, with and without the offset */
-	CHECK(dws_time_to_utc(out0, 0, again, sizeof(again)) == 0 &&
-		  strcmp(again, out0) == 0, out0);
-	CHECK(dws_time_to_utc(out1, 1, again, sizeof(again)) == 0 &&
-		  strcmp(again, out1) == 0, out1);
-	CHECK(dws_time_to_utc(out1, 0, again, sizeof(again)) == 0 &&
-		  strcmp(again, out0) == 0, out1);
-
-	/* a buffer one byte short is refused and left alone; exact fits */
-	memset(small, 'Y', sizeof(small));
-	CHECK(dws_time_to_utc(s, 1, small, len + 3) == -1, s);
-	CHECK(small[0] == 'Y' && small[len + 2] == 'Y', s);
-	CHECK(dws_time_to_utc(s, 1, small, len + 4) == 0 &&
-		  strcmp(small, out1) == 0, s);
-}
-
 /* ----------------------------------------------------------------------
  * dws_sync_period_interval
  * ---------------------------------------------------------------------- */
@@ -509,8 +293,8 @@ check_text(json_t *v)
 	dws_free(text);
 }
 
-/* Checks every value of a tree (up to a budget), and every string as a time
- * and a period. */
+/* Checks every value of a tree (up to a budget), and every string as a
+ * period. */
 static void
 visit_values(json_t *v, int *budget)
 {
@@ -524,7 +308,6 @@ visit_values(json_t *v, int *budget)
 	check_text(v);
 	if (json_is_string(v))
 	{
-		check_time(json_string_value(v));
 		check_period(json_string_value(v));
 	}
 	else if (json_is_object(v))
@@ -987,8 +770,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	CHECK(live_blocks == 0, NULL);
 
-	/* the raw input, up to its first NUL or newline, as a time, a period
-	 * and a path */
+	/* the raw input, up to its first NUL or newline, as a period and a
+	 * path */
 	for (plen = 0; plen < size && plen < TIME_PREFIX_MAX; plen++)
 	{
 		if (data[plen] == '\0' || data[plen] == '\n')
@@ -996,7 +779,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memcpy(prefix, data, plen);
 	prefix[plen] = '\0';
-	check_time(prefix);
 	check_period(prefix);
 
 	/* parse, and compare with jansson itself */
@@ -1048,7 +830,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* error bodies */
 	check_error_fields(root);
 
-	/* every value, as text; every string as a time and a period */
+	/* every value, as text; every string as a period */
 	visit_values(root, &budget);
 	check_paths(root, prefix);
 

@@ -378,8 +378,8 @@ check_sdk_date(time_t t)
 		else
 			CHECK(out[i] >= '0' && out[i] <= '9', out);
 	}
-	/* years 0000..9999 agree with the C library */
-	if (t >= (time_t) -62167219200LL && t <= (time_t) 253402300799LL)
+	/* years 1970..9999 agree with the C library (others are clamped) */
+	if (t >= 0 && t <= (time_t) 253402300799LL)
 	{
 		CHECK(gmtime_r(&t, &tm) != NULL, out);
 		snprintf(want, sizeof(want), "%04d%02d%02dT%02d%02d%02dZ",

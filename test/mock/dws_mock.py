@@ -131,6 +131,16 @@ TASK_CREATING = "f0e1d2c3-b4a5-4968-8776-655443322110"
 TASK_EU_1 = "11111111-2222-4333-8444-555555555555"
 TASK_EU_2 = "66666666-7777-4888-8999-aaaaaaaaaaaa"
 
+# Project PROJECT_TEXT: tasks whose names need more than ASCII (encoding
+# tests); nothing else lists them.
+PROJECT_TEXT = "7e570000000000000000000000000000"
+TEXT_TASK_NAMES = {
+    "7e570000-0000-4000-8000-000000000001": "Café Zürich ½",   # LATIN1
+    "7e570000-0000-4000-8000-000000000002": "東京-大阪 DR",      # EUC_JP
+    "7e570000-0000-4000-8000-000000000003": "Café 東京",        # EUC_JP
+    "7e570000-0000-4000-8000-000000000004": "DR \U0001F680 €",  # neither
+}
+
 
 def cluster(id, name, cluster_az, role, region, status, progress,
             last_success_time, obs_bucket_name, **newer) -> dict:
@@ -473,6 +483,18 @@ def fault_task(project_id: str, task_id: str) -> Task:
     )
 
 
+def text_tasks() -> list[Task]:
+    """The tasks of PROJECT_TEXT: a fault task's data, with a name (and a
+    primary cluster name) that ASCII cannot spell."""
+    tasks = []
+    for task_id, name in TEXT_TASK_NAMES.items():
+        t = fault_task(PROJECT_TEXT, task_id)
+        t.name = name
+        t.primary = dict(t.primary, name=name + " primary")
+        tasks.append(t)
+    return tasks
+
+
 LIST_FILTER_KEYS = ("id", "primary_cluster_id", "standby_cluster_id")
 
 
@@ -775,7 +797,8 @@ _ARG_KINDS = {
 }
 _PLAIN_KINDS = {"badjson", "html", "html502", "200error", "notobject",
                 "wrongtypes", "truncated", "close", "gzip", "missing",
-                "404missing", "redirect", "503date"}
+                "404missing", "redirect", "503date", "times", "bignum",
+                "hostile", "hostilebody"}
 
 _FAULT_RE = re.compile(
     r"fault-(?P<body>.+?)(?:-(?P<rep>once|twice)-(?P<nonce>.+))?", re.S)
@@ -818,6 +841,17 @@ def parse_fault(ident: str) -> Fault | None:
       fault-redirect     302 with Location: the same call for the published
                          task (a client must not follow it)
       fault-503date      503 with Retry-After as an HTTP date 2 s ahead
+      fault-times        200, a valid task plus API times in many spellings
+                         under "times"
+      fault-bignum       200, a valid task plus integers beyond 64 bits and
+                         a real beyond a double
+      fault-hostile      400 JSON error whose error_code and error_msg hold
+                         terminal escapes, a long error_msg with multibyte
+                         characters where a message would cut it, and a
+                         100 kB request_id (no X-Request-Id header)
+      fault-hostilebody  502, a body that is not JSON: escapes, invalid
+                         UTF-8, multibyte characters around byte 120; an
+                         X-Request-Id of 200 bytes of "é"
     Anything else starting with "fault-" is answered 400 DWS.0001 so that a
     typo in a test is noticed.
     """
@@ -1203,10 +1237,11 @@ class MockHandler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: bytes, *, content_type=JSON_CONTENT_TYPE,
               headers: Iterable[tuple[str, str]] = (),
-              length: int | None = None) -> None:
+              length: int | None = None, rid_header: bool = True) -> None:
         """Status line and headers, then body (unless HEAD)."""
         self.send_response(status)
-        self.send_header("X-Request-Id", self._rid)
+        if rid_header:
+            self.send_header("X-Request-Id", self._rid)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length",
                          str(len(body) if length is None else length))
@@ -1519,6 +1554,12 @@ class MockHandler(BaseHTTPRequestHandler):
             self._send(200, b"[1,2,3]")
         elif kind == "wrongtypes":
             self._send(200, to_json(wrong_types_answer(route)))
+        elif kind == "times":
+            outer, inner = self._success_object(route)
+            inner["times"] = dict(ODD_TIMES)
+            self._send(200, to_json(outer))
+        elif kind == "bignum":
+            self._send(200, self._big_numbers_answer(route))
         elif kind == "deep":
             prefix, suffix = self._split_around(route, "extra")
             # Replace the "" left around the cut with the nested arrays.
@@ -1549,8 +1590,27 @@ class MockHandler(BaseHTTPRequestHandler):
         elif kind == "gzipbomb":
             self._send(200, self._gzip_bomb(route, arg),
                        headers=[("Content-Encoding", "gzip")])
+        elif kind == "hostile":
+            self._send(400, to_json(HOSTILE_ERROR), rid_header=False)
+        elif kind == "hostilebody":
+            # header values go out as latin-1: these are the UTF-8 bytes
+            rid = HOSTILE_RID.encode().decode("latin-1")
+            self._send(502, HOSTILE_BODY, content_type="text/plain",
+                       headers=[("X-Request-Id", rid)], rid_header=False)
         else:  # pragma: no cover - parse_fault only yields the kinds above
             self._send_error_body(500, "DWS.9999", f"mock: unhandled {kind}")
+
+    def _big_numbers_answer(self, route: ApiRoute) -> bytes:
+        """A valid answer (the fault task) whose extra fields hold numbers
+        beyond 64-bit integers and doubles, under keys a foreign table can
+        map with `field`."""
+        outer, inner = self._success_object(route)
+        inner["big_int"] = ODD_BIG_INT
+        inner["big_negative"] = -ODD_BIG_INT - 1
+        inner["huge_real"] = "__dws_mock_huge_real__"
+        if route.kind == "detail":
+            inner["primary_cluster"]["disk_used"] = ODD_BIG_INT
+        return to_json(outer).replace(b'"__dws_mock_huge_real__"', b"1e400")
 
     def _gzip_bomb(self, route: ApiRoute, megabytes: int) -> bytes:
         key = (route.kind, route.project, route.fault_ident, megabytes)
@@ -1568,9 +1628,44 @@ class MockHandler(BaseHTTPRequestHandler):
         return data
 
 
+# fault-hostile: escapes that would recolour, clear or retitle a terminal;
+# an error_msg whose 300th byte falls inside "é"; a 100 kB request id
+HOSTILE_ERROR = {
+    "error_code": "DWS.0001\x1b[31m",
+    "error_msg": ("\x1b[2J\x1b]0;owned\x07bell\ttab\nnewline \u202eevil 東 "
+                  + "x" * 250 + "é" * 20 + " tail"),
+    "request_id": "r" * 100_000,
+}
+# fault-hostilebody: escapes, invalid UTF-8, and "é" (2 bytes) from byte 19
+# on, so a cut at 120 bytes falls inside one when counted in bytes
+HOSTILE_BODY = (b"\x1b[31mred\x1b[0m\xff\xfe\xc3(" + b"\x00"
+                + "é".encode() * 80 + b"end")
+HOSTILE_RID = "req-" + "é" * 98
+
+
 def _long_string_key(route: ApiRoute) -> str:
     """The string field made huge by fault-huge / fault-gzipbomb."""
     return "latest_barrier_time" if route.kind == "progress" else "name"
+
+
+# fault-bignum: 2**64, beyond every 64-bit integer.  fault-times: API times
+# (all the same instant but the last ones) in the spellings a reader must
+# accept.
+ODD_BIG_INT = 18446744073709551616
+ODD_TIMES = {
+    "t_plain": "2023-04-29T06:39:56",
+    "t_space": "2023-04-29 06:39:56",
+    "t_z": "2023-04-29T06:39:56Z",
+    "t_lower_z": "2023-04-29T06:39:56z",
+    "t_plus": "2023-04-29T14:39:56+08:00",
+    "t_plus_compact": "2023-04-29T14:39:56+0800",
+    "t_plus_hour": "2023-04-29T14:39:56+08",
+    "t_minus": "2023-04-29T01:09:56-05:30",
+    "t_frac10": "2023-04-29T06:39:56.1234567890",
+    "t_frac10_zone": "2023-04-29T14:39:56.1234567890+08:00",
+    "t_frac_up": "2023-04-29T06:39:55.9999996",
+    "t_day_back": "2024-03-01T01:00:00+02:00",
+}
 
 
 def wrong_types_answer(route: ApiRoute) -> dict:
@@ -1804,7 +1899,7 @@ def main(argv=None) -> int:
         return 0 if run_selftest() else 1
 
     store = TaskStore(itertools.chain(
-        fixed_tasks(),
+        fixed_tasks(), text_tasks(),
         (generated_task(i) for i in range(1, args.generate + 1))))
     creds = Credentials(args.access_key, args.secret_key, args.temp_access_key,
                         args.temp_secret_key, args.security_token,

@@ -445,6 +445,16 @@ def test_faults(c):
     check("fault-wrongtypes", d["name"] == 42 and d["status"] is True
           and d["primary_cluster"] == "oops" and d["start_time"] == {"a": 1}
           and d["standby_cluster"]["progress"] == 99.5)
+    r = detail(c, P_MAIN, "fault-bignum")
+    d = r.json()["disaster_recovery"]
+    check("fault-bignum: 2**64 as an integer, 1e400",
+          r.status == 200 and d["big_int"] == 2 ** 64
+          and d["primary_cluster"]["disk_used"] == 2 ** 64
+          and b'"huge_real": 1e400' in r.body and d["name"] == "fault task")
+    d = detail(c, P_MAIN, "fault-times").json()["disaster_recovery"]
+    check("fault-times: times in many spellings",
+          d["times"]["t_frac10"] == "2023-04-29T06:39:56.1234567890"
+          and d["name"] == "fault task" and "big_int" not in d)
     r = detail(c, P_MAIN, "fault-deep")
     check("fault-deep: 1000 nested arrays under disaster_recovery.extra",
           r.status == 200 and b'"extra": ' + b"[" * 1000 + b"]" * 1000 in r.body
@@ -730,6 +740,33 @@ def test_generate():
         stop_mock(proc)
 
 
+def test_text(c):
+    """Project 7e57...: non-ASCII names, and the hostile error answers."""
+    project = "7e570000000000000000000000000000"
+    r = detail(c, project, "7e570000-0000-4000-8000-000000000002")
+    check("text task: name in UTF-8",
+          r.status == 200
+          and r.json()["disaster_recovery"]["name"] == "東京-大阪 DR"
+          and "東京".encode() in r.body)
+    r = listing(c, project)
+    check("text project: 4 tasks, none of them elsewhere",
+          r.status == 200 and len(r.json()["disaster_recovery"]) == 4
+          and all(t["id"].startswith("7e570000-")
+                  for t in r.json()["disaster_recovery"]))
+    r = detail(c, P_MAIN, "fault-hostile")
+    body = r.json() if r.status == 400 else {}
+    check("fault-hostile: 400, escapes, a 100 kB request_id, no X-Request-Id",
+          "\x1b" in body.get("error_code", "")
+          and "\x1b" in body.get("error_msg", "")
+          and len(body.get("request_id", "")) == 100_000
+          and r.headers.get("X-Request-Id") is None)
+    r = detail(c, P_MAIN, "fault-hostilebody")
+    rid = (r.headers.get("X-Request-Id") or "").encode("latin-1")
+    check("fault-hostilebody: 502, invalid UTF-8, a long UTF-8 request id",
+          r.status == 502 and b"\xff\xfe" in r.body and b"\x1b[31m" in r.body
+          and rid.decode() == "req-" + "é" * 98)
+
+
 def main():
     test_selftest()
     proc, port = start_mock()   # not quiet: the log is checked below
@@ -739,6 +776,7 @@ def main():
         test_missing_and_paths(c)
         test_auth(c)
         test_faults(c)
+        test_text(c)
         test_stats(c)
         test_proxy(c)
     finally:

@@ -154,28 +154,6 @@ nested_arrays(int n)
 	return s;
 }
 
-/* Checks dws_time_to_utc; want NULL means it must fail. */
-static void
-check_time(const char *in, int with_offset, const char *want)
-{
-	char		out[40];
-	int			rc;
-
-	strcpy(out, "untouched");
-	rc = dws_time_to_utc(in, with_offset, out, sizeof(out));
-	if (want == NULL)
-		tap_ok(rc == -1 && strcmp(out, "untouched") == 0,
-			   "time \"%s\" rejected", in);
-	else
-	{
-		char		desc[128];
-
-		snprintf(desc, sizeof(desc), "time \"%s\"%s -> \"%s\"", in,
-				 with_offset ? " (with offset)" : "", want);
-		tap_str(rc == 0 ? out : NULL, want, desc);
-	}
-}
-
 /* Checks dws_sync_period_interval; want NULL means it must fail. */
 static void
 check_period(const char *in, const char *want)
@@ -583,71 +561,99 @@ test_list_and_merge(void)
 	json_decref(flat);
 }
 
-static void
-test_times(void)
+/*
+ * A stand-in for the PostgreSQL side's span finder: the spans of the
+ * test's big numbers where they stand as tokens (not after '"' or '-'),
+ * good enough for the bodies below.  Counts its calls.
+ */
+static int	spans_calls = 0;
+
+static long
+test_number_spans(const char *body, size_t len, DwsSpan **spans)
 {
-	char		small[10];
+	static const char *const bigs[] = {"18446744073709551616", "1e400"};
+	DwsSpan    *out = dws_alloc(sizeof(DwsSpan) * 8);
+	long		n = 0;
+	size_t		i;
+	int			b;
 
-	check_time("2023-04-29T06:39:56", 0, "2023-04-29 06:39:56");
-	check_time("2023-04-29T06:39:56", 1, "2023-04-29 06:39:56+00");
-	check_time("2023-03-27 20:16:34", 0, "2023-03-27 20:16:34");
-	check_time("2023-04-29T06:39:56Z", 0, "2023-04-29 06:39:56");
-	check_time("2023-04-29T06:39:56z", 0, "2023-04-29 06:39:56");
-	check_time("2023-04-29T06:39:56+08:00", 0, "2023-04-28 22:39:56");
-	check_time("2023-04-29T06:39:56-05:30", 0, "2023-04-29 12:09:56");
-	check_time("2023-04-29T06:39:56+0800", 0, "2023-04-28 22:39:56");
-	check_time("2023-04-29T06:39:56+08", 0, "2023-04-28 22:39:56");
-	check_time("2023-04-29T06:39:56+00:00", 1, "2023-04-29 06:39:56+00");
-	check_time("2023-04-29T06:39:56.5", 0, "2023-04-29 06:39:56.5");
-	check_time("2023-04-29T06:39:56.123456789", 0, "2023-04-29 06:39:56.123456");
-	check_time("2023-04-29T06:39:56.000000", 0, "2023-04-29 06:39:56");
-	check_time("2023-04-29T06:39:56.1200Z", 1, "2023-04-29 06:39:56.12+00");
-	check_time("2023-04-29T06:39:56.0000009", 0, "2023-04-29 06:39:56");
-	check_time("2023-04-29T06:39:56.5+08:00", 1, "2023-04-28 22:39:56.5+00");
-	check_time("2023-03-01T01:00:00+02:00", 0, "2023-02-28 23:00:00");
-	check_time("2024-03-01T01:00:00+02:00", 0, "2024-02-29 23:00:00");
-	check_time("2024-02-29T23:00:00-02:00", 0, "2024-03-01 01:00:00");
-	check_time("2024-01-01T07:59:59+08:00", 0, "2023-12-31 23:59:59");
-	check_time("2023-12-31T20:00:00-04:00", 0, "2024-01-01 00:00:00");
-	check_time("2000-02-29T00:00:00", 0, "2000-02-29 00:00:00");
-	check_time("0001-01-01T00:00:00", 0, "0001-01-01 00:00:00");
-	check_time("9999-12-31T23:59:59", 0, "9999-12-31 23:59:59");
+	spans_calls++;
+	for (i = 0; i < len && n < 8; i++)
+		for (b = 0; b < 2; b++)
+		{
+			size_t		blen = strlen(bigs[b]);
 
-	check_time("2023-13-01T00:00:00", 0, NULL);
-	check_time("2023-00-01T00:00:00", 0, NULL);
-	check_time("2023-02-29T00:00:00", 0, NULL);
-	check_time("1900-02-29T00:00:00", 0, NULL);
-	check_time("2023-04-31T00:00:00", 0, NULL);
-	check_time("2023-04-00T00:00:00", 0, NULL);
-	check_time("2023-04-29T24:00:00", 0, NULL);
-	check_time("2023-04-29T23:60:00", 0, NULL);
-	check_time("2023-04-29T23:59:60", 0, NULL);
-	check_time("0000-01-01T00:00:00", 0, NULL);
-	check_time("0001-01-01T00:00:00+01:00", 0, NULL);
-	check_time("9999-12-31T23:00:00-02:00", 0, NULL);
-	check_time("yesterday", 0, NULL);
-	check_time("", 0, NULL);
-	check_time("2023-04-29", 0, NULL);
-	check_time("2023-04-29T06:39", 0, NULL);
-	check_time("2023-04-29T06:39:56 ", 0, NULL);
-	check_time("2023-04-29T06:39:56x", 0, NULL);
-	check_time("2023-04-29T06:39:56ZZ", 0, NULL);
-	check_time("2023-04-29T06:39:56.", 0, NULL);
-	check_time("2023-04-29T06:39:56.1234567890", 0, NULL);
-	check_time("2023-04-29T06:39:56+8", 0, NULL);
-	check_time("2023-04-29T06:39:56+08:0", 0, NULL);
-	check_time("2023-04-29T06:39:56+080", 0, NULL);
-	check_time("2023-04-29T06:39:56+24:00", 0, NULL);
-	check_time("2023-04-29T06:39:56+08:60", 0, NULL);
-	check_time("2023-04-29X06:39:56", 0, NULL);
-	check_time("2023-4-29T06:39:56", 0, NULL);
-	check_time("+2023-04-29T06:39:56", 0, NULL);
-	check_time("2023-04-29T6:39:56", 0, NULL);
+			if (blen <= len - i && memcmp(body + i, bigs[b], blen) == 0 &&
+				(i == 0 || (body[i - 1] != '-' && body[i - 1] != '"')))
+			{
+				out[n].off = i;
+				out[n].len = blen;
+				n++;
+			}
+		}
+	*spans = out;
+	return n;
+}
 
-	tap_ok(dws_time_to_utc(NULL, 0, small, sizeof(small)) == -1,
-		   "NULL time rejected");
-	tap_ok(dws_time_to_utc("2023-04-29T06:39:56", 0, small, sizeof(small)) == -1,
-		   "output buffer too small -> -1");
+/*
+ * Numbers jansson cannot hold: refused without a span finder; with one,
+ * kept as their exact text, read back by dws_json_text, written by the
+ * compact writer, and never confused with a string.
+ */
+static void
+test_exact_numbers(void)
+{
+	const char *body = "{\"disaster_recovery\": {\"id\": \"x\", "
+		"\"disk_used\": 18446744073709551616, \"n\": 5, "
+		"\"r\": [1e400, 0.5], \"s\": \"18446744073709551616\"}}";
+	const char *nul_body = "{\"a\": 18446744073709551616, \"b\": \"\\u0000x\"}";
+	char		err[200];
+	json_t	   *root;
+	json_t	   *v;
+	char	   *txt;
+	const char *exact;
+	size_t		exactlen;
+
+	err[0] = '\0';
+	root = dws_parse_body(body, strlen(body), err, sizeof(err));
+	tap_ok(root == NULL && strstr(err, "too big integer") != NULL,
+		   "without a span finder, jansson's refusal stands (%s)", err);
+
+	dws_set_number_spans(test_number_spans);
+	root = dws_parse_body(body, strlen(body), err, sizeof(err));
+	tap_ok(root != NULL && spans_calls == 1,
+		   "with a span finder, the body parses");
+	v = dws_json_path(root, "disaster_recovery.disk_used");
+	tap_ok(dws_exact_number(v, &exact, &exactlen) && exactlen == 20 &&
+		   memcmp(exact, "18446744073709551616", 20) == 0,
+		   "2^64 is kept as its exact text");
+	check_path_text(root, "disaster_recovery.disk_used",
+					"18446744073709551616", "2^64 reads as its digits");
+	check_path_text(root, "disaster_recovery.n", "5",
+					"the other numbers as before");
+	check_path_text(root, "disaster_recovery.s", "18446744073709551616",
+					"a string of digits as itself");
+	tap_ok(!dws_exact_number(dws_json_path(root, "disaster_recovery.s"),
+							 NULL, NULL),
+		   "a string of digits stays a string");
+	txt = dws_json_text(dws_detail_object(root));
+	tap_str(txt, "{\"id\":\"x\",\"disk_used\":18446744073709551616,"
+			"\"n\":5,\"r\":[1e400,0.5],\"s\":\"18446744073709551616\"}",
+			"the writer prints exact numbers as numbers");
+	dws_free(txt);
+	json_decref(root);
+
+	/* a NUL the body spelled itself is still refused */
+	root = dws_parse_body(nul_body, strlen(nul_body), err, sizeof(err));
+	tap_ok(root == NULL, "a \\u0000 string does not slip in with the second parse");
+	json_decref(root);
+
+	/* an ordinary body never asks the span finder */
+	root = dws_parse_body("{\"a\": 1}", 8, NULL, 0);
+	tap_ok(root != NULL && spans_calls == 2,
+		   "bodies jansson reads need no second parse");
+	json_decref(root);
+	dws_set_number_spans(NULL);
 }
 
 static void
@@ -889,6 +895,30 @@ test_list_walk(void)
 	json_decref(kept);
 	n = dws_list_item_ranges(b, strlen(b), &r);
 	tap_ok(n == 0 && r == NULL, "ranges: the same, nothing to free (%ld)", n);
+
+	/* numbers jansson cannot hold, read as dws_parse_body reads them */
+	b = "{\"disaster_recovery\": [{\"id\": \"a\"}, "
+		"{\"id\": \"b\", \"disk_used\": 18446744073709551616}], \"n\": 18446744073709551616}";
+	kept = NULL;
+	tap_ok(dws_list_walk(b, strlen(b), keep_second, &kept) == -1 && kept == NULL,
+		   "walk: a too big integer without a span finder is refused, as by a whole parse");
+	dws_set_number_spans(test_number_spans);
+	n = dws_list_walk(b, strlen(b), keep_second, &kept);
+	tap_ok(n == 2 && dws_exact_number(json_object_get(kept, "disk_used"), NULL, NULL),
+		   "walk: with one, an item's 2^64 is kept exact (%ld)", n);
+	json_decref(kept);
+	kept = NULL;
+	b = "{\"disaster_recovery\": [{\"id\": \"a\", \"r\": 1e400}]}";
+	{
+		json_t	   *root = dws_parse_body(b, strlen(b), NULL, 0);
+
+		tap_ok(dws_list_walk(b, strlen(b), keep_second, &kept) == -1 &&
+			   json_array_size(dws_list_array(root)) == 1,
+			   "walk: a real beyond double range cannot be placed (the scan then reads the body whole)");
+		json_decref(root);
+	}
+	dws_set_number_spans(NULL);
+	spans_calls = 0;			/* test_exact_numbers counts its own */
 }
 
 /*
@@ -998,7 +1028,7 @@ main(void)
 	test_list_agrees();
 	test_list_walk();
 	test_list_large();
-	test_times();
+	test_exact_numbers();
 	test_periods();
 
 	tap_ok(live_blocks == 0,

@@ -258,6 +258,17 @@ test_sdk_date(void)
 
 	tap_ok(strlen(buf) == DWS_SDK_DATE_LEN, "date is %d characters",
 		   DWS_SDK_DATE_LEN);
+
+	/* a clock outside what the field can show is clamped, never widened */
+	dws_sdk_date((time_t) -1, buf);
+	tap_str(buf, "19700101T000000Z", "before 1970 -> 1970-01-01");
+	dws_sdk_date((time_t) 253402300799LL, buf);
+	tap_str(buf, "99991231T235959Z", "last second of 9999");
+	if (sizeof(time_t) > 4)
+	{
+		dws_sdk_date((time_t) 253402300800LL, buf);
+		tap_str(buf, "99991231T235959Z", "year 10000 -> last second of 9999");
+	}
 }
 
 int

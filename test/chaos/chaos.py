@@ -173,7 +173,7 @@ class Outcome:
         self.errors = set(errors)
         self.alt = set(alt)          # also allowed (a retry budget cut short)
         # the stand-in builds this answer from its "fault task", not from
-        # the project's data (deep, huge, gzipbomb)
+        # the project's data (deep, huge, gzipbomb, times, bignum)
         self.synthetic = synthetic
 
     def __repr__(self):

@@ -39,7 +39,8 @@ Control routes (no authentication, not counted in the statistics):
                            (the next `times` matching requests get the fault;
                            times <= 0 means forever; id matches the task id,
                            or the project id for the list route)
-  DELETE /__mock/fault     drop all fault rules
+  DELETE /__mock/fault     drop all fault rules; with a body {"id": X} only
+                           the rules for that id (test/chaos: its own rules)
 
 Fault injection by magic ids (the task id for detail/progress, the project
 id for the list call):  fault-<kind>[-<arg>][-once-<nonce>|-twice-<nonce>]
@@ -1023,9 +1024,10 @@ class MockState:
             self.rules.append(rule)
             return len(self.rules)
 
-    def clear_rules(self) -> None:
+    def clear_rules(self, ident: str | None = None) -> None:
         with self.lock:
-            self.rules = []
+            self.rules = ([] if ident is None else
+                          [r for r in self.rules if r.ident != ident])
 
     def take_rule(self, kind: str, ident: str) -> Fault | None:
         """The fault of the first rule matching this request, if any."""
@@ -1392,7 +1394,11 @@ class MockHandler(BaseHTTPRequestHandler):
         elif route == ("POST", "/__mock/fault"):
             self._add_fault_rule(body)
         elif route == ("DELETE", "/__mock/fault"):
-            state.clear_rules()
+            try:
+                ident = json.loads(body or b"{}").get("id")
+            except (ValueError, AttributeError):
+                ident = None
+            state.clear_rules(None if ident is None else str(ident))
             self._send(200, to_json({"ok": True}))
         else:
             self._send_error_body(404, *API_NOT_FOUND)

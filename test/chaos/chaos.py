@@ -571,10 +571,15 @@ MEMQ = ("SELECT name, coalesce(ident, ''), level FROM pg_get_backend_memory_cont
         "free_bytes, free_chunks, used_bytes, o) ORDER BY o")
 
 # Backend-level contexts that live on by design: a connection (under
-# CacheMemoryContext, with what hangs below it: the cache_ttl answers),
-# and the backend's hash tables of connections and statistics.
+# CacheMemoryContext, with what hangs below it: the cache_ttl answers), a
+# foreign table's description and the hash of them (under
+# CacheMemoryContext, one per table, dropped when the table changes), and
+# the backend's hash tables of connections, statistics and the project
+# sizes seen in list answers.
 CONN_CONTEXT = "dwsdr_fdw connection"
-BACKEND_HASHES = {"dwsdr_fdw connections", "dwsdr_fdw server stats"}
+CACHE_CONTEXTS = {"dwsdr_fdw table description", "dwsdr_fdw table descriptions"}
+BACKEND_HASHES = {"dwsdr_fdw connections", "dwsdr_fdw server stats",
+                  "dwsdr_fdw tasks seen"}
 
 
 def leftover_contexts(rows):
@@ -590,9 +595,11 @@ def leftover_contexts(rows):
         under_conn = any(n == CONN_CONTEXT and i > 0 and stack[i - 1][0] == "CacheMemoryContext"
                          for i, (n, _) in enumerate(stack))
         backend_hash = ((name in BACKEND_HASHES or ident in BACKEND_HASHES)
-                        and level == 1 and stack[0][0] == "TopMemoryContext")
+                        and len(stack) == 2 and stack[0][0] == "TopMemoryContext")
+        table_desc = (name in CACHE_CONTEXTS and len(stack) == 3
+                      and stack[1][0] == "CacheMemoryContext")
         path = " / ".join(n + (f" ({i})" if i else "") for n, i in stack)
-        if not (under_conn or backend_hash):
+        if not (under_conn or backend_hash or table_desc):
             left.append(path)
         else:
             KEPT.add(re.sub(r"^.*?CacheMemoryContext / ", "", path))

@@ -68,8 +68,12 @@ SELECT dr_id, name FROM disaster_recoveries WHERE dr_id = 'b303b78d-438c-41dd-aa
 SELECT c.relname, c.reltuples FROM pg_class c
  WHERE c.relnamespace = 'an_small'::regnamespace ORDER BY c.relname;
 -- every imported table: the list call counts the tasks; columns that only
--- the per-task call gives are sampled through it
-ANALYZE VERBOSE an_small.disaster_recoveries;
+-- the per-task call gives are sampled through it (the calls counted by
+-- dwsdr_stats(): ANALYZE VERBOSE says the same, but 18 adds run-dependent
+-- figures to its output)
+SELECT dwsdr_stats_reset();
+ANALYZE an_small.disaster_recoveries;
+SELECT list_calls, detail_calls FROM dwsdr_stats() WHERE server = 'an_dws';
 ANALYZE an_small.dr_clusters, an_small.dr_progress;
 SELECT c.relname, c.reltuples,
        (SELECT count(*) FROM pg_statistic s WHERE s.starelid = c.oid) AS columns_with_stats

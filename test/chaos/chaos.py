@@ -566,9 +566,29 @@ class Generator:
 # Sessions
 # ---------------------------------------------------------------------------
 
+# The backend's memory contexts, each as its chain from TopMemoryContext.
+# Up to 17 the rows come in pre-order with a level; from 18 each row has a
+# path of context ids (the last one its own), in another order.
 MEMQ = ("SELECT name, coalesce(ident, ''), level FROM pg_get_backend_memory_contexts() "
         "WITH ORDINALITY AS c(name, ident, parent, level, total_bytes, total_nblocks, "
         "free_bytes, free_chunks, used_bytes, o) ORDER BY o")
+MEMQ_18 = ("SELECT name, coalesce(ident, ''), array_to_string(path, ',') "
+           "FROM pg_get_backend_memory_contexts()")
+
+
+def context_chains(rows, by_path):
+    """Each context as a list of (name, ident) from the top down."""
+    if by_path:
+        paths = [(name, ident, [int(x) for x in path.split(",")]) for name, ident, path in rows]
+        byid = {p[-1]: (name, ident) for name, ident, p in paths}
+        return [[byid.get(i, ("?", "")) for i in p] for _, _, p in paths]
+    stack, chains = [], []
+    for name, ident, level in rows:
+        del stack[int(level):]
+        stack.append((name, ident))
+        chains.append(list(stack))
+    return chains
+
 
 # Backend-level contexts that live on by design: a connection (under
 # CacheMemoryContext, with what hangs below it: the cache_ttl answers), a
@@ -582,14 +602,12 @@ BACKEND_HASHES = {"dwsdr_fdw connections", "dwsdr_fdw server stats",
                   "dwsdr_fdw tasks seen"}
 
 
-def leftover_contexts(rows):
-    """The dwsdr contexts in a backend's context tree (pre-order, with
-    levels) that are not a connection's or a backend-level hash table."""
-    stack, left = [], []
-    for name, ident, level in rows:
-        level = int(level)
-        del stack[level:]
-        stack.append((name, ident))
+def leftover_contexts(chains):
+    """The dwsdr contexts that are not a connection's, a table
+    description's or a backend-level hash table."""
+    left = []
+    for stack in chains:
+        name, ident = stack[-1]
         if not (name.startswith("dwsdr") or ident.startswith("dwsdr")):
             continue
         under_conn = any(n == CONN_CONTEXT and i > 0 and stack[i - 1][0] == "CacheMemoryContext"
@@ -644,6 +662,7 @@ class Session(threading.Thread):
         self.gen = Generator(self.rng, index)
         self.state = threading.Lock()
         self.running = None            # (tag, started) of a chaos statement
+        self.by_path = None            # memory contexts listed by path (18+)
         self.cancelled = False
         self.conn = None
         self.pid = None
@@ -849,11 +868,14 @@ class Session(threading.Thread):
         self.check_memory("after the transaction")
 
     def check_memory(self, where):
-        res = self.aux(MEMQ)
+        if self.by_path is None:
+            ver = self.aux("SHOW server_version_num")
+            self.by_path = ver.ok and int(ver.rows[0][0]) >= 180000
+        res = self.aux(MEMQ_18 if self.by_path else MEMQ)
         if not res.ok:
             return
         self.soak.count("memory checks")
-        left = leftover_contexts(res.rows)
+        left = leftover_contexts(context_chains(res.rows, self.by_path))
         if left:
             self.soak.count("leftover contexts", len(left))
             self.soak.failure("memory", f"s{self.index} statement {self.gen.n}, {where}: "

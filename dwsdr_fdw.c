@@ -410,6 +410,24 @@ ec_matches_id(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
 }
 
 /*
+ * Whether outer is already among the sets in seen.  A Bitmapset is not a
+ * Node before PostgreSQL 16, so list_member (which calls equal()) cannot
+ * compare them there; bms_equal can on every version.
+ */
+static bool
+outer_seen(List *seen, Relids outer)
+{
+	ListCell   *lc;
+
+	foreach(lc, seen)
+	{
+		if (bms_equal((Relids) lfirst(lc), outer))
+			return true;
+	}
+	return false;
+}
+
+/*
  * One unparameterized path, plus one parameterized path per outer relation
  * joined on the task id: a nested loop then costs one call per outer row,
  * which the planner weighs against one concurrent full scan of a project
@@ -458,7 +476,7 @@ dwsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 
 		outer = bms_union(ri->clause_relids, baserel->lateral_relids);
 		outer = bms_del_member(outer, baserel->relid);
-		if (bms_is_empty(outer) || list_member(seen_outer, outer))
+		if (bms_is_empty(outer) || outer_seen(seen_outer, outer))
 			continue;
 		plan = dws_plan_scan(root, baserel, info->desc, info->attrs,
 							 list_make1(ri), outer);

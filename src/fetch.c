@@ -854,7 +854,6 @@ per_id_record(DwsFetch *f, DwsRequest *req, json_t **raw)
 						  req->kind == DWS_CALL_DETAIL ?
 						  "the answer has no \"disaster_recovery\" object" :
 						  "the answer has no \"disaster_recovery_progress\" object");
-	keep_answer(f, req);
 
 	/* the record is the answer itself, unless raw must see it unchanged */
 	rec = f->desc->raw_used ? json_deep_copy(obj) : json_incref(obj);
@@ -869,6 +868,8 @@ per_id_record(DwsFetch *f, DwsRequest *req, json_t **raw)
 	if (list_record && dws_merge_missing(rec, list_record) != 0)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 						errmsg("out of memory")));
+	/* only an answer found to be for this task is kept for cache_ttl */
+	keep_answer(f, req);
 	*raw = obj;
 	return rec;
 }

@@ -349,11 +349,13 @@ dws_conn_pin(DwsConn *conn, MemoryContext owner)
 
 /*
  * Syscache callback: a server or user mapping changed (ALTER, DROP, or a
- * rollback undoing one).  Only marks the connections: this can run in the
- * middle of anything, even while a caller holds a connection it has not
- * pinned yet.  They are closed at the end of the transaction
- * (conn_xact_callback), when their last scan ends, or when the next scan
- * asks for the mapping's connection, whichever comes first.
+ * rollback undoing one), or a role did (a server owner that is no longer a
+ * superuser is held to dwsdr_fdw.allowed_hosts: roles change rarely, so
+ * every connection is checked again).  Only marks the connections: this
+ * can run in the middle of anything, even while a caller holds a
+ * connection it has not pinned yet.  They are closed at the end of the
+ * transaction (conn_xact_callback), when their last scan ends, or when the
+ * next scan asks for the mapping's connection, whichever comes first.
  */
 static void
 conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
@@ -368,7 +370,7 @@ conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 	{
 		DwsConn    *conn = e->conn;
 
-		if (hashvalue == 0 ||
+		if (hashvalue == 0 || cacheid == AUTHOID ||
 			(cacheid == FOREIGNSERVEROID && conn->server_hashvalue == hashvalue) ||
 			(cacheid == USERMAPPINGOID && conn->mapping_hashvalue == hashvalue))
 			conn->invalidated = true;
@@ -466,6 +468,7 @@ dws_get_conn(ForeignServer *server, UserMapping *um)
 							   HASH_ELEM | HASH_BLOBS);
 		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, conn_inval_callback, 0);
 		CacheRegisterSyscacheCallback(USERMAPPINGOID, conn_inval_callback, 0);
+		CacheRegisterSyscacheCallback(AUTHOID, conn_inval_callback, 0);
 		RegisterXactCallback(conn_xact_callback, NULL);
 	}
 

@@ -266,6 +266,7 @@ typedef struct DwsRequest
 } DwsRequest;
 
 extern DwsConn *dws_get_conn(ForeignServer *server, UserMapping *um);
+extern void dws_conn_invalidate_all(void);
 extern void dws_conn_pin(DwsConn *conn, MemoryContext owner);
 extern DwsCache *dws_conn_cache(DwsConn *conn);
 extern DwsStats *dws_server_stats(Oid serverid);

@@ -377,6 +377,18 @@ conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 	}
 }
 
+/*
+ * Marks every connection of this backend as changed, and nothing else (no
+ * plan cache reset, no other module's connections): the next scan of each
+ * reads its server's options, and so checks the host, again.  For
+ * dwsdr_fdw.allowed_hosts, whose assign hook may run before any connection.
+ */
+void
+dws_conn_invalidate_all(void)
+{
+	conn_inval_callback((Datum) 0, FOREIGNSERVEROID, 0);
+}
+
 static char *
 cxt_strdup(MemoryContext cxt, const char *s)
 {

@@ -34,9 +34,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-#include "utils/inval.h"
 #include "utils/lsyscache.h"
-#include "utils/syscache.h"
 #include "utils/varlena.h"
 
 
@@ -508,14 +506,15 @@ check_allowed_hosts(char **newval, void **extra, GucSource source)
 /*
  * GUC assign hook.  A cached connection is used without its server's
  * options being read again (a cached generic plan does not even plan), so
- * when the setting changes, every connection of this backend is treated as
- * if its server had changed: the next scan reads the options, and so
- * checks the host, again.  Hash value 0 is PostgreSQL's "all entries".
+ * when the setting changes, every dwsdr_fdw connection of this backend is
+ * treated as if its server had changed: the next scan reads the options,
+ * and so checks the host, again.  Only ours: the plan cache and other
+ * modules' connections are left alone.
  */
 static void
 assign_allowed_hosts(const char *newval, void *extra)
 {
-	CallSyscacheCallbacks(FOREIGNSERVEROID, 0);
+	dws_conn_invalidate_all();
 }
 
 /*

@@ -405,9 +405,12 @@ conn_parse_endpoint(DwsConn *conn)
 	DwsUrl		url;
 	bool		secret;
 
+	/* an endpoint holding a password is not repeated, as check_endpoint */
 	if (dws_parse_url(conn->opts.endpoint, &url, &secret) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 secret ?
+				 errmsg("invalid endpoint") :
 				 errmsg("invalid endpoint \"%s\"", conn->opts.endpoint)));
 	conn->host_header = MemoryContextStrdup(conn->cxt, url.host_header);
 	conn->origin = MemoryContextStrdup(conn->cxt, url.origin);

@@ -51,6 +51,8 @@
 /* First retry backoff and its ceiling. */
 #define DWS_BACKOFF_BASE_MS 200
 #define DWS_BACKOFF_MAX_MS 10000
+/* Sent with every call: the extension and its version. */
+#define DWS_USER_AGENT "dwsdr_fdw/1.1"
 
 struct DwsConn
 {
@@ -859,7 +861,7 @@ build_headers(DwsConn *conn, DwsRequest *req, const char *path,
 	h = slist_add(h, "Host", conn->host_header);
 	h = slist_add(h, "Accept", "application/json");
 	h = slist_add(h, "Content-Type", "application/json");
-	h = slist_add(h, "User-Agent", "dwsdr_fdw/1.0");
+	h = slist_add(h, "User-Agent", DWS_USER_AGENT);
 	h = slist_add(h, "X-Project-Id", req->project_id);
 	h = slist_add(h, "Expect", "");
 

@@ -3,9 +3,11 @@
  *	  Foreign data wrapper for the disaster-recovery tasks of Huawei Cloud
  *	  GaussDB(DWS): the FdwRoutine callbacks.
  *
- * Thin on purpose: planning asks pushdown.c which clauses name tasks and
- * schema.c which calls the columns need; execution hands that to fetch.c
- * and turns its records into rows with schema.c.
+ * Thin on purpose: planning asks pushdown.c which clauses name tasks,
+ * schema.c which fields the columns need, and plan.c which calls the scan
+ * makes (one DwsScanPlan, read by the costs, the executor and EXPLAIN);
+ * execution hands that to fetch.c and turns its records into rows with
+ * schema.c.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -421,8 +421,9 @@ conn_parse_endpoint(DwsConn *conn)
 
 /*
  * End of a transaction: close every connection whose server or user mapping
- * changed and that no scan still uses (a cursor WITH HOLD keeps its own until
- * it is closed).  Nothing here can throw.
+ * changed and that no scan still uses (a cursor WITH HOLD holds none after
+ * its transaction commits: its rows are stored then and its scan ended).
+ * Nothing here can throw.
  */
 static void
 conn_xact_callback(XactEvent event, void *arg)

@@ -647,12 +647,8 @@ scan_projects(DwsScanState *st, ExprContext *econtext)
 								   econtext, st->proj_type))
 		{
 			const char *p = (const char *) lfirst(lc);
-			const char *c;
 
-			for (c = p; *c; c++)
-				if ((unsigned char) *c < 0x20 || *c == 0x7f)
-					break;
-			if (*c == '\0' && *p != '\0')
+			if (*p != '\0' && !dws_has_control_char(p))
 				projects = lappend(projects, (char *) p);
 		}
 		return projects;

@@ -624,9 +624,12 @@ check_hosts_at_use(ForeignServer *server, const char *optname, const char *url)
 			 errhint("A superuser can add the host to dwsdr_fdw.allowed_hosts, or take ownership of the server.")));
 }
 
-/* Does a value hold a control character (C0 or DEL)? */
-static bool
-has_control_char(const char *value)
+/*
+ * Does a value hold a control character (C0 or DEL)?  Such a value cannot
+ * go into a header or a URL: refused in options, skipped as a project id.
+ */
+bool
+dws_has_control_char(const char *value)
 {
 	const unsigned char *c;
 
@@ -643,7 +646,7 @@ has_control_char(const char *value)
 static void
 check_no_control_chars(const char *name, const char *value)
 {
-	if (has_control_char(value))
+	if (dws_has_control_char(value))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for option \"%s\"", name),

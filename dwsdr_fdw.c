@@ -3,9 +3,11 @@
  *	  Foreign data wrapper for the disaster-recovery tasks of Huawei Cloud
  *	  GaussDB(DWS): the FdwRoutine callbacks.
  *
- * Thin on purpose: planning asks pushdown.c which clauses name tasks and
- * schema.c which calls the columns need; execution hands that to fetch.c
- * and turns its records into rows with schema.c.
+ * Thin on purpose: planning asks pushdown.c which clauses name tasks,
+ * schema.c which fields the columns need, and plan.c which calls the scan
+ * makes (one DwsScanPlan, read by the costs, the executor and EXPLAIN);
+ * execution hands that to fetch.c and turns its records into rows with
+ * schema.c.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -410,6 +412,24 @@ ec_matches_id(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
 }
 
 /*
+ * Whether outer is already among the sets in seen.  A Bitmapset is not a
+ * Node before PostgreSQL 16, so list_member (which calls equal()) cannot
+ * compare them there; bms_equal can on every version.
+ */
+static bool
+outer_seen(List *seen, Relids outer)
+{
+	ListCell   *lc;
+
+	foreach(lc, seen)
+	{
+		if (bms_equal((Relids) lfirst(lc), outer))
+			return true;
+	}
+	return false;
+}
+
+/*
  * One unparameterized path, plus one parameterized path per outer relation
  * joined on the task id: a nested loop then costs one call per outer row,
  * which the planner weighs against one concurrent full scan of a project
@@ -458,7 +478,7 @@ dwsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 
 		outer = bms_union(ri->clause_relids, baserel->lateral_relids);
 		outer = bms_del_member(outer, baserel->relid);
-		if (bms_is_empty(outer) || list_member(seen_outer, outer))
+		if (bms_is_empty(outer) || outer_seen(seen_outer, outer))
 			continue;
 		plan = dws_plan_scan(root, baserel, info->desc, info->attrs,
 							 list_make1(ri), outer);
@@ -627,12 +647,8 @@ scan_projects(DwsScanState *st, ExprContext *econtext)
 								   econtext, st->proj_type))
 		{
 			const char *p = (const char *) lfirst(lc);
-			const char *c;
 
-			for (c = p; *c; c++)
-				if ((unsigned char) *c < 0x20 || *c == 0x7f)
-					break;
-			if (*c == '\0' && *p != '\0')
+			if (*p != '\0' && !dws_has_control_char(p))
 				projects = lappend(projects, (char *) p);
 		}
 		return projects;

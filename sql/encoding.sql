@@ -42,6 +42,13 @@ SELECT cluster_name FROM dr_clusters WHERE project_id = '7e570000000000000000000
 -- the columns not read never fail a query
 SELECT dr_id, status FROM disaster_recoveries ORDER BY dr_id;
 SELECT count(*) FROM dr_clusters;
+-- ids and projects from WHERE go to the API as UTF-8: the stand-in
+-- answers a task whose id is the id it was asked for, which must match
+-- the id asked (and the project of the row is the one asked)
+SELECT dr_id, convert_to(dr_id, 'LATIN1') AS bytes, name
+  FROM disaster_recoveries WHERE dr_id = 'fault-seq-ok-é1';
+SELECT dr_id, project_id, convert_to(project_id, 'LATIN1') AS bytes
+  FROM disaster_recoveries WHERE project_id = 'fault-seq-ok-é2';
 
 --
 -- EUC_JP

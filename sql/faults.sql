@@ -139,6 +139,12 @@ SELECT count(*) FROM disaster_recoveries WHERE project_id = 'fault-seq-404missin
 SELECT name FROM disaster_recoveries WHERE dr_id = 'fault-seq-ok.badjson-c7';
 SELECT name FROM disaster_recoveries WHERE dr_id = 'fault-seq-ok.badjson-c7';
 SELECT * FROM calls;
+-- an answer for another task is refused and not kept: the second query
+-- asks the API again (two detail calls, no cache hit)
+SELECT dwsdr_stats_reset();
+CALL try($$SELECT name FROM disaster_recoveries WHERE dr_id = 'fault-otherid'$$);
+CALL try($$SELECT name FROM disaster_recoveries WHERE dr_id = 'fault-otherid'$$);
+SELECT * FROM calls;
 
 SET client_min_messages = warning;
 DROP SCHEMA faults_c CASCADE;

@@ -297,6 +297,27 @@ SELECT i.owner, d.dr_id, d.status, d.progress
  WHERE i.owner IN ('alice', 'bob')
  ORDER BY i.owner, d.side;
 
+-- two outer relations joined to the id through one equivalence class
+-- (d.dr_id = a.dr_id AND a.dr_id = b.dr_id): a parameterized path for each
+CREATE TABLE team_a (owner text, dr_id text);
+CREATE TABLE team_b (dr_id text, site text);
+INSERT INTO team_a VALUES ('alice', 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'),
+  ('dave', '00000000-dead-4bee-8fff-000000000000');
+INSERT INTO team_b VALUES ('b303b78d-438c-41dd-aaf6-c98eea1fc2a6', 'north'),
+  ('00000000-dead-4bee-8fff-000000000000', 'south'),
+  ('6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a', 'east');
+ANALYZE team_a, team_b;
+EXPLAIN (COSTS OFF)
+SELECT a.owner, b.site, d.name
+  FROM team_a a JOIN team_b b ON a.dr_id = b.dr_id
+  JOIN disaster_recoveries d ON d.dr_id = a.dr_id
+ ORDER BY a.owner;
+SELECT a.owner, b.site, d.name
+  FROM team_a a JOIN team_b b ON a.dr_id = b.dr_id
+  JOIN disaster_recoveries d ON d.dr_id = a.dr_id
+ ORDER BY a.owner;
+DROP TABLE team_a, team_b;
+
 -- clean up
 RESET search_path;
 SET client_min_messages = warning;

@@ -6,6 +6,7 @@
 SET client_min_messages = warning;
 DROP ROLE IF EXISTS regress_dwsdr_priv;
 DROP ROLE IF EXISTS regress_dwsdr_priv_reader;
+DROP ROLE IF EXISTS regress_dwsdr_priv_su;
 RESET client_min_messages;
 CREATE ROLE regress_dwsdr_priv;
 CREATE ROLE regress_dwsdr_priv_reader;
@@ -166,6 +167,34 @@ ALTER SERVER priv_trusted OWNER TO CURRENT_USER;
 SET ROLE regress_dwsdr_priv_reader;
 SELECT dr_id, name FROM priv_trusted_tasks WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
 RESET ROLE;
+-- an owner that stops being a superuser: the connection made while it
+-- was one is not used again (a cached generic plan reads no options, the
+-- table names its project), and is refused with 42501
+CREATE ROLE regress_dwsdr_priv_su SUPERUSER;
+ALTER SERVER priv_trusted OWNER TO regress_dwsdr_priv_su;
+CREATE FOREIGN TABLE priv_trusted_p (dr_id text, name text) SERVER priv_trusted
+  OPTIONS (resource 'disaster_recoveries', project_id '0536cdee2200d5912f7cc00b877980f1');
+GRANT SELECT ON priv_trusted_p TO regress_dwsdr_priv_reader;
+SET ROLE regress_dwsdr_priv_reader;
+SET plan_cache_mode = force_generic_plan;
+PREPARE priv_su_q AS
+  SELECT name FROM priv_trusted_p WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+EXECUTE priv_su_q;
+RESET ROLE;
+ALTER ROLE regress_dwsdr_priv_su NOSUPERUSER;
+SET ROLE regress_dwsdr_priv_reader;
+EXECUTE priv_su_q;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+-- a superuser again: trusted again
+ALTER ROLE regress_dwsdr_priv_su SUPERUSER;
+SET ROLE regress_dwsdr_priv_reader;
+EXECUTE priv_su_q;
+RESET ROLE;
+DEALLOCATE priv_su_q;
+RESET plan_cache_mode;
+ALTER SERVER priv_trusted OWNER TO CURRENT_USER;
+DROP ROLE regress_dwsdr_priv_su;
 -- a superuser may set any host, also on a server it does not own; the
 -- owner's use is still checked
 ALTER SERVER priv_region_eu OPTIONS (ADD endpoint 'http://127.0.0.1:1');

@@ -116,6 +116,33 @@ SELECT current_setting('TimeZone') AS zone,
        '2023-04-29 14:39:56'::timestamptz = '2023-04-29 06:39:56+00' AS shanghai_session;
 SET TimeZone = 'UTC';
 
+-- domains over timestamptz and timestamp read as their base types (UTC,
+-- ten fraction digits rounded, the domain's typmod), in any zone, and
+-- their constraints hold
+CREATE DOMAIN api_time AS timestamptz CHECK (VALUE > '2000-01-01');
+CREATE DOMAIN api_wall AS timestamp(0);
+CREATE DOMAIN api_future AS timestamptz CHECK (VALUE > '2030-01-01');
+CREATE FOREIGN TABLE times_domain (
+  dr_id  text,
+  t      api_time OPTIONS (field 'times.t_frac10'),
+  w      api_wall OPTIONS (field 'times.t_frac10'),
+  d      api_wall OPTIONS (field 'times.t_day_back')
+) SERVER times_dws OPTIONS (resource 'disaster_recoveries');
+SET TimeZone = 'Asia/Shanghai';
+CREATE TEMP TABLE seen_domain AS
+  SELECT current_setting('TimeZone') AS zone, t, w, d FROM times_domain
+   WHERE dr_id = 'fault-times';
+SET TimeZone = 'UTC';
+INSERT INTO seen_domain
+  SELECT current_setting('TimeZone'), t, w, d FROM times_domain
+   WHERE dr_id = 'fault-times';
+SELECT zone, t, w, d, t = '2023-04-29 06:39:56.123457+00' AS frac10_utc
+  FROM seen_domain ORDER BY zone;
+CREATE FOREIGN TABLE times_domain_bad (dr_id text,
+  t api_future OPTIONS (field 'times.t_frac10'))
+  SERVER times_dws OPTIONS (resource 'disaster_recoveries');
+SELECT t FROM times_domain_bad WHERE dr_id = 'fault-times';
+
 -- ---------------------------------------------------------------------
 -- numbers beyond 64 bits: 2^64 in big_int and primary_cluster.disk_used,
 -- -(2^64)-1 in big_negative, 1e400 in huge_real

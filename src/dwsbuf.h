@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  * dwsbuf.h
  *	  The growable string of the PostgreSQL-free modules (sign.c,
- *	  jsontext.c).
+ *	  jsontext.c, record.c).
  *
  * The PostgreSQL side uses StringInfo; the modules that the unit tests and
  * the fuzzers link without a server use this one.  Its memory comes from a

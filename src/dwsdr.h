@@ -98,6 +98,7 @@ extern char *dws_column_field(Oid relid, AttrNumber attnum);
 extern const char *dws_resource_name(DwsResource res);
 extern bool dws_resource_from_name(const char *name, DwsResource *res);
 extern char *dws_region_endpoint(const char *region);
+extern bool dws_has_control_char(const char *value);
 
 /* a base URL (endpoint, proxy) as libcurl reads it; see dws_parse_url */
 typedef struct DwsUrl
@@ -266,6 +267,7 @@ typedef struct DwsRequest
 } DwsRequest;
 
 extern DwsConn *dws_get_conn(ForeignServer *server, UserMapping *um);
+extern void dws_conn_invalidate_all(void);
 extern void dws_conn_pin(DwsConn *conn, MemoryContext owner);
 extern DwsCache *dws_conn_cache(DwsConn *conn);
 extern DwsStats *dws_server_stats(Oid serverid);

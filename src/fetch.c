@@ -401,6 +401,20 @@ cache_id(DwsRequest *req)
 }
 
 /*
+ * Sets a text member of a record.  json_object_set_new fails quietly
+ * (json_string gives NULL for text that is not UTF-8, or on no memory),
+ * which would leave the id or project out of the row: make it an error.
+ */
+static void
+set_record_text(json_t *rec, const char *key, const char *value)
+{
+	if (json_object_set_new(rec, key, json_string(value)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not store \"%s\" in a record", key)));
+}
+
+/*
  * Keeps an answer that was parsed and accepted (rows, or "no such task"),
  * for cache_ttl: called only at those points, never for an answer whose
  * body is still unchecked, so that a bad page never sticks.
@@ -754,8 +768,7 @@ next_list_item(DwsFetch *f, bool with_record, char **project_id, char **id,
 							(errcode(ERRCODE_FDW_REPLY_HANDLE),
 							 errmsg("list call for project \"%s\" returned an item that is not an object",
 									lr->project_id)));
-				json_object_set_new(*record, "project_id",
-									json_string(lr->project_id));
+				set_record_text(*record, "project_id", lr->project_id);
 			}
 			json_decref(item);
 			return true;
@@ -854,7 +867,6 @@ per_id_record(DwsFetch *f, DwsRequest *req, json_t **raw)
 						  req->kind == DWS_CALL_DETAIL ?
 						  "the answer has no \"disaster_recovery\" object" :
 						  "the answer has no \"disaster_recovery_progress\" object");
-	keep_answer(f, req);
 
 	/* the record is the answer itself, unless raw must see it unchanged */
 	rec = f->desc->raw_used ? json_deep_copy(obj) : json_incref(obj);
@@ -862,13 +874,15 @@ per_id_record(DwsFetch *f, DwsRequest *req, json_t **raw)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 						errmsg("out of memory")));
 	if (!json_is_string(json_object_get(rec, "id")))
-		json_object_set_new(rec, "id", json_string(req->dr_id));
+		set_record_text(rec, "id", req->dr_id);
 	else
 		check_answer_id(f, req, root, json_string_value(json_object_get(rec, "id")));
-	json_object_set_new(rec, "project_id", json_string(req->project_id));
+	set_record_text(rec, "project_id", req->project_id);
 	if (list_record && dws_merge_missing(rec, list_record) != 0)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 						errmsg("out of memory")));
+	/* only an answer found to be for this task is kept for cache_ttl */
+	keep_answer(f, req);
 	*raw = obj;
 	return rec;
 }

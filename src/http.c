@@ -51,6 +51,8 @@
 /* First retry backoff and its ceiling. */
 #define DWS_BACKOFF_BASE_MS 200
 #define DWS_BACKOFF_MAX_MS 10000
+/* Sent with every call: the extension and its version. */
+#define DWS_USER_AGENT "dwsdr_fdw/1.1"
 
 struct DwsConn
 {
@@ -349,11 +351,13 @@ dws_conn_pin(DwsConn *conn, MemoryContext owner)
 
 /*
  * Syscache callback: a server or user mapping changed (ALTER, DROP, or a
- * rollback undoing one).  Only marks the connections: this can run in the
- * middle of anything, even while a caller holds a connection it has not
- * pinned yet.  They are closed at the end of the transaction
- * (conn_xact_callback), when their last scan ends, or when the next scan
- * asks for the mapping's connection, whichever comes first.
+ * rollback undoing one), or a role did (a server owner that is no longer a
+ * superuser is held to dwsdr_fdw.allowed_hosts: roles change rarely, so
+ * every connection is checked again).  Only marks the connections: this
+ * can run in the middle of anything, even while a caller holds a
+ * connection it has not pinned yet.  They are closed at the end of the
+ * transaction (conn_xact_callback), when their last scan ends, or when the
+ * next scan asks for the mapping's connection, whichever comes first.
  */
 static void
 conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
@@ -368,11 +372,23 @@ conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 	{
 		DwsConn    *conn = e->conn;
 
-		if (hashvalue == 0 ||
+		if (hashvalue == 0 || cacheid == AUTHOID ||
 			(cacheid == FOREIGNSERVEROID && conn->server_hashvalue == hashvalue) ||
 			(cacheid == USERMAPPINGOID && conn->mapping_hashvalue == hashvalue))
 			conn->invalidated = true;
 	}
+}
+
+/*
+ * Marks every connection of this backend as changed, and nothing else (no
+ * plan cache reset, no other module's connections): the next scan of each
+ * reads its server's options, and so checks the host, again.  For
+ * dwsdr_fdw.allowed_hosts, whose assign hook may run before any connection.
+ */
+void
+dws_conn_invalidate_all(void)
+{
+	conn_inval_callback((Datum) 0, FOREIGNSERVEROID, 0);
 }
 
 static char *
@@ -391,9 +407,12 @@ conn_parse_endpoint(DwsConn *conn)
 	DwsUrl		url;
 	bool		secret;
 
+	/* an endpoint holding a password is not repeated, as check_endpoint */
 	if (dws_parse_url(conn->opts.endpoint, &url, &secret) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 secret ?
+				 errmsg("invalid endpoint") :
 				 errmsg("invalid endpoint \"%s\"", conn->opts.endpoint)));
 	conn->host_header = MemoryContextStrdup(conn->cxt, url.host_header);
 	conn->origin = MemoryContextStrdup(conn->cxt, url.origin);
@@ -402,8 +421,9 @@ conn_parse_endpoint(DwsConn *conn)
 
 /*
  * End of a transaction: close every connection whose server or user mapping
- * changed and that no scan still uses (a cursor WITH HOLD keeps its own until
- * it is closed).  Nothing here can throw.
+ * changed and that no scan still uses (a cursor WITH HOLD holds none after
+ * its transaction commits: its rows are stored then and its scan ended).
+ * Nothing here can throw.
  */
 static void
 conn_xact_callback(XactEvent event, void *arg)
@@ -466,6 +486,7 @@ dws_get_conn(ForeignServer *server, UserMapping *um)
 							   HASH_ELEM | HASH_BLOBS);
 		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, conn_inval_callback, 0);
 		CacheRegisterSyscacheCallback(USERMAPPINGOID, conn_inval_callback, 0);
+		CacheRegisterSyscacheCallback(AUTHOID, conn_inval_callback, 0);
 		RegisterXactCallback(conn_xact_callback, NULL);
 	}
 
@@ -841,7 +862,7 @@ build_headers(DwsConn *conn, DwsRequest *req, const char *path,
 	h = slist_add(h, "Host", conn->host_header);
 	h = slist_add(h, "Accept", "application/json");
 	h = slist_add(h, "Content-Type", "application/json");
-	h = slist_add(h, "User-Agent", "dwsdr_fdw/1.0");
+	h = slist_add(h, "User-Agent", DWS_USER_AGENT);
 	h = slist_add(h, "X-Project-Id", req->project_id);
 	h = slist_add(h, "Expect", "");
 

@@ -10,10 +10,16 @@
  * each token without converting it: a real parser rather than a scan of
  * our own, and linear in the body however many such numbers it holds.
  *
- * This may run inside a libcurl callback, so nothing here throws: the lexer
- * context lives on the stack, strings are not de-escaped (no allocation,
- * no encoding conversion), and the spans are allocated with jansson's
- * allocator, which returns NULL rather than throwing.
+ * Bodies are parsed after their transfer ends, never inside a libcurl
+ * callback.  pg_parse_json may still throw (it calls check_stack_depth on
+ * deep nesting); nothing is left behind then: the lexer context lives on
+ * the stack, strings are not de-escaped (no allocation, no encoding
+ * conversion), and the spans come from jansson's allocator, which in the
+ * extension is palloc in the current memory context (NULL rather than an
+ * ERROR when memory runs out).
+ *
+ * The PG_VERSION_NUM tests of this file stay here, beside the one parser
+ * they concern, rather than in compat.h.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

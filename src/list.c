@@ -8,15 +8,14 @@
  * its bytes, so the body is read one member and one item at a time:
  * json_loadb with JSON_DISABLE_EOF_CHECK reads exactly one value where it
  * is told to start and says how many bytes it used (json_error_t.position),
- * each value's tree is checked and dropped at once, and only the items'
- * byte ranges are kept (or, with dws_list_walk, each item goes to the
- * caller as it is read).  Every string, number and literal is read by
+ * each value's tree is checked and dropped at once, and each item goes to
+ * the caller as it is read (fetch.c keeps its byte range, or its tree).  Every string, number and literal is read by
  * jansson; what this file reads itself are the six structural characters
  * between those values ({ } [ ] : ,) and the whitespace around them, so
  * what it accepts is what a parse of the whole body accepts: escaped keys,
  * repeated keys (the last one counts, as in json_loadb), any valid item.
  * Time is linear in the body: each byte is read by jansson once here, and
- * once more when a caller of dws_list_item_ranges parses an item.
+ * once more when a caller parses an item again from its range.
  *
  * The whole body is in memory (the caller receives it first): a streaming
  * split would save that memory only at the price of a tokenizer of our own,
@@ -30,7 +29,6 @@
 
 #include <jansson.h>
 
-#include "dwsbuf.h"
 #include "list.h"
 #include "record.h"
 
@@ -238,46 +236,4 @@ dws_list_walk(const char *body, size_t len, DwsListItemFn fn, void *arg)
 	}
 	/* the array, and nothing but whitespace after the object */
 	return found && peek(&c) < 0 ? (long) count : -1;
-}
-
-/*
- * Item callback of dws_list_item_ranges: appends the range to a DwsBuf
- * (the PostgreSQL-free growable buffer, in jansson's allocator) and drops
- * the tree.
- */
-static int
-add_range(void *arg, size_t index, json_t *item, size_t off, size_t len)
-{
-	DwsBuf	   *buf = (DwsBuf *) arg;
-	DwsRange	r;
-
-	(void) item;
-	r.off = off;
-	r.len = len;
-	buf->len = index * sizeof(DwsRange);	/* a repeated key starts again */
-	dws_buf_append(buf, (const char *) &r, sizeof(r));
-	return buf->oom ? -1 : 0;
-}
-
-long
-dws_list_item_ranges(const char *body, size_t len, DwsRange **ranges)
-{
-	json_malloc_t m;
-	json_free_t f;
-	DwsBuf		buf;
-	long		n;
-	char	   *data;
-
-	json_get_alloc_funcs(&m, &f);
-	dws_buf_init(&buf, m, f);
-	n = dws_list_walk(body, len, add_range, &buf);
-	data = dws_buf_finish(&buf);
-	*ranges = NULL;
-	if (n <= 0 || data == NULL)
-	{
-		dws_free(data);
-		return n <= 0 ? n : -1;
-	}
-	*ranges = (DwsRange *) data;	/* the allocator's alignment suffices */
-	return n;
 }

@@ -41,12 +41,4 @@ typedef int (*DwsListItemFn) (void *arg, size_t index, json_t *item,
 extern long dws_list_walk(const char *body, size_t len, DwsListItemFn fn,
 						  void *arg);
 
-/*
- * The same walk keeping only each item's byte range: the number of items,
- * with *ranges allocated by jansson's allocator (dws_free it; NULL when
- * there are none), or -1 (*ranges NULL).
- */
-extern long dws_list_item_ranges(const char *body, size_t len,
-								 DwsRange **ranges);
-
 #endif

@@ -34,9 +34,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-#include "utils/inval.h"
 #include "utils/lsyscache.h"
-#include "utils/syscache.h"
 #include "utils/varlena.h"
 
 
@@ -508,14 +506,15 @@ check_allowed_hosts(char **newval, void **extra, GucSource source)
 /*
  * GUC assign hook.  A cached connection is used without its server's
  * options being read again (a cached generic plan does not even plan), so
- * when the setting changes, every connection of this backend is treated as
- * if its server had changed: the next scan reads the options, and so
- * checks the host, again.  Hash value 0 is PostgreSQL's "all entries".
+ * when the setting changes, every dwsdr_fdw connection of this backend is
+ * treated as if its server had changed: the next scan reads the options,
+ * and so checks the host, again.  Only ours: the plan cache and other
+ * modules' connections are left alone.
  */
 static void
 assign_allowed_hosts(const char *newval, void *extra)
 {
-	CallSyscacheCallbacks(FOREIGNSERVEROID, 0);
+	dws_conn_invalidate_all();
 }
 
 /*
@@ -625,9 +624,12 @@ check_hosts_at_use(ForeignServer *server, const char *optname, const char *url)
 			 errhint("A superuser can add the host to dwsdr_fdw.allowed_hosts, or take ownership of the server.")));
 }
 
-/* Does a value hold a control character (C0 or DEL)? */
-static bool
-has_control_char(const char *value)
+/*
+ * Does a value hold a control character (C0 or DEL)?  Such a value cannot
+ * go into a header or a URL: refused in options, skipped as a project id.
+ */
+bool
+dws_has_control_char(const char *value)
 {
 	const unsigned char *c;
 
@@ -644,7 +646,7 @@ has_control_char(const char *value)
 static void
 check_no_control_chars(const char *name, const char *value)
 {
-	if (has_control_char(value))
+	if (dws_has_control_char(value))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for option \"%s\"", name),

@@ -23,6 +23,7 @@
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/restrictinfo.h"
+#include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
@@ -232,10 +233,20 @@ key_values_from_datum(Datum d, bool isnull, bool is_array, Oid typid)
 						  &elems, &elemnulls, &nelems);
 	}
 
+	/*
+	 * The API's text is UTF-8: the values go into URLs, headers and JSON,
+	 * and are compared with the ids of its answers, so they are converted
+	 * from the database encoding here, once (always possible to UTF-8).
+	 */
 	getTypeOutputInfo(elemtype, &outfunc, &varlena);
 	for (i = 0; i < nelems; i++)
 		if (!elemnulls[i])
-			result = lappend(result, OidOutputFunctionCall(outfunc, elems[i]));
+		{
+			char	   *text = OidOutputFunctionCall(outfunc, elems[i]);
+
+			result = lappend(result,
+							 pg_server_to_any(text, strlen(text), PG_UTF8));
+		}
 
 	/* sort and drop duplicates: each id is asked once */
 	if (list_length(result) > 1)

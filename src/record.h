@@ -48,8 +48,9 @@ extern json_t *dws_parse_body(const char *body, size_t len,
  * parses the body again with each of them kept as its exact text (see
  * dws_exact_number).  The function returns the number of spans, with
  * *spans allocated by dws_alloc, or -1 when the body is not JSON or memory
- * ran out; it must not throw, as it may run inside a libcurl callback.
- * Without one (unit tests, fuzzers) jansson's refusal stands.
+ * ran out.  Bodies are parsed after their transfer ends, never inside a
+ * libcurl callback, so it may throw (PostgreSQL's parser checks the stack
+ * depth).  Without one (unit tests, fuzzers) jansson's refusal stands.
  */
 typedef struct DwsSpan
 {

@@ -507,7 +507,8 @@ value_to_server(DwsTableDesc *desc, DwsColumn *col, const char *task_id,
  * "+08:00") keeps it, and fractions round as PostgreSQL rounds them.  A
  * timestamp column gets the UTC wall time and a date column the UTC date,
  * so no value depends on the session's TimeZone.  The swap is undone
- * whatever the input function throws.
+ * whatever the input function throws.  A domain over one of these types
+ * reads as its base type, then has its constraints checked.
  */
 static Datum
 time_value(DwsColumn *col, char *text)
@@ -515,6 +516,8 @@ time_value(DwsColumn *col, char *text)
 	static pg_tz *utc = NULL;
 	pg_tz	   *session = session_timezone;
 	volatile Datum d = (Datum) 0;
+	int32		typmod = col->typmod;
+	Oid			base = getBaseTypeAndTypmod(col->typid, &typmod);
 
 	if (utc == NULL)
 	{
@@ -525,13 +528,10 @@ time_value(DwsColumn *col, char *text)
 	PG_TRY();
 	{
 		session_timezone = utc;
-		if (col->typid == TIMESTAMPTZOID)
-			d = InputFunctionCall(&col->typinput, text, col->typioparam,
-								  col->typmod);
-		else
-			d = DirectFunctionCall3(timestamptz_in, CStringGetDatum(text),
-									ObjectIdGetDatum(InvalidOid),
-									Int32GetDatum(-1));
+		d = DirectFunctionCall3(timestamptz_in, CStringGetDatum(text),
+								ObjectIdGetDatum(InvalidOid),
+								Int32GetDatum(base == TIMESTAMPTZOID ?
+											  typmod : -1));
 	}
 	PG_FINALLY();
 	{
@@ -540,11 +540,12 @@ time_value(DwsColumn *col, char *text)
 	PG_END_TRY();
 
 	/* an instant's UTC wall time has the instant's representation */
-	if (col->typid == DATEOID)
-		return DirectFunctionCall1(timestamp_date, d);
-	if (col->typid == TIMESTAMPOID && col->typmod >= 0)
-		return DirectFunctionCall2(timestamp_scale, d,
-								   Int32GetDatum(col->typmod));
+	if (base == DATEOID)
+		d = DirectFunctionCall1(timestamp_date, d);
+	else if (base == TIMESTAMPOID && typmod >= 0)
+		d = DirectFunctionCall2(timestamp_scale, d, Int32GetDatum(typmod));
+	if (base != col->typid)
+		domain_check(d, false, col->typid, NULL, NULL);
 	return d;
 }
 
@@ -565,6 +566,7 @@ convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 	ConvContext cc;
 	ErrorContextCallback errcb;
 	Datum		d;
+	Oid			base;
 	bool		stringish = (col->typid == TEXTOID || col->typid == VARCHAROID ||
 							 col->typid == BPCHAROID);
 
@@ -608,8 +610,8 @@ convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	if (col->typid == TIMESTAMPTZOID || col->typid == TIMESTAMPOID ||
-		col->typid == DATEOID)
+	base = getBaseType(col->typid);
+	if (base == TIMESTAMPTZOID || base == TIMESTAMPOID || base == DATEOID)
 		d = time_value(col, text);
 	else if (col->typid == INTERVALOID && col->path &&
 			 strcmp(col->path, "dr_sync_period") == 0)

@@ -18,7 +18,7 @@
  *   - dws_merge_missing fills gaps only, is idempotent and shares nothing
  *     with its source;
  *   - dws_json_path agrees with json_object_get step by step;
- *   - dws_list_item_ranges (list.c) splits a list body into exactly the
+ *   - dws_list_walk (list.c) splits a list body into exactly the
  *     items a whole parse finds, succeeds exactly when the whole parse
  *     finds the array (a body with a NUL byte may fail), and finds none in
  *     a malformed body;
@@ -620,7 +620,7 @@ check_merge(json_t *base, json_t *src)
 }
 
 /* ----------------------------------------------------------------------
- * dws_list_item_ranges
+ * dws_list_walk
  * ---------------------------------------------------------------------- */
 
 /*
@@ -634,12 +634,17 @@ check_merge(json_t *base, json_t *src)
  * leaves it out of json_error_t.position), the split refuses such a body
  * (not JSON), which fails closed.
  */
-/* What dws_list_walk hands over, checked against the body as it comes. */
+/*
+ * What dws_list_walk hands over, checked against the body as it comes, and
+ * each item's range kept (as fetch.c keeps them) for the checks after.
+ */
 typedef struct WalkCheck
 {
 	const char *body;
 	size_t		size;
 	size_t		next;			/* the index expected next */
+	DwsRange   *ranges;			/* jansson's allocator */
+	size_t		cap;
 } WalkCheck;
 
 static int
@@ -656,28 +661,39 @@ walk_item(void *arg, size_t index, json_t *item, size_t off, size_t len)
 		  "walk item differs from its bytes");
 	json_decref(again);
 	wc->next = index + 1;
+	if (index >= wc->cap)
+	{
+		size_t		cap = wc->cap ? wc->cap * 2 : 8;
+		DwsRange   *grown = dws_alloc(cap * sizeof(DwsRange));
+
+		if (grown == NULL)
+			return -1;
+		if (wc->ranges)
+			memcpy(grown, wc->ranges, wc->cap * sizeof(DwsRange));
+		dws_free(wc->ranges);
+		wc->ranges = grown;
+		wc->cap = cap;
+	}
+	wc->ranges[index].off = off;	/* a repeated key starts again at 0 */
+	wc->ranges[index].len = len;
 	return 0;
 }
 
 static void
 check_list_ranges(const char *body, size_t size, int body_ok, json_t *list)
 {
-	DwsRange   *ranges = (DwsRange *) 1;
+	WalkCheck	wc = {body, size, 0, NULL, 0};
+	DwsRange   *ranges;
 	long		n;
 	long		k;
 	int			all_items_parse = 1;
 
-	n = dws_list_item_ranges(body, size, &ranges);
+	n = dws_list_walk(body, size, walk_item, &wc);
 	CHECK(n >= -1, NULL);
-	{
-		WalkCheck	wc = {body, size, 0};
-
-		CHECK(dws_list_walk(body, size, walk_item, &wc) == n,
-			  "the walk and the ranges disagree");
-	}
+	ranges = wc.ranges;
 	if (n < 0)
 	{
-		CHECK(ranges == NULL, NULL);
+		dws_free(ranges);
 		/* a body that parses whole to a list is split (NUL bytes aside) */
 		if (memchr(body, '\0', size) == NULL)
 			CHECK(list == NULL, "valid list body not split into items");

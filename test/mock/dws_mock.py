@@ -738,7 +738,8 @@ def check_auth(creds: Credentials, method: str, raw_path: str, raw_query: str,
         got = headers.get_all(name) or []
         if len(got) != 1:
             return f"signed header {name} is missing or repeated"
-        values[name] = got[0]
+        # http.server reads header bytes as latin-1; the gateway, UTF-8
+        values[name] = got[0].encode("latin-1", "replace").decode("utf-8", "replace")
 
     try:
         sdk_date = dt.datetime.strptime(values["x-sdk-date"].strip(),

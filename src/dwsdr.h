@@ -140,6 +140,8 @@ typedef struct DwsColumn
 	bool		unused;			/* the plan never reads it: left NULL */
 	Oid			typid;
 	int32		typmod;
+	Oid			basetypid;		/* typid, or a domain's base type */
+	int32		basetypmod;
 	Oid			typioparam;
 	FmgrInfo	typinput;
 } DwsColumn;

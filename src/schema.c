@@ -284,6 +284,9 @@ dws_table_desc_restrict(DwsTableDesc *desc, List *used_attnums)
 		/* only the columns read need their input function */
 		getTypeInputInfo(col->typid, &infunc, &col->typioparam);
 		fmgr_info(infunc, &col->typinput);
+		/* a domain over a time type reads as its base type (time_value) */
+		col->basetypmod = col->typmod;
+		col->basetypid = getBaseTypeAndTypmod(col->typid, &col->basetypmod);
 	}
 }
 
@@ -516,8 +519,8 @@ time_value(DwsColumn *col, char *text)
 	static pg_tz *utc = NULL;
 	pg_tz	   *session = session_timezone;
 	volatile Datum d = (Datum) 0;
-	int32		typmod = col->typmod;
-	Oid			base = getBaseTypeAndTypmod(col->typid, &typmod);
+	int32		typmod = col->basetypmod;
+	Oid			base = col->basetypid;
 
 	if (utc == NULL)
 	{
@@ -610,7 +613,7 @@ convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	base = getBaseType(col->typid);
+	base = col->basetypid;
 	if (base == TIMESTAMPTZOID || base == TIMESTAMPOID || base == DATEOID)
 		d = time_value(col, text);
 	else if (col->typid == INTERVALOID && col->path &&

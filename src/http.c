@@ -38,6 +38,7 @@
 #include "utils/wait_event.h"
 
 #include <curl/curl.h>
+#include <sys/stat.h>
 
 #include "record.h"
 #include "sign.h"
@@ -79,8 +80,10 @@ struct DwsConn
 	struct DwsSock *socks;
 	int			nsocks;
 	int			socks_cap;
-	bool		socks_changed;	/* wes no longer matches socks */
+	bool		socks_changed;	/* curl changed socks since the last wait */
 	WaitEventSet *wes;			/* latch, postmaster death, socks */
+	struct DwsWatched *watched; /* the sockets wes holds, nwatched of them */
+	int			nwatched;
 };
 
 /* A socket of the multi handle and what curl waits for on it. */
@@ -89,6 +92,20 @@ typedef struct DwsSock
 	curl_socket_t fd;
 	int			what;			/* CURL_POLL_IN, _OUT, _INOUT */
 } DwsSock;
+
+/*
+ * A socket in conn->wes: its position there, the events it waits for, and
+ * which socket the descriptor was when it was added (a descriptor number
+ * can be closed and given to a new socket in between).
+ */
+typedef struct DwsWatched
+{
+	curl_socket_t fd;
+	dev_t		dev;
+	ino_t		ino;
+	int			pos;
+	int			events;
+} DwsWatched;
 
 /*
  * One attempt of a request.  The body goes to the request's sink as it
@@ -1312,14 +1329,89 @@ conn_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 	return 0;
 }
 
+/* The wait events a socket curl watches for "what" needs. */
+static int
+sock_events(int what)
+{
+	int			events = 0;
+
+	if (what & CURL_POLL_IN)
+		events |= WL_SOCKET_READABLE;
+	if (what & CURL_POLL_OUT)
+		events |= WL_SOCKET_WRITEABLE;
+	return events;
+}
+
+/*
+ * Whether conn->wes can serve the sockets curl now asks for, changing the
+ * events of those it holds in place: true when it holds exactly the same
+ * sockets, each still the same open socket.  That is the common case of
+ * one kept-alive connection (curl drops its socket from the watch list at
+ * the end of each call and adds it back at the next), and it saves
+ * building a new set (an epoll descriptor and a system call per event) on
+ * every call.  A socket that curl closed and whose number went to a new
+ * socket is told apart by its inode, so a stale registration is never
+ * reused; a set that holds a socket curl no longer watches is never
+ * reused either (an idle socket would keep waking the wait).
+ */
+static bool
+conn_wait_set_reuse(DwsConn *conn)
+{
+	int			nactive = 0;
+	int			i;
+	int			j;
+
+	for (i = 0; i < conn->nsocks; i++)
+		if (sock_events(conn->socks[i].what) != 0)
+			nactive++;
+	if (nactive != conn->nwatched)
+		return false;
+	for (i = 0; i < conn->nsocks; i++)
+	{
+		struct stat st;
+
+		if (sock_events(conn->socks[i].what) == 0)
+			continue;
+		for (j = 0; j < conn->nwatched; j++)
+			if (conn->watched[j].fd == conn->socks[i].fd)
+				break;
+		if (j == conn->nwatched)
+			return false;
+		if (fstat(conn->socks[i].fd, &st) != 0 ||
+			st.st_dev != conn->watched[j].dev ||
+			st.st_ino != conn->watched[j].ino)
+			return false;
+	}
+	/* if a change throws, nwatched < 0 has the next wait build a new set */
+	conn->nwatched = -1;
+	for (i = 0; i < conn->nsocks; i++)
+	{
+		int			events = sock_events(conn->socks[i].what);
+
+		if (events == 0)
+			continue;
+		for (j = 0; j < nactive; j++)
+			if (conn->watched[j].fd == conn->socks[i].fd)
+				break;
+		if (conn->watched[j].events != events)
+		{
+			ModifyWaitEvent(conn->wes, conn->watched[j].pos, events, NULL);
+			conn->watched[j].events = events;
+		}
+	}
+	conn->nwatched = nactive;
+	return true;
+}
+
 /*
  * The set a wait of conn sleeps on: this backend's latch (signals such as
  * cancel, statement_timeout and terminate set it), postmaster death (the
  * backend exits at once, never outliving its postmaster), and the sockets
- * curl asked for.  Rebuilt only when curl changed the sockets: a set
- * cannot drop an event.  conn->wes is set before the sockets are added, so
- * an ERROR in between leaves nothing behind that the next call or
- * conn_destroy does not free.
+ * curl asked for.  Kept from one wait to the next while it holds the same
+ * sockets (conn_wait_set_reuse), else built anew: a set cannot drop an
+ * event.  conn->wes is set before the sockets are added, so an ERROR in
+ * between leaves nothing behind that the next call or conn_destroy does
+ * not free.
  */
 static WaitEventSet *
 conn_wait_set(DwsConn *conn)
@@ -1328,24 +1420,51 @@ conn_wait_set(DwsConn *conn)
 
 	if (conn->wes != NULL && !conn->socks_changed)
 		return conn->wes;
+	if (conn->wes != NULL && conn_wait_set_reuse(conn))
+	{
+		conn->socks_changed = false;
+		return conn->wes;
+	}
 	if (conn->wes != NULL)
 		FreeWaitEventSet(conn->wes);
 	conn->wes = NULL;
+	conn->nwatched = 0;
+	if (conn->watched)
+		pfree(conn->watched);
+	conn->watched = NULL;
 	conn->socks_changed = true;
+	conn->watched = MemoryContextAlloc(conn->cxt,
+									   Max(conn->nsocks, 1) * sizeof(DwsWatched));
 	conn->wes = dws_create_wait_event_set(conn->cxt, conn->nsocks + 2);
 	AddWaitEventToSet(conn->wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 	AddWaitEventToSet(conn->wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
 					  NULL, NULL);
 	for (i = 0; i < conn->nsocks; i++)
 	{
-		int			events = 0;
+		int			events = sock_events(conn->socks[i].what);
+		DwsWatched *w;
+		struct stat st;
 
-		if (conn->socks[i].what & CURL_POLL_IN)
-			events |= WL_SOCKET_READABLE;
-		if (conn->socks[i].what & CURL_POLL_OUT)
-			events |= WL_SOCKET_WRITEABLE;
-		if (events != 0)
-			AddWaitEventToSet(conn->wes, events, conn->socks[i].fd, NULL, NULL);
+		if (events == 0)
+			continue;
+		w = &conn->watched[conn->nwatched];
+		w->fd = conn->socks[i].fd;
+		w->events = events;
+		/* no inode: never reused, the next change builds a new set */
+		if (fstat(w->fd, &st) == 0)
+		{
+			w->dev = st.st_dev;
+			w->ino = st.st_ino;
+		}
+		else
+		{
+			w->dev = 0;
+			w->ino = 0;
+			w->fd = PGINVALID_SOCKET;
+		}
+		w->pos = AddWaitEventToSet(conn->wes, events, conn->socks[i].fd,
+								   NULL, NULL);
+		conn->nwatched++;
 	}
 	conn->socks_changed = false;
 	return conn->wes;

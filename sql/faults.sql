@@ -146,6 +146,24 @@ CALL try($$SELECT name FROM disaster_recoveries WHERE dr_id = 'fault-otherid'$$)
 CALL try($$SELECT name FROM disaster_recoveries WHERE dr_id = 'fault-otherid'$$);
 SELECT * FROM calls;
 
+-- fault-lastcall answers and closes its connection, so the next call opens
+-- a new socket, most often under the number the closed one had.  A wait
+-- that kept watching the closed socket would never see the new one's
+-- answer and end in a timeout (5 s here); every query must give its row.
+SET search_path = faults, public;
+ALTER SERVER faults_dws OPTIONS (ADD timeout_ms '5000');
+SELECT dwsdr_stats_reset();
+SELECT dr_id FROM disaster_recoveries WHERE dr_id = 'fault-lastcall';
+SELECT dr_id FROM disaster_recoveries WHERE dr_id = 'fault-lastcall';
+SELECT name FROM disaster_recoveries
+ WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+SELECT dr_id FROM disaster_recoveries WHERE dr_id = 'fault-lastcall';
+CALL try($$SELECT name FROM disaster_recoveries WHERE dr_id = 'fault-close'$$);
+SELECT count(*) FROM disaster_recoveries
+ WHERE dr_id IN ('fault-lastcall', 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6');
+SELECT dr_id FROM disaster_recoveries WHERE dr_id = 'fault-lastcall';
+SELECT detail_calls, errors FROM dwsdr_stats() WHERE server = 'faults_dws';
+
 SET client_min_messages = warning;
 DROP SCHEMA faults_c CASCADE;
 DROP SCHEMA faults CASCADE;

@@ -823,7 +823,7 @@ _ARG_KINDS = {
 _PLAIN_KINDS = {"badjson", "html", "html502", "200error", "notobject",
                 "wrongtypes", "truncated", "close", "gzip", "missing",
                 "404missing", "redirect", "503date", "times", "bignum",
-                "hostile", "hostilebody", "otherid"}
+                "hostile", "hostilebody", "otherid", "lastcall"}
 
 _FAULT_RE = re.compile(
     r"fault-(?P<body>.+?)(?:-(?P<rep>once|twice)-(?P<nonce>.+))?", re.S)
@@ -859,6 +859,9 @@ def parse_fault(ident: str) -> Fault | None:
       fault-huge-<MB>    200, valid JSON whose name is MB megabytes long
       fault-truncated    200, Content-Length larger than what is sent, close
       fault-close        close the connection without answering
+      fault-lastcall     200, a valid answer (the fault task) with
+                         Connection: close, then close: every call needs a
+                         new connection
       fault-gzip         200, gzip body, Content-Encoding: gzip
       fault-gzipbomb-<MB> 200, gzip body inflating to MB megabytes
       fault-missing      400 DWS.10101 (task does not exist)
@@ -1598,6 +1601,10 @@ class MockHandler(BaseHTTPRequestHandler):
             self._send(200, to_json(outer))
         elif kind == "bignum":
             self._send(200, self._big_numbers_answer(route))
+        elif kind == "lastcall":
+            outer, _ = self._success_object(route)
+            self.close_connection = True
+            self._send(200, to_json(outer), headers=[("Connection", "close")])
         elif kind == "deep":
             prefix, suffix = self._split_around(route, "extra")
             # Replace the "" left around the cut with the nested arrays.

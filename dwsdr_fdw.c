@@ -21,6 +21,7 @@
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -288,16 +289,26 @@ used_attrs(RelOptInfo *baserel, List *exprs, List *clauses)
 	return attrs;
 }
 
-/* The project a scan reads when no condition names one, or NULL. */
+/*
+ * The project a scan reads when no condition names one, or NULL.  Options
+ * are stored in the database encoding; the API's text is UTF-8, as the
+ * projects and ids taken from WHERE are (pushdown.c), so that what is
+ * sent, compared with answers and shown in rows is the same text.
+ */
 static char *
 default_project(ForeignServer *server, DwsTableOptions *topts)
 {
 	DwsServerOptions sopts;
+	char	   *project = topts->project_id;
 
-	if (topts->project_id)
-		return topts->project_id;
-	dws_server_options(server, &sopts);
-	return sopts.project_id;
+	if (project == NULL)
+	{
+		dws_server_options(server, &sopts);
+		project = sopts.project_id;
+	}
+	if (project == NULL)
+		return NULL;
+	return pg_server_to_any(project, strlen(project), PG_UTF8);
 }
 
 /*

@@ -49,6 +49,11 @@ SELECT dr_id, convert_to(dr_id, 'LATIN1') AS bytes, name
   FROM disaster_recoveries WHERE dr_id = 'fault-seq-ok-é1';
 SELECT dr_id, project_id, convert_to(project_id, 'LATIN1') AS bytes
   FROM disaster_recoveries WHERE project_id = 'fault-seq-ok-é2';
+-- and so does a project set as a table (or server) option
+CREATE FOREIGN TABLE enc_project (dr_id text, project_id text, name text)
+  SERVER enc OPTIONS (resource 'disaster_recoveries', project_id 'fault-seq-ok-é3');
+SELECT dr_id, project_id, convert_to(project_id, 'LATIN1') AS bytes
+  FROM enc_project;
 
 --
 -- EUC_JP

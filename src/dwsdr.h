@@ -255,7 +255,9 @@ typedef struct DwsRequest
 	int			curl_code;		/* CURLcode of the last attempt */
 	char		curl_error[256];
 	bool		too_large;		/* body exceeded max_response_bytes */
-	int64		body_limit;		/* max_response_bytes when sent */
+	int64		body_limit;		/* max_response_bytes of the attempt: set
+								 * before its first write, and no body
+								 * grows past it */
 	bool		sink_failed;	/* the sink refused bytes (no memory) */
 	char		request_id[80];
 	char		location[256];	/* Location of a redirect, not followed */

@@ -344,6 +344,13 @@ answer_write(void *arg, const char *data, size_t n, size_t expected)
 		if (a->cap == 0 && expected >= need)
 			newcap = expected + 1;
 		newcap = Max(newcap, 1024);
+		/*
+		 * http.c refuses a piece that would take the body past body_limit,
+		 * so doubling never needs to go beyond it: without this, a body
+		 * sent without Content-Length could take twice the limit.
+		 */
+		if (req->body_limit > 0 && newcap > (size_t) req->body_limit + 1)
+			newcap = Max(need, (size_t) req->body_limit + 1);
 		if (!AllocHugeSizeIsValid(newcap))
 			return false;
 		nb = MemoryContextAllocExtended(a->cxt, newcap,

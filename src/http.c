@@ -1049,6 +1049,7 @@ transfer_start(DwsBatch *batch, DwsRequest *req)
 	req->curl_error[0] = '\0';
 	req->too_large = false;
 	req->sink_failed = false;
+	req->body_limit = (int64) x->limit;	/* the sink's bound on the body */
 	req->request_id[0] = '\0';
 	req->location[0] = '\0';
 	req->sink.reset(req->sink.arg);

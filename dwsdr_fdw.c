@@ -191,6 +191,13 @@ copy_desc(DwsTableDesc *src)
 		c->name = pstrdup(c->name);
 		if (c->path)
 			c->path = pstrdup(c->path);
+		/*
+		 * The input function's lookup is the cached one; what it caches
+		 * for itself while reading values (fn_extra) belongs to this copy
+		 * and goes with the scan, never into the session's cache.
+		 */
+		c->typinput.fn_mcxt = CurrentMemoryContext;
+		c->typinput.fn_extra = NULL;
 	}
 	return d;
 }

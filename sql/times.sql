@@ -142,6 +142,23 @@ CREATE FOREIGN TABLE times_domain_bad (dr_id text,
   t api_future OPTIONS (field 'times.t_frac10'))
   SERVER times_dws OPTIONS (resource 'disaster_recoveries');
 SELECT t FROM times_domain_bad WHERE dr_id = 'fault-times';
+-- the session keeps a table's description with its input functions; what
+-- an input function caches while reading (a domain's constraints) stays
+-- with each scan: the kept descriptions do not grow, query after query
+CREATE DOMAIN api_name AS text CHECK (VALUE <> '');
+CREATE FOREIGN TABLE times_name (dr_id text, name api_name)
+  SERVER times_dws OPTIONS (resource 'disaster_recoveries');
+SELECT name FROM times_name WHERE dr_id = 'fault-times';
+SELECT sum(total_bytes - free_bytes) AS kept_bytes FROM pg_backend_memory_contexts
+ WHERE name = 'dwsdr_fdw table description' \gset
+DO $$
+BEGIN
+  FOR i IN 1..50 LOOP
+    PERFORM name FROM times_name WHERE dr_id = 'fault-times';
+  END LOOP;
+END $$;
+SELECT sum(total_bytes - free_bytes) - :kept_bytes AS growth FROM pg_backend_memory_contexts
+ WHERE name = 'dwsdr_fdw table description';
 
 -- ---------------------------------------------------------------------
 -- numbers beyond 64 bits: 2^64 in big_int and primary_cluster.disk_used,

@@ -217,6 +217,20 @@ dws_table_desc(Relation rel, DwsResource res)
 		if (att->attisdropped)
 			continue;
 
+		/*
+		 * The input function, looked up once with the description (which
+		 * the session keeps, see table_facts) rather than at every scan; a
+		 * domain over a time type reads as its base type (time_value).
+		 */
+		{
+			Oid			infunc;
+
+			getTypeInputInfo(col->typid, &infunc, &col->typioparam);
+			fmgr_info(infunc, &col->typinput);
+			col->basetypmod = col->typmod;
+			col->basetypid = getBaseTypeAndTypmod(col->typid, &col->basetypmod);
+		}
+
 		field = dws_column_field(desc->relid, att->attnum);
 		if (field != NULL)
 		{
@@ -261,9 +275,9 @@ dws_table_desc(Relation rel, DwsResource res)
 }
 
 /*
- * Marks the columns the plan uses, and looks up their input functions; the
- * others are left NULL by dws_build_row, so a value no one asked for can
- * never fail a query (nor cost a conversion).
+ * Marks the columns the plan uses; the others are left NULL by
+ * dws_build_row, so a value no one asked for can never fail a query (nor
+ * cost a conversion).
  */
 void
 dws_table_desc_restrict(DwsTableDesc *desc, List *used_attnums)
@@ -274,19 +288,12 @@ dws_table_desc_restrict(DwsTableDesc *desc, List *used_attnums)
 	for (i = 0; i < desc->ncolumns; i++)
 	{
 		DwsColumn  *col = &desc->columns[i];
-		Oid			infunc;
 
 		col->unused = !list_member_int(used_attnums, col->attnum);
 		if (col->unused || (col->kind == DWS_COL_PATH && col->path == NULL))
 			continue;
 		if (col->kind == DWS_COL_RAW)
 			desc->raw_used = true;
-		/* only the columns read need their input function */
-		getTypeInputInfo(col->typid, &infunc, &col->typioparam);
-		fmgr_info(infunc, &col->typinput);
-		/* a domain over a time type reads as its base type (time_value) */
-		col->basetypmod = col->typmod;
-		col->basetypid = getBaseTypeAndTypmod(col->typid, &col->basetypmod);
 	}
 }
 

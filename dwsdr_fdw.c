@@ -226,6 +226,9 @@ table_facts(Relation rel, DwsTableDesc **desc, DwsTableOptions *topts,
 		CacheRegisterRelcacheCallback(desc_cache_inval_rel, (Datum) 0);
 		CacheRegisterSyscacheCallback(FOREIGNTABLEREL, desc_cache_inval_all,
 									  (Datum) 0);
+		/* descriptions hold input functions (CREATE OR REPLACE FUNCTION) */
+		CacheRegisterSyscacheCallback(PROCOID, desc_cache_inval_all,
+									  (Datum) 0);
 	}
 	e = hash_search(desc_cache, &relid, HASH_ENTER, &found);
 	if (!found)
@@ -1063,10 +1066,13 @@ dws_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows,
 	/* rows per task as sampled (dr_clusters: one per cluster) */
 	*totalrows = nrecords > 0 ? rint(ntasks * sample.seen / nrecords) : 0;
 	*totaldeadrows = 0;
+	dws_msg_prepare();
 	ereport(elevel,
 			(errmsg("\"%s\": %.0f DR tasks in project \"%s\", %d rows sampled from %s",
 					RelationGetRelationName(rel), ntasks,
-					(char *) linitial(spec->projects), sample.n,
+					dws_msg_text(linitial(spec->projects),
+								 strlen(linitial(spec->projects)), 100),
+					sample.n,
 					whole.per_id ? "per-task calls" : "the list"),
 			 errdetail("%lld list and %lld per-task calls.",
 					   (long long) stats.calls[DWS_CALL_LIST],
@@ -1088,9 +1094,15 @@ dwsAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 	DwsTableOptions topts;
 
 	dws_table_options(relid, &topts);
-	if (default_project(GetForeignServer(GetForeignTable(relid)->serverid),
-						&topts) == NULL)
-		return false;
+	if (topts.project_id == NULL)
+	{
+		DwsServerOptions sopts;
+
+		dws_server_options(GetForeignServer(GetForeignTable(relid)->serverid),
+						   &sopts);
+		if (sopts.project_id == NULL)
+			return false;
+	}
 	*func = dws_acquire_sample_rows;
 	*totalpages = 1;
 	return true;

@@ -288,9 +288,10 @@ check_sink(DwsFetch *f, DwsRequest *req)
 	if (!req->sink_failed)
 		return;
 	count_error(f, req, false);
+	dws_msg_prepare();
 	ereport(ERROR,
 			(errcode(ERRCODE_OUT_OF_MEMORY),
-			 errmsg("%s failed: out of memory", call_label(req)),
+			 errmsg("%s failed: out of memory", clean_text(call_label(req), 400)),
 			 errdetail("The answer could not be held in memory after %zu bytes.",
 					   req->body_len)));
 }
@@ -751,10 +752,13 @@ next_list_item(DwsFetch *f, bool with_record, char **project_id, char **id,
 				item = dws_parse_body(lr->body + lr->ranges[k].off,
 									  lr->ranges[k].len, NULL, 0);
 				if (item == NULL)
+				{
+					dws_msg_prepare();
 					ereport(ERROR,
 							(errcode(ERRCODE_FDW_REPLY_HANDLE),
 							 errmsg("list call for project \"%s\" failed: an item of the list is not valid JSON",
-									lr->project_id)));
+									clean_text(lr->project_id, 100))));
+				}
 				item_id = json_string_value(json_object_get(item, "id"));
 			}
 			else
@@ -771,10 +775,13 @@ next_list_item(DwsFetch *f, bool with_record, char **project_id, char **id,
 			{
 				*record = dws_list_item_canonical(item);
 				if (*record == NULL)
+				{
+					dws_msg_prepare();
 					ereport(ERROR,
 							(errcode(ERRCODE_FDW_REPLY_HANDLE),
 							 errmsg("list call for project \"%s\" returned an item that is not an object",
-									lr->project_id)));
+									clean_text(lr->project_id, 100))));
+				}
 				set_record_text(*record, "project_id", lr->project_id);
 			}
 			json_decref(item);

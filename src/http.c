@@ -1448,21 +1448,18 @@ conn_wait_set(DwsConn *conn)
 
 		if (events == 0)
 			continue;
+		/*
+		 * A descriptor that is no longer open (curl closed it without
+		 * telling) cannot be watched: left out, which also has the next
+		 * wait build the set again.
+		 */
+		if (fstat(conn->socks[i].fd, &st) != 0)
+			continue;
 		w = &conn->watched[conn->nwatched];
 		w->fd = conn->socks[i].fd;
 		w->events = events;
-		/* no inode: never reused, the next change builds a new set */
-		if (fstat(w->fd, &st) == 0)
-		{
-			w->dev = st.st_dev;
-			w->ino = st.st_ino;
-		}
-		else
-		{
-			w->dev = 0;
-			w->ino = 0;
-			w->fd = PGINVALID_SOCKET;
-		}
+		w->dev = st.st_dev;
+		w->ino = st.st_ino;
 		w->pos = AddWaitEventToSet(conn->wes, events, conn->socks[i].fd,
 								   NULL, NULL);
 		conn->nwatched++;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -111,7 +112,12 @@ sha256_md(void)
 	static EVP_MD *md = NULL;
 
 	if (md == NULL)
+	{
 		md = EVP_MD_fetch(NULL, "SHA256", NULL);
+		/* a failed fetch leaves nothing on the error queue: retried later */
+		if (md == NULL)
+			ERR_clear_error();
+	}
 	if (md != NULL)
 		return md;
 #endif

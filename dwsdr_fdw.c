@@ -299,6 +299,18 @@ used_attrs(RelOptInfo *baserel, List *exprs, List *clauses)
 	return attrs;
 }
 
+/* The project option a table reads (the table's, else the server's), as stored. */
+static char *
+project_option(ForeignServer *server, DwsTableOptions *topts)
+{
+	DwsServerOptions sopts;
+
+	if (topts->project_id)
+		return topts->project_id;
+	dws_server_options(server, &sopts);
+	return sopts.project_id;
+}
+
 /*
  * The project a scan reads when no condition names one, or NULL.  Options
  * are stored in the database encoding; the API's text is UTF-8, as the
@@ -308,14 +320,8 @@ used_attrs(RelOptInfo *baserel, List *exprs, List *clauses)
 static char *
 default_project(ForeignServer *server, DwsTableOptions *topts)
 {
-	DwsServerOptions sopts;
-	char	   *project = topts->project_id;
+	char	   *project = project_option(server, topts);
 
-	if (project == NULL)
-	{
-		dws_server_options(server, &sopts);
-		project = sopts.project_id;
-	}
 	if (project == NULL)
 		return NULL;
 	return pg_server_to_any(project, strlen(project), PG_UTF8);
@@ -1094,15 +1100,10 @@ dwsAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 	DwsTableOptions topts;
 
 	dws_table_options(relid, &topts);
-	if (topts.project_id == NULL)
-	{
-		DwsServerOptions sopts;
-
-		dws_server_options(GetForeignServer(GetForeignTable(relid)->serverid),
-						   &sopts);
-		if (sopts.project_id == NULL)
-			return false;
-	}
+	/* only whether there is one: no conversion that could throw here */
+	if (project_option(GetForeignServer(GetForeignTable(relid)->serverid),
+					   &topts) == NULL)
+		return false;
 	*func = dws_acquire_sample_rows;
 	*totalpages = 1;
 	return true;

@@ -1358,49 +1358,37 @@ sock_events(int what)
 static bool
 conn_wait_set_reuse(DwsConn *conn)
 {
+	int			nwatched = conn->nwatched;
 	int			nactive = 0;
 	int			i;
-	int			j;
 
-	for (i = 0; i < conn->nsocks; i++)
-		if (sock_events(conn->socks[i].what) != 0)
-			nactive++;
-	if (nactive != conn->nwatched)
-		return false;
-	for (i = 0; i < conn->nsocks; i++)
-	{
-		struct stat st;
-
-		if (sock_events(conn->socks[i].what) == 0)
-			continue;
-		for (j = 0; j < conn->nwatched; j++)
-			if (conn->watched[j].fd == conn->socks[i].fd)
-				break;
-		if (j == conn->nwatched)
-			return false;
-		if (fstat(conn->socks[i].fd, &st) != 0 ||
-			st.st_dev != conn->watched[j].dev ||
-			st.st_ino != conn->watched[j].ino)
-			return false;
-	}
-	/* if a change throws, nwatched < 0 has the next wait build a new set */
+	/* until the end: if a change throws, the next wait builds a new set */
 	conn->nwatched = -1;
 	for (i = 0; i < conn->nsocks; i++)
 	{
 		int			events = sock_events(conn->socks[i].what);
+		DwsWatched *w = NULL;
+		struct stat st;
+		int			j;
 
 		if (events == 0)
 			continue;
-		for (j = 0; j < nactive; j++)
+		nactive++;
+		for (j = 0; j < nwatched && w == NULL; j++)
 			if (conn->watched[j].fd == conn->socks[i].fd)
-				break;
-		if (conn->watched[j].events != events)
+				w = &conn->watched[j];
+		if (w == NULL || fstat(w->fd, &st) != 0 ||
+			st.st_dev != w->dev || st.st_ino != w->ino)
+			return false;
+		if (w->events != events)
 		{
-			ModifyWaitEvent(conn->wes, conn->watched[j].pos, events, NULL);
-			conn->watched[j].events = events;
+			ModifyWaitEvent(conn->wes, w->pos, events, NULL);
+			w->events = events;
 		}
 	}
-	conn->nwatched = nactive;
+	if (nactive != nwatched)
+		return false;
+	conn->nwatched = nwatched;
 	return true;
 }
 
@@ -1450,8 +1438,8 @@ conn_wait_set(DwsConn *conn)
 			continue;
 		/*
 		 * A descriptor that is no longer open (curl closed it without
-		 * telling) cannot be watched: left out, which also has the next
-		 * wait build the set again.
+		 * telling) cannot be watched: left out rather than failing the
+		 * wait.
 		 */
 		if (fstat(conn->socks[i].fd, &st) != 0)
 			continue;

@@ -209,6 +209,7 @@ dws_table_desc(Relation rel, DwsResource res)
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
 		DwsColumn  *col = &desc->columns[i];
 		char	   *field;
+		Oid			infunc;
 
 		col->attnum = att->attnum;
 		col->name = pstrdup(NameStr(att->attname));
@@ -222,14 +223,10 @@ dws_table_desc(Relation rel, DwsResource res)
 		 * the session keeps, see table_facts) rather than at every scan; a
 		 * domain over a time type reads as its base type (time_value).
 		 */
-		{
-			Oid			infunc;
-
-			getTypeInputInfo(col->typid, &infunc, &col->typioparam);
-			fmgr_info(infunc, &col->typinput);
-			col->basetypmod = col->typmod;
-			col->basetypid = getBaseTypeAndTypmod(col->typid, &col->basetypmod);
-		}
+		getTypeInputInfo(col->typid, &infunc, &col->typioparam);
+		fmgr_info(infunc, &col->typinput);
+		col->basetypmod = col->typmod;
+		col->basetypid = getBaseTypeAndTypmod(col->typid, &col->basetypmod);
 
 		field = dws_column_field(desc->relid, att->attnum);
 		if (field != NULL)

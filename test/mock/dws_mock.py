@@ -33,6 +33,10 @@ Control routes (no authentication, not counted in the statistics):
   GET  /__mock/health      {"ok": true}
   GET  /__mock/stats       request counters (see MockState.snapshot)
   POST /__mock/reset       zero the counters, the once/twice state and rules
+  POST /__mock/reset_max_in_flight
+                           start a new peak: max_in_flight (the most API
+                           requests held at once) becomes the number in
+                           flight now; nothing else changes
   POST /__mock/fault       add a fault rule, body
                            {"fault": "fault-503", "times": 1,
                             "route": "detail|list|progress|any", "id": null}
@@ -987,6 +991,12 @@ class MockState:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
 
+    def reset_max_in_flight(self) -> None:
+        """Starts a new peak, leaving every other counter and state alone
+        (tests measure the concurrency of one query at a time)."""
+        with self.lock:
+            self.max_in_flight = self.in_flight
+
     def request_finished(self, status) -> None:
         with self.lock:
             self.in_flight -= 1
@@ -1394,6 +1404,9 @@ class MockHandler(BaseHTTPRequestHandler):
                                      "tasks": self.server.store.count()}))
         elif route == ("POST", "/__mock/reset"):
             state.reset()
+            self._send(200, to_json({"ok": True}))
+        elif route == ("POST", "/__mock/reset_max_in_flight"):
+            state.reset_max_in_flight()
             self._send(200, to_json({"ok": True}))
         elif route == ("POST", "/__mock/fault"):
             self._add_fault_rule(body)

@@ -559,6 +559,13 @@ def test_stats(c):
     s = c.control("GET", "stats")
     check("stats: max_in_flight sees concurrent requests",
           s["max_in_flight"] >= 2 and s["connections"] >= 4, s)
+    c.control("POST", "reset_max_in_flight")
+    s2 = c.control("GET", "stats")
+    check("reset_max_in_flight starts a new peak and keeps the counters",
+          s2["max_in_flight"] == 0 and s2["requests"] == s["requests"], s2)
+    detail(c, P_MAIN, "fault-slow-100")
+    check("one request at a time: a peak of 1",
+          c.control("GET", "stats")["max_in_flight"] == 1)
 
 
 def proxied_get(c, authority, segments, params=(), host=None):

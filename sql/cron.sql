@@ -2,10 +2,10 @@
 -- pg_cron's background workers (cron.use_background_workers = on, set by
 -- scripts/test) in this database, as the user who scheduled them, with
 -- the default search_path.  One job records DR state into a history table
--- (the README's history recipe) and one refreshes the README's dashboard;
--- others fail: on an API error, on purpose (the README's abnormal-task
--- alert), and for a user without a user mapping.  cron.job_run_details
--- must show the successes and the clear error texts.
+-- (the cookbook's history recipe) and one refreshes the cookbook's
+-- dashboard; others fail: on an API error, on purpose (the cookbook's
+-- abnormal-task alert), and for a user without a user mapping.
+-- cron.job_run_details must show the successes and the clear error texts.
 -- Debian 12's pg_cron 1.4 has no seconds schedules: the jobs run at the
 -- next minute, and this file waits for them (up to 130 s).
 \set VERBOSITY default
@@ -21,7 +21,7 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER cron_dws
   OPTIONS (access_key 'DEMOACCESSKEY000001', secret_key 'demo-secret-key-0001');
 CREATE USER MAPPING FOR CURRENT_USER SERVER cron_fail
   OPTIONS (access_key 'DEMOACCESSKEY000001', secret_key 'demo-secret-key-0001');
--- jobs see the default search_path: the README's tables go to public
+-- jobs see the default search_path: the cookbook's tables go to public
 IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters) FROM SERVER cron_dws INTO public;
 CREATE SCHEMA cron_s;
 IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters) FROM SERVER cron_fail INTO cron_s;
@@ -30,55 +30,24 @@ CREATE ROLE regress_cron_nomap LOGIN;
 GRANT SELECT ON public.dr_clusters TO regress_cron_nomap;
 RESET client_min_messages;
 
--- the README's history table and dashboard
-CREATE TABLE public.dr_history (
-  seen_at           timestamptz NOT NULL DEFAULT now(),
-  dr_id             text NOT NULL,
-  dr_name           text,
-  side              text NOT NULL,
-  dr_status         text,
-  status            text,
-  progress          numeric,
-  last_success_time timestamptz
-);
-CREATE MATERIALIZED VIEW public.dr_dashboard AS
-SELECT dr_id, dr_name, dr_status, side, role, status, progress,
-       last_success_time, dr_sync_interval, now() AS refreshed_at
-  FROM dr_clusters WITH NO DATA;
-CREATE UNIQUE INDEX ON public.dr_dashboard (dr_id, side);
-REFRESH MATERIALIZED VIEW public.dr_dashboard;
+-- every job in one transaction, so that pg_cron sees them only with their
+-- every-minute schedules, and they all run in the same minute
+\getenv builddir PG_ABS_BUILDDIR
+BEGIN;
+-- the cookbook's history table and job, its dashboard and refresh job,
+-- and its abnormal-task alert (which fails on purpose), as the doc writes
+-- them (scripts/cookbook-recipes); then every minute instead of the doc's
+-- schedules
+\i :builddir/recipes/history.sql
+\i :builddir/recipes/dashboard.sql
+\i :builddir/recipes/abnormal-alert-job.sql
+SELECT jobname, cron.alter_job(jobid, schedule => '* * * * *')
+  FROM cron.job ORDER BY jobid;
 CREATE TEMP TABLE cron_started AS
   SELECT clock_timestamp() AS at, (SELECT max(refreshed_at) FROM public.dr_dashboard) AS first_refresh;
-
--- every job in one transaction, so that they all run in the same minute
-BEGIN;
--- the README's history job, as written
-SELECT cron.schedule('dr-history', '* * * * *', $$
-  INSERT INTO dr_history (dr_id, dr_name, side, dr_status, status, progress, last_success_time)
-  SELECT dr_id, dr_name, side, dr_status, status, progress, last_success_time FROM dr_clusters
-$$);
--- the README's dashboard job, as written
-SELECT cron.schedule('dr-dashboard', '* * * * *',
-                     'REFRESH MATERIALIZED VIEW CONCURRENTLY dr_dashboard');
 -- an API error (HTTP 500, no retry)
 SELECT cron.schedule('dr-api-error', '* * * * *', $$
   SELECT status FROM cron_s.dr_clusters WHERE dr_id = 'fault-500'
-$$);
--- the README's abnormal-task alert, as written: fails on purpose
-SELECT cron.schedule('dr-abnormal-alert', '* * * * *', $$
-DO $alert$
-DECLARE
-  bad text;
-BEGIN
-  SELECT string_agg(DISTINCT dr_name, ', ') INTO bad
-    FROM dr_clusters
-   WHERE dr_status IN ('create_failed', 'start_failed', 'stop_failed', 'abnormal')
-      OR status IN ('abnormal', 'drDeleted');
-  IF bad IS NOT NULL THEN
-    RAISE EXCEPTION 'DR tasks in a failed state: %', bad;
-  END IF;
-END
-$alert$
 $$);
 -- a job that waits 4 s on the API (seen in pg_stat_activity below)
 SELECT cron.schedule('dr-slow', '* * * * *', $$
@@ -94,7 +63,7 @@ SELECT jobname, schedule, database = current_database() AS here,
   FROM cron.job ORDER BY jobid;
 
 -- wait until every job has a finished run (up to 130 s); meanwhile, note
--- what README's "waiting on the API" query shows
+-- what the cookbook's "waiting on the API" query (fdw-waits) shows
 CREATE TEMP TABLE cron_seen (usename name, backend_type text, query text);
 DO $$
 DECLARE
@@ -129,8 +98,7 @@ SELECT jobname, cron.unschedule(jobid) FROM cron_jobs ORDER BY jobid;
 SELECT DISTINCT ON (j.jobid) j.jobname, d.status,
        regexp_replace(d.return_message, '[0-9a-f]{32}', '<request-id>', 'g') AS return_message,
        CASE WHEN d.username = current_user THEN '(me)' ELSE d.username END AS username,
-       d.database = current_database() AS here,
-       d.end_time >= d.start_time AS timed
+       d.database = current_database() AS here
   FROM cron.job_run_details d JOIN cron_jobs j USING (jobid)
  ORDER BY j.jobid, d.runid;
 -- the slow job, seen while it waited on the API (the other jobs wait on it

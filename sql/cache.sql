@@ -161,6 +161,31 @@ SELECT count(*) FROM dr_clusters WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c
 ALTER SERVER cache_dws OPTIONS (SET cache_ttl '300');
 
 -- ---------------------------------------------------------------------
+-- Keys that cannot collide: project P with id "fault-gzip-once-k1/x", and
+-- project "P/fault-gzip-once-k1" with id "x", are two answers, however a
+-- key would join the parts.  The first is a task (the stand-in serves any
+-- fault id as one), the second is no task (no such project): the second
+-- query makes its own call and gets no row.  (In 1.1.0 they shared a key:
+-- the second query got the first one's answer, an error.)
+-- ---------------------------------------------------------------------
+SELECT dwsdr_stats_reset();
+SELECT project_id, dr_id, side FROM dr_clusters
+ WHERE project_id = '0536cdee2200d5912f7cc00b877980f1'
+   AND dr_id = 'fault-gzip-once-k1/x' ORDER BY side;
+SELECT project_id, dr_id, side FROM dr_clusters
+ WHERE project_id = '0536cdee2200d5912f7cc00b877980f1/fault-gzip-once-k1'
+   AND dr_id = 'x';
+SELECT * FROM calls;
+-- asked again, each is its own cache hit
+SELECT count(*) FROM dr_clusters
+ WHERE project_id = '0536cdee2200d5912f7cc00b877980f1/fault-gzip-once-k1'
+   AND dr_id = 'x';
+SELECT count(*) FROM dr_clusters
+ WHERE project_id = '0536cdee2200d5912f7cc00b877980f1'
+   AND dr_id = 'fault-gzip-once-k1/x';
+SELECT * FROM calls;
+
+-- ---------------------------------------------------------------------
 -- Errors are never kept
 -- ---------------------------------------------------------------------
 -- fault-500 fails every time: each query makes its call again, and fails

@@ -41,6 +41,8 @@ typedef struct ListResult
 	size_t		nitems;
 	size_t		cap;			/* entries allocated in the arrays */
 	size_t		kept;			/* bytes of the items kept parsed */
+	const char *bad;			/* what is wrong with item bad_index, or NULL */
+	size_t		bad_index;
 } ListResult;
 
 /*
@@ -155,6 +157,42 @@ count_error(DwsFetch *f, DwsRequest *req, bool bad_body)
 }
 
 /*
+ * The one definition of "the task does not exist", an answer that is no
+ * row rather than an error: a per-task call answered with the DWS error
+ * DWS.10101, as the API does with HTTP 400 (and, should it ever, with 404).
+ * Nothing else is: the API publishes no other code for a missing task, a
+ * 404 without a DWS error body is another server's answer (a wrong
+ * endpoint, or an ordinary web server), and the list call has no "missing"
+ * answer at all (a project without tasks is an empty list).  root is the
+ * parsed error body, or NULL.
+ */
+static bool
+is_missing(DwsRequest *req, json_t *root)
+{
+	const char *code = NULL;
+
+	if (req->kind == DWS_CALL_LIST ||
+		(req->status != 400 && req->status != 404))
+		return false;
+	dws_error_fields(root, &code, NULL, NULL);
+	return code != NULL && strcmp(code, "DWS.10101") == 0;
+}
+
+/*
+ * Whether a 404 that is not "missing" should say the endpoint is wrong:
+ * always for the list call (the API has no 404 answer for it), and for a
+ * per-task call unless the body is a DWS error (DWS.*), which only the API
+ * itself sends.
+ */
+static bool
+foreign_404(DwsRequest *req, const char *code)
+{
+	return req->status == 404 &&
+		(req->kind == DWS_CALL_LIST || code == NULL ||
+		 strncmp(code, "DWS.", 4) != 0);
+}
+
+/*
  * Reports a failed call.  root is the parsed body when there is one;
  * problem says what was wrong with a 200 answer (NULL for an HTTP error).
  */
@@ -241,6 +279,8 @@ report_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
 				 errhint("The API is throttling requests; lower max_concurrency or raise max_retries.") :
 				 (req->status == 404 && code && strncmp(code, "APIGW.", 6) == 0) ?
 				 errhint("The API gateway does not know this path: check the endpoint option of the server (host and path).") :
+				 foreign_404(req, code) ?
+				 errhint("The endpoint does not look like the DWS API: check the endpoint option of the server (host and path).") :
 				 (req->status >= 300 && req->status < 400 && req->location[0]) ?
 				 errhint("The API redirected to \"%s\"; redirects are not followed: set the server's endpoint to the final URL.",
 						 clean_text(req->location, 200)) : 0));
@@ -254,28 +294,6 @@ report_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
 					   msg ? msg : "",
 					   rid ? rid : "(none)",
 					   req->body ? dws_msg_text(req->body, req->body_len, 120) : "")));
-}
-
-/*
- * The one definition of "the task (or project) does not exist", an answer
- * that is no row rather than an error: a 404, or for a per-task call an
- * HTTP 400 with DWS.10101.  Not a 404 of the API gateway itself (APIGW.*,
- * "the API does not exist"): that is a wrong endpoint, and must not read as
- * an empty answer.  root is the parsed error body, or NULL.
- */
-static bool
-is_missing(DwsRequest *req, json_t *root)
-{
-	const char *code = NULL,
-			   *msg,
-			   *rid;
-
-	dws_error_fields(root, &code, &msg, &rid);
-	if (req->status == 404)
-		return code == NULL || strncmp(code, "APIGW.", 6) != 0;
-	if (req->status != 400 || req->kind == DWS_CALL_LIST)
-		return false;
-	return code && strcmp(code, "DWS.10101") == 0;
 }
 
 /*
@@ -552,6 +570,55 @@ drop_trees(ListResult *lr, size_t from)
 	}
 }
 
+/* A JSON value's kind, for a message. */
+static const char *
+json_kind(json_t *v)
+{
+	if (dws_exact_number(v, NULL, NULL) || json_is_number(v))
+		return "a number";
+	switch (json_typeof(v))
+	{
+		case JSON_OBJECT:
+			return "an object";
+		case JSON_ARRAY:
+			return "an array";
+		case JSON_STRING:
+			return "a string";
+		case JSON_TRUE:
+		case JSON_FALSE:
+			return "a boolean";
+		default:
+			return "null";
+	}
+}
+
+/*
+ * What is wrong with a list item, or NULL when it is an object whose "id"
+ * is a non-empty string: a task id that the per-task call's path and the
+ * row need.  Such an item is the list's error, never skipped: skipped, a
+ * task would be silently left out.  A string holding a NUL byte is no id
+ * either (it is also how a number too large for jansson is kept).
+ */
+static const char *
+item_problem(json_t *item)
+{
+	json_t	   *id;
+
+	if (!json_is_object(item))
+		return psprintf("is not an object but %s", json_kind(item));
+	id = json_object_get(item, "id");
+	if (id == NULL || json_is_null(id))
+		return "has no \"id\"";
+	if (!json_is_string(id) || dws_exact_number(id, NULL, NULL))
+		return psprintf("has an \"id\" that is %s, not a string",
+						json_kind(id));
+	if (json_string_length(id) == 0)
+		return "has an empty \"id\"";
+	if (strlen(json_string_value(id)) != json_string_length(id))
+		return "has an \"id\" holding a NUL character";
+	return NULL;
+}
+
 /*
  * Item callback of dws_list_walk: keeps the item's range (and a large item
  * parsed), or only its id.  It may throw (out of memory): the walk's tree
@@ -567,7 +634,10 @@ collect_item(void *arg, size_t index, json_t *item, size_t off, size_t len)
 		/* a repeated key: its array replaces the earlier one */
 		drop_trees(lr, 0);
 		lr->kept = 0;
+		lr->bad = NULL;
 	}
+	if (lr->bad == NULL && (lr->bad = item_problem(item)) != NULL)
+		lr->bad_index = index;
 	if (index >= lr->cap)
 	{
 		size_t		cap = Max(lr->cap * 2, 64);
@@ -651,20 +721,9 @@ run_lists(DwsFetch *f)
 		ListResult *lr = (ListResult *) req->arg;
 		long		n;
 
+		/* the list has no "missing" answer (is_missing): any other is an error */
 		if (req->status != 200)
-		{
-			json_t	   *root = parse_or_error(f, req, false);
-
-			if (is_missing(req, root))
-			{
-				/* no such project: no tasks */
-				keep_answer(f, req);
-				json_decref(root);
-				free_request(req);
-				continue;
-			}
-			report_call_error(f, req, root, NULL);
-		}
+			report_call_error(f, req, parse_or_error(f, req, false), NULL);
 
 		/*
 		 * The list has no pagination: its body can be large.  Read the items
@@ -694,8 +753,12 @@ run_lists(DwsFetch *f)
 			n = (long) json_array_size(arr);
 			json_decref(root);
 		}
-		keep_answer(f, req);
 		/* the last array counts (a repeated key, perhaps empty at last) */
+		if (lr->bad && lr->bad_index < (size_t) n)
+			report_call_error(f, req, NULL,
+							  psprintf("the item at index %zu (counting from 0) %s",
+									   lr->bad_index, lr->bad));
+		keep_answer(f, req);
 		drop_trees(lr, (size_t) n);
 		lr->nitems = (size_t) n;
 		note_list_size(f, req, lr);
@@ -763,6 +826,7 @@ next_list_item(DwsFetch *f, bool with_record, char **project_id, char **id,
 			}
 			else
 				item_id = lr->ids[k];
+			/* every item has an id (item_problem); keep the wanted ones */
 			if (item_id == NULL || !wanted(f, item_id))
 			{
 				json_decref(item);
@@ -773,15 +837,12 @@ next_list_item(DwsFetch *f, bool with_record, char **project_id, char **id,
 			*record = NULL;
 			if (with_record && item)
 			{
+				/* an object (item_problem): NULL only when memory ran out */
 				*record = dws_list_item_canonical(item);
 				if (*record == NULL)
-				{
-					dws_msg_prepare();
 					ereport(ERROR,
-							(errcode(ERRCODE_FDW_REPLY_HANDLE),
-							 errmsg("list call for project \"%s\" returned an item that is not an object",
-									clean_text(lr->project_id, 100))));
-				}
+							(errcode(ERRCODE_OUT_OF_MEMORY),
+							 errmsg("out of memory")));
 				set_record_text(*record, "project_id", lr->project_id);
 			}
 			json_decref(item);

@@ -28,6 +28,21 @@ HTTPS on, ``CONNECT host:port`` (how a client reaches an https endpoint
 through a proxy) opens a tunnel to the HTTPS port, whatever host it names,
 counted as "tunnels".
 
+Unknown paths get the API gateway's 404: {"error_code": "APIGW.0101",
+"error_msg": "The API does not exist or has not been published in the
+environment", "request_id": ...}.
+
+Path prefixes (an endpoint such as http://127.0.0.1:18931/__www):
+
+  /__www/...       an ordinary web server, not the API: every request gets
+                   HTTP 404 with an HTML page (what `python3 -m http.server`
+                   sends); no authentication, not counted
+  /__legacy/...    the API as older versions serve it: the list call
+                   ignores its query filters (?id=, primary_cluster_id,
+                   standby_cluster_id) and answers the whole project;
+                   otherwise the same API (signed over the full path,
+                   counted, faults included)
+
 Control routes (no authentication, not counted in the statistics):
 
   GET  /__mock/health      {"ok": true}
@@ -109,8 +124,18 @@ REDIRECT_BODY = b"<html><body>302 Found</body></html>"
 
 MAX_REQUEST_BODY = 1 << 20
 
+# Path prefixes that make the stand-in something else (see the docstring).
+PLAIN_WEB_PREFIX = "/__www"       # an ordinary web server: HTML 404s
+LEGACY_PREFIX = "/__legacy"       # an older API: list filters ignored
+# What Python's http.server sends for a path it does not have.
+PLAIN_404 = (b'<!DOCTYPE HTML>\n<html lang="en">\n<head>\n'
+             b'<meta charset="utf-8">\n<title>Error response</title>\n'
+             b'</head>\n<body>\n<h1>Error response</h1>\n'
+             b'<p>Error code: 404</p>\n<p>Message: File not found.</p>\n'
+             b'</body>\n</html>\n')
+
 API_NOT_FOUND = ("APIGW.0101",
-                 "The API does not exist or has not been published in the environment.")
+                 "The API does not exist or has not been published in the environment")
 TASK_MISSING = ("DWS.10101", "The disaster recovery does not exist.")
 
 # ---------------------------------------------------------------------------
@@ -811,6 +836,19 @@ STATUS_ERRORS = {
     504: ("APIGW.0204", "Backend timeout."),                               # mock
 }
 
+# fault-<kind> on the list route: the list's second item (index 1) is this
+# (after a good one, the fault task); other routes answer normally.
+BAD_LIST_ITEMS = {
+    "itemnumber": 7,
+    "itemnull": None,
+    "itemstring": "b303b78d-438c-41dd-aaf6-c98eea1fc2a6",
+    "idempty": {"id": "", "name": "no id"},
+    "idnumber": {"id": 7, "name": "numeric id"},
+    "idbig": {"id": "__dws_mock_big_id__", "name": "id beyond int64"},
+    "idmissing": {"name": "no id"},
+    "idnull": {"id": None, "name": "null id"},
+}
+
 # Kinds that take an integer argument: name -> (default or None if
 # required, maximum).
 _ARG_KINDS = {
@@ -823,7 +861,8 @@ _ARG_KINDS = {
 _PLAIN_KINDS = {"badjson", "html", "html502", "200error", "notobject",
                 "wrongtypes", "truncated", "close", "gzip", "missing",
                 "404missing", "redirect", "503date", "times", "bignum",
-                "hostile", "hostilebody", "otherid", "lastcall"}
+                "hostile", "hostilebody", "otherid", "lastcall",
+                "404dws", "404html"} | set(BAD_LIST_ITEMS)
 
 _FAULT_RE = re.compile(
     r"fault-(?P<body>.+?)(?:-(?P<rep>once|twice)-(?P<nonce>.+))?", re.S)
@@ -865,7 +904,15 @@ def parse_fault(ident: str) -> Fault | None:
       fault-gzip         200, gzip body, Content-Encoding: gzip
       fault-gzipbomb-<MB> 200, gzip body inflating to MB megabytes
       fault-missing      400 DWS.10101 (task does not exist)
-      fault-404missing   404 DWS.0404
+      fault-404missing   404 DWS.10101 (the missing-task code, on a 404)
+      fault-404dws       404 DWS.0404 (a DWS error, not the missing-task one)
+      fault-404html      404, an HTML page (an ordinary web server's 404)
+      fault-itemnumber, fault-itemnull, fault-itemstring, fault-idempty,
+      fault-idnumber, fault-idbig, fault-idmissing, fault-idnull
+                         the list call: 200, a list whose item 0 is the
+                         fault task and item 1 is bad (BAD_LIST_ITEMS: 7,
+                         null, a string; an id that is "", 7, 2**64, absent,
+                         null); other calls answer normally
       fault-redirect     302 with Location: the same call for the published
                          task (a client must not follow it)
       fault-503date      503 with Retry-After as an HTTP date 2 s ahead
@@ -1111,6 +1158,11 @@ def match_api_route(raw_path: str) -> ApiRoute | None:
     return None
 
 
+def under(raw_path: str, prefix: str) -> bool:
+    """Whether raw_path is prefix or below it."""
+    return raw_path == prefix or raw_path.startswith(prefix + "/")
+
+
 _ABSOLUTE_FORM = re.compile(r"(?i)https?://([^/?#]*)")
 
 
@@ -1320,8 +1372,13 @@ class MockHandler(BaseHTTPRequestHandler):
                 return
             target, self._proxied = origin_form(self.path)
             raw_path, _, raw_query = target.partition("?")
-            if raw_path == "/__mock" or raw_path.startswith("/__mock/"):
+            self._legacy = under(raw_path, LEGACY_PREFIX)
+            if under(raw_path, "/__mock"):
                 self._control(raw_path, body)
+            elif under(raw_path, PLAIN_WEB_PREFIX):
+                self._note = "plain web server"
+                self._send(404, PLAIN_404, content_type=HTML_CONTENT_TYPE,
+                           rid_header=False)
             else:
                 self._api(raw_path, raw_query, body)
         except (ConnectionError, TimeoutError):
@@ -1438,7 +1495,8 @@ class MockHandler(BaseHTTPRequestHandler):
         state.request_started()
         state.count_transport(self._proxied, self.server.tls)
         try:
-            route = match_api_route(raw_path)
+            route = match_api_route(raw_path[len(LEGACY_PREFIX):]
+                                    if self._legacy else raw_path)
             if route is None:
                 self._send_error_body(404, *API_NOT_FOUND)
                 return
@@ -1496,7 +1554,8 @@ class MockHandler(BaseHTTPRequestHandler):
         """(status, body) of the ordinary answer to this request."""
         if route.kind == "list":
             filters: dict[str, str] = {}
-            for k, v in parse_query(raw_query):
+            # an older API version (LEGACY_PREFIX) ignores the filters
+            for k, v in ([] if self._legacy else parse_query(raw_query)):
                 key = k.decode("utf-8", "replace")
                 if key in LIST_FILTER_KEYS and key not in filters:
                     filters[key] = v.decode("utf-8", "replace")
@@ -1555,7 +1614,18 @@ class MockHandler(BaseHTTPRequestHandler):
             else:
                 self._send_error_body(400, *TASK_MISSING)
         elif kind == "404missing":
+            self._send_error_body(404, *TASK_MISSING)
+        elif kind == "404dws":
             self._send_error_body(404, "DWS.0404", "not found")
+        elif kind == "404html":
+            self._send(404, PLAIN_404, content_type=HTML_CONTENT_TYPE)
+        elif kind in BAD_LIST_ITEMS:
+            if route.kind != "list":
+                self._send(*self._normal_answer(route, raw_query))
+            else:
+                entry = self._entry_for(route) or Entry(
+                    fault_task(route.project, route.fault_ident))
+                self._send(200, bad_item_list(entry, BAD_LIST_ITEMS[kind]))
         elif kind == "503date":
             when = email.utils.formatdate(time.time() + 2, usegmt=True)
             self._send_error_body(503, *STATUS_ERRORS[503],
@@ -1686,6 +1756,13 @@ HOSTILE_ERROR = {
 HOSTILE_BODY = (b"\x1b[31mred\x1b[0m\xff\xfe\xc3(" + b"\x00"
                 + "é".encode() * 80 + b"end")
 HOSTILE_RID = "req-" + "é" * 98
+
+
+def bad_item_list(entry: Entry, bad: Any) -> bytes:
+    """A list whose item 0 is entry's and item 1 is `bad` (an id of 2**64
+    where the placeholder is)."""
+    return list_envelope([entry.item, to_json(bad)]).replace(
+        b'"__dws_mock_big_id__"', str(ODD_BIG_INT).encode())
 
 
 def _long_string_key(route: ApiRoute) -> str:

@@ -335,6 +335,29 @@ def test_missing_and_paths(c):
     check("empty id segment: 404 APIGW.0101", is_error(r, 404, "APIGW.0101"))
     r = c.raw("GET", f"/v2/{P_MAIN}/disaster-recovery/{T_PUB}/extra")
     check("extra path segment: 404 APIGW.0101", is_error(r, 404, "APIGW.0101"))
+    body = r.json()
+    check("the gateway's 404 text",
+          body.get("error_msg") == "The API does not exist or has not been "
+          "published in the environment" and body.get("request_id"), r.body)
+    r = c.raw("GET", f"/__www/v2/{P_MAIN}/disaster-recoveries")
+    check("/__www: a plain web server's 404 page",
+          r.status == 404 and r.headers["Content-Type"] == "text/html"
+          and b"File not found" in r.body)
+    r = c.get(["__legacy", "v2", P_MAIN, "disaster-recoveries"], [("id", T_PUB)],
+              header_project=P_MAIN)
+    ids = [t["id"] for t in r.json().get("disaster_recovery", [])]
+    check("/__legacy: the list ignores ?id= (the whole project)",
+          r.status == 200 and len(ids) == 5 and T_PUB in ids, r.body)
+    r = listing(c, P_MAIN, [("id", T_PUB)])
+    check("without the prefix the list honours ?id=",
+          r.status == 200 and [t["id"] for t in r.json()["disaster_recovery"]] == [T_PUB])
+    r = c.get(["__legacy", "v2", P_MAIN, "disaster-recovery", T_PUB],
+              header_project=P_MAIN)
+    check("/__legacy: the detail call, signed over the full path",
+          r.status == 200 and r.json() == PUBLISHED, r.body)
+    r = c.get(["__legacy", "v2", P_MAIN, "disaster-recovery", T_PUB],
+              header_project=P_MAIN, sk="wrong")
+    check("/__legacy: still authenticated", is_error(r, 401, "APIGW.0301"))
     r = c.raw("POST", f"/v2/{P_MAIN}/disaster-recoveries", {}, b"{}")
     check("POST on an API route: 405 JSON", r.status == 405 and "error_code" in r.json())
 
@@ -414,7 +437,29 @@ def test_faults(c):
     r = detail(c, P_MAIN, "fault-missing")
     check("fault-missing: 400 DWS.10101", is_error(r, 400, "DWS.10101"))
     r = detail(c, P_MAIN, "fault-404missing")
-    check("fault-404missing: 404 DWS.0404", is_error(r, 404, "DWS.0404"))
+    check("fault-404missing: 404 DWS.10101", is_error(r, 404, "DWS.10101"))
+    r = detail(c, P_MAIN, "fault-404dws")
+    check("fault-404dws: 404 DWS.0404", is_error(r, 404, "DWS.0404"))
+    r = detail(c, P_MAIN, "fault-404html")
+    check("fault-404html: 404 text/html",
+          r.status == 404 and r.headers["Content-Type"] == "text/html"
+          and b"File not found" in r.body)
+    bad = {"itemnumber": 7, "itemnull": None,
+           "itemstring": "b303b78d-438c-41dd-aaf6-c98eea1fc2a6",
+           "idempty": "", "idnumber": 7, "idbig": 2 ** 64,
+           "idmissing": KeyError, "idnull": None}
+    for kind, want in bad.items():
+        r = listing(c, f"fault-{kind}")
+        items = r.json()["disaster_recovery"] if r.status == 200 else []
+        second = items[1] if len(items) == 2 else KeyError
+        got = (second if kind.startswith("item") else
+               second.get("id", KeyError) if isinstance(second, dict) else second)
+        check(f"fault-{kind}: a good item, then a bad one",
+              r.status == 200 and items[0]["id"] == f"fault-{kind}"
+              and got == want and type(got) is type(want), r.body)
+    r = detail(c, P_MAIN, "fault-idempty")
+    check("fault-idempty on a detail call: answered normally",
+          r.status == 200 and r.json()["disaster_recovery"]["id"] == "fault-idempty")
     r = detail(c, P_MAIN, "fault-otherid")
     check("fault-otherid: another task's detail",
           r.status == 200 and r.json()["disaster_recovery"]["id"]

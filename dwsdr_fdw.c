@@ -108,7 +108,7 @@ typedef struct DwsScanState
 	DwsCache   *query_cache;	/* answers of this scan, kept across rescans */
 	DwsFetch   *fetch;
 	json_t	   *record;
-	json_t	   *raw;
+	DwsSource	src;			/* the bytes it was read from */
 	int			nrows;
 	int			rowno;
 	DwsStats	stats;
@@ -739,13 +739,13 @@ dwsIterateForeignScan(ForeignScanState *node)
 	{
 		if (!st->fetch)
 			return slot;
-		st->record = dws_fetch_next(st->fetch, &st->raw);
+		st->record = dws_fetch_next(st->fetch, &st->src);
 		if (st->record == NULL)
 			return slot;
 		st->nrows = dws_record_rows(st->desc, st->record);
 		st->rowno = 0;
 	}
-	dws_build_row(st->desc, st->record, st->raw, st->rowno++,
+	dws_build_row(st->desc, st->record, &st->src, st->rowno++,
 				  slot->tts_values, slot->tts_isnull);
 	ExecStoreVirtualTuple(slot);
 	return slot;
@@ -923,8 +923,8 @@ reservoir_offer(Reservoir *r)
 
 /* The rows of a record as heap tuples of rel, into the sample. */
 static void
-sample_record(Relation rel, DwsTableDesc *desc, json_t *rec, json_t *raw,
-			  Reservoir *r, MemoryContext rowcxt)
+sample_record(Relation rel, DwsTableDesc *desc, json_t *rec,
+			  const DwsSource *src, Reservoir *r, MemoryContext rowcxt)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	Datum	   *values = palloc(sizeof(Datum) * tupdesc->natts);
@@ -940,7 +940,7 @@ sample_record(Relation rel, DwsTableDesc *desc, json_t *rec, json_t *raw,
 		if (k < 0)
 			continue;
 		old = MemoryContextSwitchTo(rowcxt);
-		dws_build_row(desc, rec, raw, i, values, nulls);
+		dws_build_row(desc, rec, src, i, values, nulls);
 		MemoryContextSwitchTo(old);
 		if (r->items[k] != NULL)
 			heap_freetuple((HeapTuple) r->items[k]);
@@ -984,8 +984,8 @@ dws_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows,
 				per_id_fields;
 	List	   *used = NIL;
 	Reservoir	sample;
-	json_t	   *rec,
-			   *raw;
+	json_t	   *rec;
+	DwsSource	src;
 	double		ntasks = 0;
 	double		nrecords = 0;
 	int			i;
@@ -1019,14 +1019,14 @@ dws_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows,
 											   Min(targrows, DWS_ANALYZE_MAX_CALLS)),
 						Min(targrows, DWS_ANALYZE_MAX_CALLS));
 	memset(sample.items, 0, sizeof(void *) * sample.size);
-	while ((rec = dws_fetch_next(fetch, &raw)) != NULL)
+	while ((rec = dws_fetch_next(fetch, &src)) != NULL)
 	{
 		CHECK_FOR_INTERRUPTS();
 		ntasks += 1;
 		if (!whole.per_id)
 		{
 			nrecords += 1;
-			sample_record(rel, desc, rec, raw, &sample, rowcxt);
+			sample_record(rel, desc, rec, &src, &sample, rowcxt);
 		}
 		else
 		{
@@ -1060,11 +1060,11 @@ dws_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows,
 
 		reservoir_start(&rowsample, (void **) rows, targrows);
 		memset(rows, 0, sizeof(HeapTuple) * targrows);
-		while ((rec = dws_fetch_next(fetch, &raw)) != NULL)
+		while ((rec = dws_fetch_next(fetch, &src)) != NULL)
 		{
 			CHECK_FOR_INTERRUPTS();
 			nrecords += 1;
-			sample_record(rel, desc, rec, raw, &rowsample, rowcxt);
+			sample_record(rel, desc, rec, &src, &rowsample, rowcxt);
 		}
 		sample = rowsample;
 	}

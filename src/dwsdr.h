@@ -157,7 +157,6 @@ typedef struct DwsTableDesc
 	DwsColumn  *columns;		/* indexed by attnum - 1 */
 	AttrNumber	id_attnum;		/* column holding the task id, or 0 */
 	AttrNumber	project_attnum; /* column holding the project id, or 0 */
-	bool		raw_used;		/* a raw column is read: keep the answer as is */
 } DwsTableDesc;
 
 extern DwsTableDesc *dws_table_desc(Relation rel, DwsResource res);
@@ -166,9 +165,30 @@ extern void dws_columns_needs(DwsTableDesc *desc, Bitmapset *attrs_used,
 							  bool *list_fields, bool *per_id_fields);
 extern List *dws_import_statements(ImportForeignSchemaStmt *stmt,
 								   ForeignServer *server);
+/*
+ * The bytes a record was read from, for the API's own text of its values
+ * (jsonsource.c): a per-task answer, whose record is its member "member",
+ * or a list item (member NULL), whose primary_cluster.X is its flat key
+ * primary_cluster_X.  body is NULL when there are none (a record read from
+ * a whole list parsed at once); it need not be NUL-terminated.
+ */
+typedef struct DwsSource
+{
+	const char *body;
+	size_t		len;
+	const char *member;
+	bool		list_item;
+} DwsSource;
+
 extern int	dws_record_rows(DwsTableDesc *desc, json_t *record);
-extern void dws_build_row(DwsTableDesc *desc, json_t *record, json_t *raw,
-						  int rowno, Datum *values, bool *nulls);
+extern void dws_build_row(DwsTableDesc *desc, json_t *record,
+						  const DwsSource *src, int rowno, Datum *values,
+						  bool *nulls);
+
+/* ---- jsonsource.c ---- */
+extern void dws_source_texts(const DwsSource *src, int n,
+							 const char *const *paths, json_t *const *values,
+							 char **texts);
 extern DwsCallKind dws_per_id_call(DwsResource res);
 
 /* ---- pushdown.c ---- */
@@ -336,6 +356,6 @@ extern double dws_plan_known_tasks(Oid serverid, const char *project_id);
 extern DwsFetch *dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec,
 								 DwsTableDesc *desc, DwsStats *stats,
 								 DwsCache *query_cache);
-extern json_t *dws_fetch_next(DwsFetch *fetch, json_t **raw);
+extern json_t *dws_fetch_next(DwsFetch *fetch, DwsSource *src);
 
 #endif							/* DWSDR_H */

@@ -78,6 +78,7 @@ struct DwsFetch
 	DwsCallKind per_id_kind;
 	MemoryContext cxt;			/* lives as long as the fetch */
 	MemoryContext rowcxt;		/* the record last returned */
+	char	   *held_body;		/* the answer it was read from, or NULL */
 	DwsBatch   *batch;
 	DwsCache   *cache;			/* answers kept, or NULL */
 	List	   *ready;			/* DwsRequest * answered from the cache */
@@ -574,7 +575,7 @@ drop_trees(ListResult *lr, size_t from)
 static const char *
 json_kind(json_t *v)
 {
-	if (dws_exact_number(v, NULL, NULL) || json_is_number(v))
+	if (json_is_number(v))
 		return "a number";
 	switch (json_typeof(v))
 	{
@@ -597,7 +598,7 @@ json_kind(json_t *v)
  * is a non-empty string: a task id that the per-task call's path and the
  * row need.  Such an item is the list's error, never skipped: skipped, a
  * task would be silently left out.  A string holding a NUL byte is no id
- * either (it is also how a number too large for jansson is kept).
+ * either.
  */
 static const char *
 item_problem(json_t *item)
@@ -609,7 +610,7 @@ item_problem(json_t *item)
 	id = json_object_get(item, "id");
 	if (id == NULL || json_is_null(id))
 		return "has no \"id\"";
-	if (!json_is_string(id) || dws_exact_number(id, NULL, NULL))
+	if (!json_is_string(id))
 		return psprintf("has an \"id\" that is %s, not a string",
 						json_kind(id));
 	if (json_string_length(id) == 0)
@@ -743,10 +744,9 @@ run_lists(DwsFetch *f)
 								  "the answer has no \"disaster_recovery\" array");
 
 			/*
-			 * A list that reads whole but not value by value: a real number
-			 * beyond a double's range, which only a whole parse (with its
-			 * exact numbers) can place.  Its items are taken from that tree,
-			 * each kept parsed.
+			 * A list that reads whole but not value by value (none is known:
+			 * the walk reads values as a whole parse does).  Its items are
+			 * taken from that tree, each kept parsed.
 			 */
 			for (k = 0; k < json_array_size(arr); k++)
 				(void) collect_item(lr, k, json_array_get(arr, k), 0, 0);
@@ -787,11 +787,12 @@ per_id_request(DwsFetch *f, const char *project_id, const char *id,
 
 /*
  * The next item of the list results that the quals want; its canonical
- * form when with_record.  false when the lists are exhausted.
+ * form when with_record, and its bytes in src when src is not NULL.  false
+ * when the lists are exhausted.
  */
 static bool
 next_list_item(DwsFetch *f, bool with_record, char **project_id, char **id,
-			   json_t **record)
+			   json_t **record, DwsSource *src)
 {
 	while (f->list_i < f->nlists)
 	{
@@ -835,6 +836,12 @@ next_list_item(DwsFetch *f, bool with_record, char **project_id, char **id,
 			*project_id = lr->project_id;
 			*id = pstrdup(item_id);
 			*record = NULL;
+			if (src != NULL && lr->keep_items && lr->ranges[k].len > 0)
+			{
+				src->body = lr->body + lr->ranges[k].off;
+				src->len = lr->ranges[k].len;
+				src->list_item = true;
+			}
 			if (with_record && item)
 			{
 				/* an object (item_problem): NULL only when memory ran out */
@@ -868,7 +875,8 @@ fill_window(DwsFetch *f)
 					   *id;
 			json_t	   *rec;
 
-			if (!next_list_item(f, spec->list_fields, &project_id, &id, &rec))
+			if (!next_list_item(f, spec->list_fields, &project_id, &id, &rec,
+								NULL))
 				return;
 			submit(f, per_id_request(f, project_id, id, rec));
 		}
@@ -913,10 +921,11 @@ check_answer_id(DwsFetch *f, DwsRequest *req, json_t *root, const char *id)
 
 /*
  * Turns a finished per-task call into a canonical record, or NULL when the
- * task does not exist.  Runs in rowcxt.
+ * task does not exist; src gets the answer's bytes, which the fetch keeps
+ * until the next record.  Runs in rowcxt.
  */
 static json_t *
-per_id_record(DwsFetch *f, DwsRequest *req, json_t **raw)
+per_id_record(DwsFetch *f, DwsRequest *req, DwsSource *src)
 {
 	json_t	   *root;
 	json_t	   *obj;
@@ -943,11 +952,8 @@ per_id_record(DwsFetch *f, DwsRequest *req, json_t **raw)
 						  "the answer has no \"disaster_recovery\" object" :
 						  "the answer has no \"disaster_recovery_progress\" object");
 
-	/* the record is the answer itself, unless raw must see it unchanged */
-	rec = f->desc->raw_used ? json_deep_copy(obj) : json_incref(obj);
-	if (rec == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
-						errmsg("out of memory")));
+	/* the record is the answer itself (raw is read from its bytes) */
+	rec = json_incref(obj);
 	if (!json_is_string(json_object_get(rec, "id")))
 		set_record_text(rec, "id", req->dr_id);
 	else
@@ -958,23 +964,31 @@ per_id_record(DwsFetch *f, DwsRequest *req, json_t **raw)
 						errmsg("out of memory")));
 	/* only an answer found to be for this task is kept for cache_ttl */
 	keep_answer(f, req);
-	*raw = obj;
+	f->held_body = req->body;
+	req->body = NULL;
+	src->body = f->held_body;
+	src->len = req->body_len;
+	src->member = req->kind == DWS_CALL_DETAIL ? "disaster_recovery" :
+		"disaster_recovery_progress";
 	return rec;
 }
 
 /*
- * The next record of the scan, or NULL at the end.  The record (and *raw,
- * the object as the API sent it) stay valid until the next call.
+ * The next record of the scan, or NULL at the end.  The record (and src,
+ * the bytes it was read from) stay valid until the next call.
  */
 json_t *
-dws_fetch_next(DwsFetch *f, json_t **raw)
+dws_fetch_next(DwsFetch *f, DwsSource *src)
 {
 	DwsFetchSpec *spec = f->spec;
 	MemoryContext old;
 	json_t	   *rec = NULL;
 
 	MemoryContextReset(f->rowcxt);
-	*raw = NULL;
+	if (f->held_body)
+		pfree(f->held_body);
+	f->held_body = NULL;
+	memset(src, 0, sizeof(*src));
 	old = MemoryContextSwitchTo(f->cxt);
 
 	if (!f->started)
@@ -996,8 +1010,7 @@ dws_fetch_next(DwsFetch *f, json_t **raw)
 
 		/* the list items are the records */
 		MemoryContextSwitchTo(f->rowcxt);
-		if (next_list_item(f, true, &project_id, &id, &rec))
-			*raw = rec;
+		(void) next_list_item(f, true, &project_id, &id, &rec, src);
 		MemoryContextSwitchTo(old);
 		return rec;
 	}
@@ -1011,7 +1024,7 @@ dws_fetch_next(DwsFetch *f, json_t **raw)
 		if (req == NULL)
 			break;
 		MemoryContextSwitchTo(f->rowcxt);
-		rec = per_id_record(f, req, raw);
+		rec = per_id_record(f, req, src);
 		MemoryContextSwitchTo(f->cxt);
 		if (req->arg)
 			json_decref((json_t *) req->arg);

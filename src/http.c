@@ -260,8 +260,7 @@ dws_json_free(void *p)
 }
 
 /*
- * Called once from _PG_init: curl's global state, jansson's allocator, and
- * PostgreSQL's parser for the numbers jansson cannot hold (jsonpg.c).
+ * Called once from _PG_init: curl's global state and jansson's allocator.
  */
 void
 dws_http_init(void)
@@ -271,7 +270,6 @@ dws_http_init(void)
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("could not initialize libcurl")));
 	json_set_alloc_funcs(dws_json_malloc, dws_json_free);
-	dws_set_number_spans(dws_pg_number_spans);
 }
 
 /* ---- connection cache ---- */

@@ -281,16 +281,11 @@ dws_table_desc_restrict(DwsTableDesc *desc, List *used_attnums)
 {
 	int			i;
 
-	desc->raw_used = false;
 	for (i = 0; i < desc->ncolumns; i++)
 	{
 		DwsColumn  *col = &desc->columns[i];
 
 		col->unused = !list_member_int(used_attnums, col->attnum);
-		if (col->unused || (col->kind == DWS_COL_PATH && col->path == NULL))
-			continue;
-		if (col->kind == DWS_COL_RAW)
-			desc->raw_used = true;
 	}
 }
 
@@ -560,14 +555,16 @@ time_value(DwsColumn *col, char *text)
  * Converts one JSON value to the column's type through the type's input
  * function.  Times go through time_value (UTC whatever the session); an
  * interval fed from the sync period reads "3H"; an empty string is NULL for
- * non-string types.
+ * non-string types.  api_text, when not NULL, is the value as the API wrote
+ * it (jsonsource.c: a number's digits, raw's object), read instead of
+ * jansson's value; v is then only tested for NULL.
  */
 static Datum
 convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
-			  const char *task_id, bool *isnull)
+			  char *api_text, const char *task_id, bool *isnull)
 {
 	char	   *text;
-	char	   *owned;			/* text as dws_json_text made it */
+	char	   *owned;			/* the UTF-8 text read */
 	size_t		textlen;
 	char		buf[64];
 	ConvContext cc;
@@ -582,8 +579,7 @@ convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 		*isnull = true;
 		return (Datum) 0;
 	}
-	if (json_is_string(v) && col->typid == TEXTOID &&
-		!dws_exact_number(v, NULL, NULL))
+	if (json_is_string(v) && col->typid == TEXTOID && api_text == NULL)
 	{
 		size_t		len;
 		const char *conv = value_to_server(desc, col, task_id,
@@ -594,7 +590,7 @@ convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 		return PointerGetDatum(cstring_to_text_with_len(conv, len));
 	}
 
-	text = dws_json_text(v);
+	text = api_text ? api_text : dws_json_text(v);
 	if (text == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 						errmsg("out of memory")));
@@ -642,16 +638,27 @@ convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 }
 
 /*
- * Fills values/nulls of row rowno of a record (see dws_record_rows).  raw is
- * the record as the API returned it, for the raw column.
+ * Fills values/nulls of row rowno of a record (see dws_record_rows).  src
+ * holds the bytes the record was read from: raw's object, and the digits
+ * of its numbers.  The values of the used columns are found first, so
+ * that the API's text of every number, object and array among them (and
+ * raw's) comes from one pass over those bytes (jsonsource.c); a string,
+ * boolean or null is read from jansson's value as it is.
  */
 void
-dws_build_row(DwsTableDesc *desc, json_t *record, json_t *raw, int rowno,
-			  Datum *values, bool *nulls)
+dws_build_row(DwsTableDesc *desc, json_t *record, const DwsSource *src,
+			  int rowno, Datum *values, bool *nulls)
 {
 	json_t	   *cluster = NULL;
 	int			side = 0;
 	const char *task_id = json_string_value(json_object_get(record, "id"));
+	json_t	  **found = palloc0(sizeof(json_t *) * desc->ncolumns);
+	int		   *wanted = palloc(sizeof(int) * desc->ncolumns);
+	const char **paths = palloc(sizeof(char *) * desc->ncolumns);
+	json_t	  **pvalues = palloc(sizeof(json_t *) * desc->ncolumns);
+	char	  **texts = palloc(sizeof(char *) * desc->ncolumns);
+	char	  **api = palloc0(sizeof(char *) * desc->ncolumns);
+	int			nwanted = 0;
 	int			i;
 
 	/* what messages about this row need, looked up while lookups are safe */
@@ -670,10 +677,46 @@ dws_build_row(DwsTableDesc *desc, json_t *record, json_t *raw, int rowno,
 		Assert(side < 2);
 	}
 
+	/* the value of each used column, and which need the API's text */
 	for (i = 0; i < desc->ncolumns; i++)
 	{
 		DwsColumn  *col = &desc->columns[i];
-		json_t	   *v = NULL;
+		json_t	   *v;
+
+		if (col->unused)
+			continue;
+		if (col->kind == DWS_COL_RAW)
+		{
+			found[i] = record;
+			paths[nwanted] = NULL;
+		}
+		else if (col->kind == DWS_COL_PATH && col->path != NULL)
+		{
+			v = dws_json_path(col->cluster_relative ? cluster : record,
+							  col->path);
+			found[i] = v;
+			if (v == NULL || !(json_is_number(v) || json_is_object(v) ||
+							   json_is_array(v)))
+				continue;
+			paths[nwanted] = col->cluster_relative ?
+				psprintf("%s.%s", side_keys[side], col->path) : col->path;
+		}
+		else
+			continue;
+		pvalues[nwanted] = found[i];
+		wanted[nwanted++] = i;
+	}
+	if (nwanted > 0)
+	{
+		dws_source_texts(src, nwanted, paths, pvalues, texts);
+		for (i = 0; i < nwanted; i++)
+			api[wanted[i]] = texts[i];
+	}
+
+	for (i = 0; i < desc->ncolumns; i++)
+	{
+		DwsColumn  *col = &desc->columns[i];
+		json_t	   *v;
 
 		nulls[i] = true;
 		values[i] = (Datum) 0;
@@ -683,18 +726,17 @@ dws_build_row(DwsTableDesc *desc, json_t *record, json_t *raw, int rowno,
 		{
 			case DWS_COL_SIDE:
 				v = json_string(side_names[side]);
-				values[i] = convert_value(desc, col, v, task_id, &nulls[i]);
+				values[i] = convert_value(desc, col, v, NULL, task_id,
+										  &nulls[i]);
 				json_decref(v);
 				break;
 			case DWS_COL_RAW:
-				values[i] = convert_value(desc, col, raw, task_id, &nulls[i]);
-				break;
 			case DWS_COL_PATH:
-				if (col->path == NULL)
+				/* raw: the record's object as sent, else as jansson has it */
+				if (col->kind == DWS_COL_PATH && col->path == NULL)
 					break;		/* dropped column */
-				v = dws_json_path(col->cluster_relative ? cluster : record,
-								  col->path);
-				values[i] = convert_value(desc, col, v, task_id, &nulls[i]);
+				values[i] = convert_value(desc, col, found[i], api[i],
+										  task_id, &nulls[i]);
 				break;
 		}
 	}

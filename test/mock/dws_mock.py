@@ -861,7 +861,7 @@ _ARG_KINDS = {
 _PLAIN_KINDS = {"badjson", "html", "html502", "200error", "notobject",
                 "wrongtypes", "truncated", "close", "gzip", "missing",
                 "404missing", "redirect", "503date", "times", "bignum",
-                "hostile", "hostilebody", "otherid", "lastcall",
+                "hugereal", "digits", "hostile", "hostilebody", "otherid", "lastcall",
                 "404dws", "404html"} | set(BAD_LIST_ITEMS)
 
 _FAULT_RE = re.compile(
@@ -918,8 +918,13 @@ def parse_fault(ident: str) -> Fault | None:
       fault-503date      503 with Retry-After as an HTTP date 2 s ahead
       fault-times        200, a valid task plus API times in many spellings
                          under "times"
-      fault-bignum       200, a valid task plus integers beyond 64 bits and
-                         a real beyond a double
+      fault-bignum       200, a valid task plus integers beyond 64 bits
+      fault-hugereal     200, the same plus a real beyond a double (1e400),
+                         which jansson refuses
+      fault-digits       200, a valid task whose numbers are spelled as a
+                         reader must keep them (DIGITS: 87.50, 1e2, ...),
+                         under "digits", in primary_cluster.progress and
+                         (a list item) as its status
       fault-hostile      400 JSON error whose error_code and error_msg hold
                          terminal escapes, a long error_msg with multibyte
                          characters where a message would cut it, and a
@@ -1669,8 +1674,10 @@ class MockHandler(BaseHTTPRequestHandler):
             outer, inner = self._success_object(route)
             inner["times"] = dict(ODD_TIMES)
             self._send(200, to_json(outer))
-        elif kind == "bignum":
-            self._send(200, self._big_numbers_answer(route))
+        elif kind in ("bignum", "hugereal"):
+            self._send(200, self._big_numbers_answer(route, kind == "hugereal"))
+        elif kind == "digits":
+            self._send(200, self._digits_answer(route))
         elif kind == "lastcall":
             outer, _ = self._success_object(route)
             self.close_connection = True
@@ -1715,17 +1722,34 @@ class MockHandler(BaseHTTPRequestHandler):
         else:  # pragma: no cover - parse_fault only yields the kinds above
             self._send_error_body(500, "DWS.9999", f"mock: unhandled {kind}")
 
-    def _big_numbers_answer(self, route: ApiRoute) -> bytes:
+    def _big_numbers_answer(self, route: ApiRoute, huge_real: bool) -> bytes:
         """A valid answer (the fault task) whose extra fields hold numbers
-        beyond 64-bit integers and doubles, under keys a foreign table can
-        map with `field`."""
+        beyond 64-bit integers (and with huge_real one beyond a double),
+        under keys a foreign table can map with `field`."""
         outer, inner = self._success_object(route)
         inner["big_int"] = ODD_BIG_INT
         inner["big_negative"] = -ODD_BIG_INT - 1
-        inner["huge_real"] = "__dws_mock_huge_real__"
+        if huge_real:
+            inner["huge_real"] = "__dws_mock_huge_real__"
         if route.kind == "detail":
             inner["primary_cluster"]["disk_used"] = ODD_BIG_INT
         return to_json(outer).replace(b'"__dws_mock_huge_real__"', b"1e400")
+
+    def _digits_answer(self, route: ApiRoute) -> bytes:
+        """A valid answer (the fault task) whose numbers are written as
+        DIGITS spells them, which no JSON encoder would write: placeholders
+        replaced by the literal text."""
+        outer, inner = self._success_object(route)
+        holders = {f"__dws_mock_digits_{k}__": v for k, v in DIGITS.items()}
+        inner["digits"] = {k: f"__dws_mock_digits_{k}__" for k in DIGITS}
+        if route.kind == "detail":
+            inner["primary_cluster"]["progress"] = "__dws_mock_digits_trailing_zero__"
+        elif route.kind == "list":
+            inner["status"] = "__dws_mock_digits_exponent__"
+        text = to_json(outer)
+        for holder, literal in holders.items():
+            text = text.replace(to_json(holder), literal.encode())
+        return text
 
     def _gzip_bomb(self, route: ApiRoute, megabytes: int) -> bytes:
         key = (route.kind, route.project, route.fault_ident, megabytes)
@@ -1774,6 +1798,15 @@ def _long_string_key(route: ApiRoute) -> str:
 # (all the same instant but the last ones) in the spellings a reader must
 # accept.
 ODD_BIG_INT = 18446744073709551616
+# fault-digits: numbers as the API might spell them, each kept as written
+DIGITS = {
+    "trailing_zero": "87.50",
+    "exponent": "1e2",
+    "long_fraction": "0.12345678901234567890123",
+    "huge_integer": "123456789012345678901234567890",
+    "negative_zero": "-0",
+    "small": "1E-7",
+}
 ODD_TIMES = {
     "t_plain": "2023-04-29T06:39:56",
     "t_space": "2023-04-29 06:39:56",

@@ -986,8 +986,19 @@ easy_static_options(DwsConn *conn, CURL *easy)
 	/* only the proxy option counts: no http_proxy, no no_proxy */
 	curl_easy_setopt(easy, CURLOPT_PROXY, o->proxy ? o->proxy : "");
 	curl_easy_setopt(easy, CURLOPT_NOPROXY, "");
+	/*
+	 * ca_file is the only trust store when set: libcurl's compiled-in CA
+	 * path (Debian's: /etc/ssl/certs) would otherwise still be searched
+	 * beside it, so a certificate the system store trusts would pass.
+	 * CURLOPT_CAPATH NULL turns that path off; no CA blob and no native CA
+	 * store are ever set, and libcurl's cached CA store is keyed by both
+	 * settings, so nothing else adds roots.
+	 */
 	if (o->ca_file)
+	{
 		curl_easy_setopt(easy, CURLOPT_CAINFO, o->ca_file);
+		curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
+	}
 }
 
 /* Starts one attempt of a request: a handle, signed headers, into multi. */

@@ -42,6 +42,7 @@
 
 #include "record.h"
 #include "sign.h"
+#include "wipe.h"
 
 /*
  * Longest single wait on the API.  Interrupts, postmaster death and the
@@ -857,7 +858,7 @@ slist_add(struct curl_slist *list, const char *name, const char *value)
 	pfree(line);
 	if (l == NULL)
 	{
-		curl_slist_free_all(list);
+		dws_slist_free_wiped(list);
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 						errmsg("out of memory")));
 	}
@@ -909,7 +910,7 @@ build_headers(DwsConn *conn, DwsRequest *req, const char *path,
 						c->access_key, c->secret_key, NULL);
 		if (auth == NULL)
 		{
-			curl_slist_free_all(h);
+			dws_slist_free_wiped(h);
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 							errmsg("out of memory")));
 		}
@@ -921,7 +922,7 @@ build_headers(DwsConn *conn, DwsRequest *req, const char *path,
 		free(auth);
 		if (l == NULL)
 		{
-			curl_slist_free_all(h);
+			dws_slist_free_wiped(h);
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 							errmsg("out of memory")));
 		}
@@ -955,7 +956,7 @@ transfer_release(DwsConn *conn, DwsTransfer *x, bool reuse_handle)
 		x->easy = NULL;
 	}
 	if (x->headers)
-		curl_slist_free_all(x->headers);
+		dws_slist_free_wiped(x->headers);
 	x->headers = NULL;
 }
 

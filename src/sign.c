@@ -559,6 +559,11 @@ done:
 		free(sh);
 	}
 	free(uri);
+	/* the canonical request holds X-Security-Token; the MAC is the signature */
+	if (canonical != NULL)
+		explicit_bzero(canonical, strlen(canonical));
+	explicit_bzero(mac, sizeof(mac));
+	explicit_bzero(sighex, sizeof(sighex));
 	free(canonical);
 	free(signedh.data);
 	free(sts.data);

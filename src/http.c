@@ -63,6 +63,8 @@ struct DwsConn
 	bool		orphaned;		/* out of the hash: freed when unpinned */
 	uint32		server_hashvalue;
 	uint32		mapping_hashvalue;
+	uint32		owner_hashvalue;	/* AUTHOID hash of the server's owner */
+	uint32		role_hashvalue; /* of the mapping's role; 0 for PUBLIC */
 	int			refcount;		/* scans and batches using it */
 	int			in_flight;		/* transfers added to multi */
 	MemoryContext cxt;			/* this struct, options and strings */
@@ -133,6 +135,7 @@ struct DwsBatch
 	List	   *queued;			/* DwsRequest * waiting to start */
 	List	   *running;		/* DwsTransfer * in the multi handle */
 	List	   *done;			/* DwsRequest * finished for good */
+	uint64		checked_epoch;	/* conn_check_epoch of the last check */
 	MemoryContextCallback cb;
 };
 
@@ -151,6 +154,13 @@ static HTAB *ConnHash = NULL;
  * their last user frees them.  In TopMemoryContext.
  */
 static List *OrphanConns = NIL;
+
+/*
+ * Moves on whenever something the host check of a batch reads may have
+ * changed (dwsdr_fdw.allowed_hosts, a server, a role): a running batch
+ * checks again before its next call (batch_check).
+ */
+static uint64 conn_check_epoch = 1;
 
 /* Per-server figures of this backend, for dwsdr_stats(); never dropped. */
 typedef struct ServerStatsEntry
@@ -369,13 +379,18 @@ dws_conn_pin(DwsConn *conn, MemoryContext owner)
 
 /*
  * Syscache callback: a server or user mapping changed (ALTER, DROP, or a
- * rollback undoing one), or a role did (a server owner that is no longer a
- * superuser is held to dwsdr_fdw.allowed_hosts: roles change rarely, so
- * every connection is checked again).  Only marks the connections: this
- * can run in the middle of anything, even while a caller holds a
- * connection it has not pinned yet.  They are closed at the end of the
- * transaction (conn_xact_callback), when their last scan ends, or when the
- * next scan asks for the mapping's connection, whichever comes first.
+ * rollback undoing one), or a role did.  A role matters only to the
+ * connections whose server it owns (an owner that is no longer a
+ * superuser is held to dwsdr_fdw.allowed_hosts) or whose mapping is its
+ * own, found by hash value as postgres_fdw finds servers and mappings:
+ * another role's ALTER ROLE ... PASSWORD keeps every connection and its
+ * cache_ttl answers.  (A hash shared by two roles only closes a connection
+ * for nothing.)  Only marks the connections: this can run in the middle of
+ * anything, even while a caller holds a connection it has not pinned yet.
+ * They are closed at the end of the transaction (conn_xact_callback), when
+ * their last scan ends, or when the next scan asks for the mapping's
+ * connection, whichever comes first.  Running batches check their hosts
+ * again before their next call (conn_check_epoch).
  */
 static void
 conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
@@ -383,6 +398,7 @@ conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 	HASH_SEQ_STATUS scan;
 	ConnEntry  *e;
 
+	conn_check_epoch++;
 	if (ConnHash == NULL)
 		return;
 	hash_seq_init(&scan, ConnHash);
@@ -390,7 +406,10 @@ conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 	{
 		DwsConn    *conn = e->conn;
 
-		if (hashvalue == 0 || cacheid == AUTHOID ||
+		if (hashvalue == 0 ||
+			(cacheid == AUTHOID && (conn->owner_hashvalue == hashvalue ||
+									(OidIsValid(conn->userid) &&
+									 conn->role_hashvalue == hashvalue))) ||
 			(cacheid == FOREIGNSERVEROID && conn->server_hashvalue == hashvalue) ||
 			(cacheid == USERMAPPINGOID && conn->mapping_hashvalue == hashvalue))
 			conn->invalidated = true;
@@ -536,6 +555,11 @@ dws_get_conn(ForeignServer *server, UserMapping *um)
 												   ObjectIdGetDatum(server->serverid));
 	conn->mapping_hashvalue = GetSysCacheHashValue1(USERMAPPINGOID,
 													ObjectIdGetDatum(um->umid));
+	conn->owner_hashvalue = GetSysCacheHashValue1(AUTHOID,
+												  ObjectIdGetDatum(server->owner));
+	if (OidIsValid(role))
+		conn->role_hashvalue = GetSysCacheHashValue1(AUTHOID,
+													 ObjectIdGetDatum(role));
 	conn->opts = opts;
 	conn->opts.endpoint = cxt_strdup(cxt, opts.endpoint);
 	conn->opts.project_id = cxt_strdup(cxt, opts.project_id);
@@ -1188,6 +1212,33 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * The check every batch of calls passes when it starts, and again before
+ * its next call whenever something it reads may have changed meanwhile
+ * (conn_check_epoch): a server whose owner is not a superuser reaches only
+ * the hosts dwsdr_fdw.allowed_hosts lists.  The owner and the setting are
+ * read as they are now; the hosts are the ones this connection calls (a
+ * running scan keeps its connection when its server changes).  Without
+ * it, an open cursor or a rescan of a table naming its own project would
+ * go on calling a host a superuser has since taken out of the setting.
+ */
+static void
+batch_check(DwsBatch *batch)
+{
+	DwsConn    *conn = batch->conn;
+	uint64		epoch = conn_check_epoch;
+	ForeignServer *server;
+
+	/* the catalog lookup may itself run invalidations: the epoch first */
+	server = GetForeignServerExtended(conn->serverid, FSV_MISSING_OK);
+	if (server == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("the foreign server of a dwsdr_fdw scan no longer exists")));
+	dws_check_hosts(server, &conn->opts);
+	batch->checked_epoch = epoch;
+}
+
 /* Frees everything a batch still has in curl: end of scan or ERROR. */
 static void
 batch_cleanup(void *arg)
@@ -1203,7 +1254,8 @@ batch_cleanup(void *arg)
 }
 
 /*
- * A batch of calls on conn, owned by the current memory context.
+ * A batch of calls on conn, owned by the current memory context: a scan's
+ * calls, made anew at each rescan.  It passes batch_check before anything.
  */
 DwsBatch *
 dws_batch_create(DwsConn *conn, DwsStats *stats)
@@ -1217,6 +1269,7 @@ dws_batch_create(DwsConn *conn, DwsStats *stats)
 	batch->cb.arg = batch;
 	conn->refcount++;			/* released by batch_cleanup */
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &batch->cb);
+	batch_check(batch);
 	return batch;
 }
 
@@ -1244,6 +1297,8 @@ start_due(DwsBatch *batch)
 	long		next_ms = -1;
 	ListCell   *lc;
 
+	if (batch->queued != NIL && batch->checked_epoch != conn_check_epoch)
+		batch_check(batch);
 	foreach(lc, batch->queued)
 	{
 		DwsRequest *req = (DwsRequest *) lfirst(lc);

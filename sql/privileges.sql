@@ -256,3 +256,17 @@ DROP SERVER priv_trusted CASCADE;
 DROP OWNED BY regress_dwsdr_priv, regress_dwsdr_priv_reader CASCADE;
 DROP ROLE regress_dwsdr_priv;
 DROP ROLE regress_dwsdr_priv_reader;
+RESET client_min_messages;
+
+--
+-- The way README.md and the 42501 hint give to set the hosts for every
+-- session, exactly as README.md writes it, in a new session that has not
+-- loaded the library (the extension exists in the database); then undone.
+--
+\c
+SELECT count(*) AS known_before_load FROM pg_settings WHERE name = 'dwsdr_fdw.allowed_hosts';
+LOAD 'dwsdr_fdw'; ALTER SYSTEM SET dwsdr_fdw.allowed_hosts = 'dws.*.myhuaweicloud.com, 127.0.0.1'; SELECT pg_reload_conf();
+SELECT setting, error FROM pg_file_settings WHERE name = 'dwsdr_fdw.allowed_hosts';
+ALTER SYSTEM RESET dwsdr_fdw.allowed_hosts;
+SELECT pg_reload_conf();
+SELECT count(*) AS left_in_files FROM pg_file_settings WHERE name = 'dwsdr_fdw.allowed_hosts';

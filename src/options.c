@@ -598,7 +598,7 @@ check_hosts_at_ddl(const char *optname, const char *url)
 					host ? dws_msg_text(host, strlen(host), 200) : "?",
 					optname),
 			 errdetail("Only a superuser may point a foreign server at a host that dwsdr_fdw.allowed_hosts does not list."),
-			 errhint("A superuser can add the host to dwsdr_fdw.allowed_hosts (ALTER SYSTEM SET dwsdr_fdw.allowed_hosts = '...'; SELECT pg_reload_conf();).")));
+			 errhint("A superuser can add the host to dwsdr_fdw.allowed_hosts (LOAD 'dwsdr_fdw'; ALTER SYSTEM SET dwsdr_fdw.allowed_hosts = '...'; SELECT pg_reload_conf();).")));
 }
 
 /*

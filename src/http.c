@@ -10,8 +10,9 @@
  *
  * Ownership: a DwsConn lives in a backend-wide hash keyed by user mapping,
  * like postgres_fdw's connections, and is closed by the end of the
- * transaction that changes its server or user mapping (or when its last
- * scan ends, if that is later).  A DwsBatch belongs to a memory context of the scan;
+ * transaction that changes its server, its user mapping, or the role that
+ * owns the server or is mapped (or when its last scan ends, if that is
+ * later).  A DwsBatch belongs to a memory context of the scan;
  * when that context goes (end of scan or an ERROR unwinding), its reset
  * callback removes and frees every curl handle, header list and buffer it
  * still has.  Nothing here calls ereport from inside a curl callback.

@@ -1017,13 +1017,18 @@ easy_static_options(DwsConn *conn, CURL *easy)
 	 * path (Debian's: /etc/ssl/certs) would otherwise still be searched
 	 * beside it, so a certificate the system store trusts would pass.
 	 * CURLOPT_CAPATH NULL turns that path off; no CA blob and no native CA
-	 * store are ever set, and libcurl's cached CA store is keyed by both
-	 * settings, so nothing else adds roots.
+	 * store are ever set.  With no CA path, libcurl 7.87 and later would
+	 * keep the store built from the file for a day (CA_CACHE_TIMEOUT):
+	 * 0 keeps reading the file at each new TLS connection, as before, so
+	 * a replaced ca_file counts from the next one.
 	 */
 	if (o->ca_file)
 	{
 		curl_easy_setopt(easy, CURLOPT_CAINFO, o->ca_file);
 		curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
+#if LIBCURL_VERSION_NUM >= 0x075700
+		curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+#endif
 	}
 }
 

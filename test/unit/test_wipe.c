@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  * test_wipe.c
  *	  Unit test of src/wipe.c: the header lines libcurl copies into a
- *	  curl_slist are all zeros when libcurl frees them.
+ *	  curl_slist are all zeros when libcurl frees them; and of a secret
+ *	  DwsBuf (src/dwsbuf.c, the signer's): no block it outgrows is freed
+ *	  unwiped.
  *
  * libcurl's allocator is replaced (curl_global_init_mem) by one that
  * remembers each block curl_slist_append copies a line into and, when
@@ -15,6 +17,7 @@
 
 #include <curl/curl.h>
 
+#include "dwsbuf.h"
 #include "tap.h"
 #include "wipe.h"
 
@@ -116,9 +119,70 @@ tally(int *freed, int *zero)
 	}
 }
 
+/* Blocks a DwsBuf gave back: how many, and how many were all zero. */
+static int	buf_freed = 0;
+static int	buf_freed_zero = 0;
+static size_t buf_sizes[MAX_BLOCKS];
+static void *buf_ptrs[MAX_BLOCKS];
+static int	buf_nptrs = 0;
+
+static void *
+buf_alloc(size_t n)
+{
+	void	   *p = malloc(n);
+
+	if (p != NULL && buf_nptrs < MAX_BLOCKS)
+	{
+		buf_ptrs[buf_nptrs] = p;
+		buf_sizes[buf_nptrs++] = n;
+	}
+	return p;
+}
+
+/* Before a block of the buffer goes, whether all its bytes are zero. */
+static void
+buf_free(void *p)
+{
+	int			i;
+
+	for (i = 0; i < buf_nptrs; i++)
+	{
+		if (buf_ptrs[i] == p)
+		{
+			size_t		k;
+			int			zero = 1;
+
+			for (k = 0; k < buf_sizes[i]; k++)
+				if (((unsigned char *) p)[k] != 0)
+					zero = 0;
+			buf_freed++;
+			buf_freed_zero += zero;
+			buf_ptrs[i] = NULL;
+			break;
+		}
+	}
+	free(p);
+}
+
+/* Builds 1000 bytes of a token in a DwsBuf, which grows from 64 bytes. */
+static char *
+grow_token(int secret)
+{
+	DwsBuf		buf;
+	int			i;
+
+	buf_freed = buf_freed_zero = buf_nptrs = 0;
+	dws_buf_init(&buf, buf_alloc, buf_free);
+	buf.secret = secret;
+	for (i = 0; i < 100; i++)
+		dws_buf_append_str(&buf, "token-0123");
+	return dws_buf_finish(&buf);
+}
+
 int
 main(void)
 {
+	char	   *s;
 	struct curl_slist *h;
 	int			freed;
 	int			zero;
@@ -153,5 +217,18 @@ main(void)
 	tap_ok(1, "dws_slist_free_wiped(NULL) is an empty list");
 
 	curl_global_cleanup();
+
+	s = grow_token(0);
+	tap_ok(s != NULL && strlen(s) == 1000 && buf_freed >= 3 && buf_freed_zero == 0,
+		   "control: a plain DwsBuf frees the blocks it outgrows as they were (%d freed, %d zero)",
+		   buf_freed, buf_freed_zero);
+	free(s);
+	s = grow_token(1);
+	tap_ok(s != NULL && strlen(s) == 1000 && strncmp(s, "token-0123token", 15) == 0,
+		   "a secret DwsBuf keeps its text");
+	tap_ok(buf_freed >= 3 && buf_freed_zero == buf_freed,
+		   "a secret DwsBuf zeroes every block it outgrows (%d freed, %d zero)",
+		   buf_freed, buf_freed_zero);
+	free(s);
 	return tap_done();
 }

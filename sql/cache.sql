@@ -130,6 +130,30 @@ ALTER USER MAPPING FOR CURRENT_USER SERVER cache_dws
   OPTIONS (SET secret_key 'demo-secret-key-0001');
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+-- a role's change drops only the connections whose server it owns or whose
+-- mapping is its own: another role's new password keeps the answers
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS regress_cache_owner;
+DROP ROLE IF EXISTS regress_cache_other;
+RESET client_min_messages;
+CREATE ROLE regress_cache_owner SUPERUSER;
+CREATE ROLE regress_cache_other;
+ALTER SERVER cache_dws OWNER TO regress_cache_owner;
+SELECT count(*) FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+ALTER ROLE regress_cache_other PASSWORD 'another-role-password';
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
+SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+-- the server's owner changes: a new connection, the answers gone
+ALTER ROLE regress_cache_owner CONNECTION LIMIT 5;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
+SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+-- the mapping's role changes (CONNECTION LIMIT -1 is its default): the same
+ALTER ROLE CURRENT_USER CONNECTION LIMIT -1;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
+SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+ALTER SERVER cache_dws OWNER TO CURRENT_USER;
+DROP ROLE regress_cache_owner;
+DROP ROLE regress_cache_other;
 
 -- ---------------------------------------------------------------------
 -- Staleness: within cache_ttl, an answer stays what it was when fetched

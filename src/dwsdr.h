@@ -74,6 +74,7 @@ typedef struct DwsServerOptions
 	int64		max_response_bytes;
 	char	   *ca_file;
 	char	   *proxy;
+	const char *endpoint_option;	/* "endpoint" or "region": names it */
 } DwsServerOptions;
 
 typedef struct DwsUserOptions
@@ -91,6 +92,7 @@ typedef struct DwsTableOptions
 } DwsTableOptions;
 
 extern void dws_server_options(ForeignServer *server, DwsServerOptions *opts);
+extern void dws_check_hosts(ForeignServer *server, const DwsServerOptions *opts);
 extern void dws_user_options(UserMapping *um, ForeignServer *server,
 							 DwsUserOptions *opts);
 extern void dws_table_options(Oid relid, DwsTableOptions *opts);

@@ -598,7 +598,7 @@ check_hosts_at_ddl(const char *optname, const char *url)
 					host ? dws_msg_text(host, strlen(host), 200) : "?",
 					optname),
 			 errdetail("Only a superuser may point a foreign server at a host that dwsdr_fdw.allowed_hosts does not list."),
-			 errhint("A superuser can add the host to dwsdr_fdw.allowed_hosts (ALTER SYSTEM SET dwsdr_fdw.allowed_hosts = '...'; SELECT pg_reload_conf();).")));
+			 errhint("A superuser can add the host to dwsdr_fdw.allowed_hosts (LOAD 'dwsdr_fdw'; ALTER SYSTEM SET dwsdr_fdw.allowed_hosts = '...'; SELECT pg_reload_conf();).")));
 }
 
 /*
@@ -889,9 +889,9 @@ dws_server_options(ForeignServer *server, DwsServerOptions *opts)
 {
 	ListCell   *lc;
 	char	   *region = NULL;
-	const char *endpoint_option = "endpoint";
 
 	memset(opts, 0, sizeof(*opts));
+	opts->endpoint_option = "endpoint";
 	opts->max_concurrency = (int) int_default("max_concurrency");
 	opts->connect_timeout_ms = (int) int_default("connect_timeout_ms");
 	opts->timeout_ms = (int) int_default("timeout_ms");
@@ -940,7 +940,7 @@ dws_server_options(ForeignServer *server, DwsServerOptions *opts)
 	if (opts->endpoint == NULL && region != NULL)
 	{
 		opts->endpoint = dws_region_endpoint(region);
-		endpoint_option = "region";
+		opts->endpoint_option = "region";
 	}
 	if (opts->endpoint == NULL)
 		ereport(ERROR,
@@ -958,12 +958,24 @@ dws_server_options(ForeignServer *server, DwsServerOptions *opts)
 			opts->endpoint[--len] = '\0';
 	}
 
+	dws_check_hosts(server, opts);
+}
+
+/*
+ * The check of every use of a server: when its owner (as server says) is
+ * not a superuser, the endpoint and proxy of opts must be hosts that
+ * dwsdr_fdw.allowed_hosts lists now.  Called when the options are read
+ * (planning, EXPLAIN, a new connection) and at the start of every batch of
+ * calls (http.c), with the options the connection calls.
+ */
+void
+dws_check_hosts(ForeignServer *server, const DwsServerOptions *opts)
+{
 	/* a server a superuser owns is trusted as it is */
-	if (!superuser_arg(server->owner))
-	{
-		check_hosts_at_use(server, endpoint_option, opts->endpoint);
-		check_hosts_at_use(server, "proxy", opts->proxy);
-	}
+	if (superuser_arg(server->owner))
+		return;
+	check_hosts_at_use(server, opts->endpoint_option, opts->endpoint);
+	check_hosts_at_use(server, "proxy", opts->proxy);
 }
 
 /*

@@ -603,8 +603,8 @@ def list_envelope(items: Iterable[bytes]) -> bytes:
 #     n<N>          N events (default 25), source types cycling
 #                   disaster-recovery, cluster, backup; a DR event's
 #                   source_id is one of PROJECT_MAIN's DR tasks
-#     recent        occur_time counts back from now (else from
-#                   EVENTS_NEWEST_MS), one event a minute
+#     recent        occur_time counts back from now, one event every 10 s
+#                   (else from EVENTS_NEWEST_MS, one a minute)
 #     base1         offset counts from 1 (page 0 answers as page 1)
 #     base1empty    offset counts from 1, page 0 is empty (count kept)
 #     slow<ms>      every page waits ms first
@@ -738,7 +738,8 @@ def parse_events_project(project: str) -> dict | None:
 
 
 def generated_events(project: str, n: int, recent: bool) -> list[dict]:
-    """n events of a generated project, newest first (one a minute)."""
+    """n events of a generated project, newest first (one a minute, or
+    every 10 s counting back from now when recent)."""
     newest = (int(time.time() * 1000) // 1000 * 1000 if recent
               else EVENTS_NEWEST_MS)
     tasks = [(TASK_PUBLISHED, "dws-it-02"), (TASK_FINANCE, "finance-dr"),
@@ -747,7 +748,7 @@ def generated_events(project: str, n: int, recent: bool) -> list[dict]:
     out = []
     for i in range(n):
         eid = f"{i:08x}-0000-4000-8000-{tag}"
-        when = newest - i * 60000
+        when = newest - i * (10000 if recent else 60000)
         kind = i % 3
         if kind == 0:
             name, sev = DR_EVENT_NAMES[(i // 3) % len(DR_EVENT_NAMES)]

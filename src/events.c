@@ -34,7 +34,7 @@
  * Memory: the page in hand is parsed in its own context, reset before the
  * next page is parsed; at most max_concurrency pages are out (running, or
  * answered and waiting) at a time.  What grows with the project is the set
- * of event ids read, kept for de-duplication (about 100 bytes an event).
+ * of event ids read, kept for de-duplication (under 200 bytes an event).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -341,8 +341,12 @@ estimate_tasks(RelOptInfo *baserel, DwsPlanInfo *info, double per_task)
 		return DWS_DEFAULT_TASKS * Max(info->plan->pq->nvalues, 1);
 	if (baserel->tuples >= 0)
 		return baserel->tuples / per_task;
-	known = dws_plan_known_tasks(info->server->serverid,
+	if (info->topts.resource == DWS_RES_EVENTS)
+		known = dws_events_known(info->server->serverid,
 								 default_project(info->server, &info->topts));
+	else
+		known = dws_plan_known_tasks(info->server->serverid,
+									 default_project(info->server, &info->topts));
 	return known >= 0 ? known : DWS_DEFAULT_TASKS;
 }
 

@@ -173,6 +173,10 @@ EXPLAIN (COSTS OFF) SELECT * FROM dr_events;
 SELECT * FROM explain_masked($$SELECT count(*) FROM ev10 WHERE project_id = 'events-n25-xe2'$$);
 SELECT * FROM explain_masked($$SELECT * FROM ev10 WHERE project_id = 'events-n25-xe3' LIMIT 2$$);
 
+-- ANALYZE reads the events of the table's project (6 DR events)
+ANALYZE dr_events;
+SELECT reltuples FROM pg_class WHERE oid = 'dr_events'::regclass;
+
 --
 -- Options and names
 --

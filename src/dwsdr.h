@@ -372,5 +372,6 @@ extern json_t *dws_events_next(DwsEvents *ev, MemoryContext rowcxt,
 							   json_t **raw);
 extern char *dws_events_describe(Oid serverid, const char *project_id,
 								 int page_size);
+extern double dws_events_known(Oid serverid, const char *project_id);
 
 #endif							/* DWSDR_H */

@@ -122,6 +122,17 @@ events_key(const char *project_id)
 }
 
 /*
+ * The events (of every source type) this backend last counted in the
+ * project, or -1: the planner's size of a scan that was not analyzed.
+ */
+double
+dws_events_known(Oid serverid, const char *project_id)
+{
+	return project_id ?
+		dws_plan_known_tasks(serverid, events_key(project_id)) : -1;
+}
+
+/*
  * What EXPLAIN says of the calls: pages of page_size read until one is
  * short, with the number of pages when this backend has read the
  * project's count before.
@@ -129,8 +140,7 @@ events_key(const char *project_id)
 char *
 dws_events_describe(Oid serverid, const char *project_id, int page_size)
 {
-	double		known = project_id ?
-		dws_plan_known_tasks(serverid, events_key(project_id)) : -1;
+	double		known = dws_events_known(serverid, project_id);
 
 	if (known >= 0)
 	{

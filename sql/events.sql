@@ -140,8 +140,15 @@ CALL try($$SELECT count(*) FROM ev10 WHERE project_id = 'events-n25-strcount1-xf
 CALL try($$SELECT count(*) FROM ev10 WHERE project_id = 'events-n25-noarray2-xf6'$$);
 CALL try($$SELECT count(*) FROM ev10 WHERE project_id = 'events-n25-notobject0-xf7'$$);
 -- an API that ignores offset: the count is never reached; an error, not
--- the first page passed off as all of it
-CALL try($$SELECT count(*) FROM ev10 WHERE project_id = 'events-n25-ignoreoffset-xf8'$$);
+-- the first page passed off as all of it (one page at a time, so that
+-- the page that tells is always the same)
+CREATE SERVER events_serial FOREIGN DATA WRAPPER dwsdr_fdw
+  OPTIONS (endpoint 'http://127.0.0.1:18931', max_concurrency '1');
+CREATE USER MAPPING FOR CURRENT_USER SERVER events_serial
+  OPTIONS (access_key 'DEMOACCESSKEY000001', secret_key 'demo-secret-key-0001');
+CREATE FOREIGN TABLE ev_serial (event_id text) SERVER events_serial
+  OPTIONS (resource 'dr_events', project_id 'events-n25-ignoreoffset-xf8', page_size '10');
+CALL try($$SELECT count(*) FROM ev_serial$$);
 -- a page larger than max_response_bytes
 CREATE SERVER events_small FOREIGN DATA WRAPPER dwsdr_fdw
   OPTIONS (endpoint 'http://127.0.0.1:18931', max_response_bytes '2048');
@@ -193,5 +200,6 @@ SET client_min_messages = warning;
 DROP SCHEMA events_s CASCADE;
 DROP SERVER events_dws CASCADE;
 DROP SERVER events_small CASCADE;
+DROP SERVER events_serial CASCADE;
 RESET client_min_messages;
 RESET TimeZone;

@@ -217,6 +217,61 @@ END
 $alert$
 ;
 
+-- What happened to this task
+SELECT e.occur_time, e.name, e.severity, c.dr_name, c.dr_status AS status_now
+  FROM dr_events e
+  JOIN dr_clusters c ON c.dr_id = e.source_id AND c.side = 'primary'
+ WHERE e.source_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'
+ ORDER BY e.occur_time DESC;
+
+-- An alert on failed DR events
+SELECT cron.schedule('dr-events-alert', '*/5 * * * *', $$
+DO $alert$
+DECLARE
+  bad text;
+BEGIN
+  SELECT string_agg(DISTINCT name || ' on ' || source_name, ', ') INTO bad
+    FROM dr_events
+   WHERE occur_time > now() - interval '5 minutes'
+     AND (name = 'disasterRecoveryAbnormal' OR name LIKE '%Fail');
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION 'DR events: %', bad;
+  END IF;
+END
+$alert$
+$$);
+SELECT cron.unschedule('dr-events-alert');
+-- the job's SQL: the stand-in's events are from 2023, none in the window
+DO $alert$
+DECLARE
+  bad text;
+BEGIN
+  SELECT string_agg(DISTINCT name || ' on ' || source_name, ', ') INTO bad
+    FROM dr_events
+   WHERE occur_time > now() - interval '5 minutes'
+     AND (name = 'disasterRecoveryAbnormal' OR name LIKE '%Fail');
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION 'DR events: %', bad;
+  END IF;
+END
+$alert$
+;
+-- ... and over all of them, it fails with the failed events
+DO $alert$
+DECLARE
+  bad text;
+BEGIN
+  SELECT string_agg(DISTINCT name || ' on ' || source_name, ', ') INTO bad
+    FROM dr_events
+   WHERE occur_time > timestamptz '2023-01-01'
+     AND (name = 'disasterRecoveryAbnormal' OR name LIKE '%Fail');
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION 'DR events: %', bad;
+  END IF;
+END
+$alert$
+;
+
 -- A dashboard: a materialized view refreshed by pg_cron
 CREATE MATERIALIZED VIEW dr_dashboard AS
 SELECT dr_id, dr_name, dr_status, side, role, status, progress,

@@ -4,7 +4,8 @@
 -- the default search_path.  One job records DR state into a history table
 -- (the README's history recipe) and one refreshes the README's dashboard;
 -- others fail: on an API error, on purpose (the README's abnormal-task
--- alert), and for a user without a user mapping.  cron.job_run_details
+-- alert, the cookbook's alert on failed DR events), and for a user
+-- without a user mapping.  cron.job_run_details
 -- must show the successes and the clear error texts.
 -- Debian 12's pg_cron 1.4 has no seconds schedules: the jobs run at the
 -- next minute, and this file waits for them (up to 130 s).
@@ -22,7 +23,10 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER cron_dws
 CREATE USER MAPPING FOR CURRENT_USER SERVER cron_fail
   OPTIONS (access_key 'DEMOACCESSKEY000001', secret_key 'demo-secret-key-0001');
 -- jobs see the default search_path: the README's tables go to public
-IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters) FROM SERVER cron_dws INTO public;
+IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters, dr_events) FROM SERVER cron_dws INTO public;
+-- the events of a stand-in project whose events are recent (one every 10 s,
+-- the newest now): the last 5 minutes hold failed DR events
+ALTER FOREIGN TABLE public.dr_events OPTIONS (ADD project_id 'events-n40-recent');
 CREATE SCHEMA cron_s;
 IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters) FROM SERVER cron_fail INTO cron_s;
 -- a user who may read the table but has no user mapping
@@ -80,6 +84,23 @@ BEGIN
 END
 $alert$
 $$);
+-- the cookbook's alert on failed DR events, as written (but every
+-- minute): fails, naming the events
+SELECT cron.schedule('dr-events-alert', '* * * * *', $$
+DO $alert$
+DECLARE
+  bad text;
+BEGIN
+  SELECT string_agg(DISTINCT name || ' on ' || source_name, ', ') INTO bad
+    FROM dr_events
+   WHERE occur_time > now() - interval '5 minutes'
+     AND (name = 'disasterRecoveryAbnormal' OR name LIKE '%Fail');
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION 'DR events: %', bad;
+  END IF;
+END
+$alert$
+$$);
 -- a job that waits 4 s on the API (seen in pg_stat_activity below)
 SELECT cron.schedule('dr-slow', '* * * * *', $$
   SELECT count(*) FROM dr_clusters WHERE dr_id = 'fault-slow-4000'
@@ -104,7 +125,7 @@ BEGIN
   LOOP
     SELECT count(DISTINCT jobid) INTO done
       FROM cron.job_run_details WHERE status IN ('succeeded', 'failed');
-    EXIT WHEN done = 6 OR i >= 260;
+    EXIT WHEN done = 7 OR i >= 260;
     PERFORM pg_stat_clear_snapshot();
     INSERT INTO cron_seen
     SELECT usename, backend_type, query
@@ -116,8 +137,8 @@ SELECT pid, usename, backend_type, now() - query_start AS running_for, query
     PERFORM pg_sleep(0.5);
     i := i + 1;
   END LOOP;
-  IF done < 6 THEN
-    RAISE NOTICE 'only % of 6 jobs ran in 130 s', done;
+  IF done < 7 THEN
+    RAISE NOTICE 'only % of 7 jobs ran in 130 s', done;
   END IF;
 END $$;
 -- no more runs (cron.unschedule deletes the job: keep the names)
@@ -160,7 +181,7 @@ DROP EXTENSION pg_cron;
 DROP MATERIALIZED VIEW public.dr_dashboard;
 DROP TABLE public.dr_history;
 DROP SCHEMA cron_s CASCADE;
-DROP FOREIGN TABLE public.dr_clusters;
+DROP FOREIGN TABLE public.dr_clusters, public.dr_events;
 DROP SERVER cron_fail CASCADE;
 DROP SERVER cron_dws CASCADE;
 DROP ROLE regress_cron_nomap;

@@ -96,6 +96,9 @@ struct DwsFetch
 	size_t		item_i;
 	char	  **want_ids;		/* sorted ids from quals, for filtering */
 	int			nwant;
+
+	/* dr_events: its pages (events.c) */
+	DwsEvents  *events;
 };
 
 /* The record handed to the caller, kept in rowcxt. */
@@ -124,6 +127,9 @@ call_label(DwsRequest *req)
 {
 	if (req->kind == DWS_CALL_LIST)
 		return psprintf("list call for project \"%s\"", req->project_id);
+	if (req->kind == DWS_CALL_EVENTS)
+		return psprintf("events call for project \"%s\" (page " INT64_FORMAT ")",
+						req->project_id, req->page);
 	return psprintf("%s call for DR task \"%s\"",
 					dws_call_name(req->kind), req->dr_id);
 }
@@ -544,6 +550,9 @@ dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
 			f->want_ids[i++] = (char *) lfirst(lc);
 		qsort(f->want_ids, f->nwant, sizeof(char *), cmp_cstr);
 	}
+	if (spec->resource == DWS_RES_EVENTS && spec->need_list)
+		f->events = dws_events_begin(f, spec, desc,
+									 dws_conn_max_concurrency(conn));
 	MemoryContextSwitchTo(old);
 	return f;
 }
@@ -991,6 +1000,18 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 	memset(src, 0, sizeof(*src));
 	old = MemoryContextSwitchTo(f->cxt);
 
+	if (spec->resource == DWS_RES_EVENTS)
+	{
+		/*
+		 * pages of events, read as rows are asked for (events.c); no
+		 * source bytes: an event's values are written from jansson's
+		 */
+		if (f->events)
+			rec = dws_events_next(f->events, f->rowcxt);
+		MemoryContextSwitchTo(old);
+		return rec;
+	}
+
 	if (!f->started)
 	{
 		f->started = true;
@@ -1034,4 +1055,53 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 	}
 	MemoryContextSwitchTo(old);
 	return rec;
+}
+
+/* ---- for events.c ---- */
+
+/* A request whose body is kept in the current memory context. */
+DwsRequest *
+dws_fetch_new_request(DwsCallKind kind, char *project_id)
+{
+	return new_request(kind, project_id);
+}
+
+/* Frees a request and its body. */
+void
+dws_fetch_free_request(DwsRequest *req)
+{
+	free_request(req);
+}
+
+/*
+ * Sends a call on the scan's batch.  Not through the cache: pages of
+ * events are read fresh, as one consistent pass (a page kept from an
+ * earlier query beside a fresh one could hide an event between them).
+ */
+void
+dws_fetch_send(DwsFetch *f, DwsRequest *req)
+{
+	dws_batch_add(f->batch, req);
+}
+
+/* The next answered call of the scan (waits), or NULL when none is out. */
+DwsRequest *
+dws_fetch_answer(DwsFetch *f)
+{
+	return next_answer(f);
+}
+
+/* Parses a body; an unreadable one is an error when must_parse. */
+json_t *
+dws_fetch_parse(DwsFetch *f, DwsRequest *req, bool must_parse)
+{
+	return parse_or_error(f, req, must_parse);
+}
+
+/* Reports a failed call (counted in the scan's and the server's figures). */
+void
+dws_fetch_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
+					 const char *problem)
+{
+	report_call_error(f, req, root, problem);
 }

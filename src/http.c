@@ -241,7 +241,7 @@ dws_conn_stats(DwsConn *conn)
 	return conn->server_stats;
 }
 
-static const char *const call_names[] = {"list", "detail", "progress"};
+static const char *const call_names[] = {"list", "detail", "progress", "events"};
 
 const char *
 dws_call_name(DwsCallKind kind)
@@ -799,6 +799,25 @@ dws_request_path(DwsRequest *req, char **query)
 			break;
 		case DWS_CALL_DETAIL:
 			path = psprintf("/v2/%s/disaster-recovery/%s", p, id);
+			break;
+		case DWS_CALL_EVENTS:
+			{
+				/* one page: offset is a page index, limit its size */
+				char		offset[32],
+							limit[32];
+				DwsKV		kv[2] = {{"limit", limit}, {"offset", offset}};
+				char	   *q;
+
+				snprintf(offset, sizeof(offset), INT64_FORMAT, req->page);
+				snprintf(limit, sizeof(limit), "%d", req->page_size);
+				q = dws_canonical_query(kv, 2);
+				if (q == NULL)
+					ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+									errmsg("out of memory")));
+				*query = pstrdup(q);
+				free(q);
+				path = psprintf("/v2/%s/events", p);
+			}
 			break;
 		default:
 			path = psprintf("/v1/%s/disaster-recovery/%s/show-progress", p, id);

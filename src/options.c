@@ -89,13 +89,16 @@ static const DwsOption dws_options[] = {
 	/* foreign table */
 	{"resource", ForeignTableRelationId, OPT_RESOURCE},
 	{"project_id", ForeignTableRelationId, OPT_ID},
+	/* dr_events: events per page (the API's limit); for tests of paging */
+	{"page_size", ForeignTableRelationId, OPT_INT, 1, DWS_EVENTS_PAGE_SIZE,
+	DWS_EVENTS_PAGE_SIZE},
 	/* column */
 	{"field", AttributeRelationId, OPT_PATH},
 	{NULL}
 };
 
 static const char *const dws_resource_names[DWS_NUM_RESOURCES] = {
-	"dr_clusters", "disaster_recoveries", "dr_progress"
+	"dr_clusters", "disaster_recoveries", "dr_progress", "dr_events"
 };
 
 PG_FUNCTION_INFO_V1(dwsdr_fdw_validator);
@@ -717,7 +720,7 @@ check_option_value(const DwsOption *opt, const char *value)
 							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 							 errmsg("invalid value for option \"resource\": \"%s\"",
 									value),
-							 errhint("Valid resources are: dr_clusters, disaster_recoveries, dr_progress.")));
+							 errhint("Valid resources are: dr_clusters, disaster_recoveries, dr_progress, dr_events.")));
 				return;
 			}
 		case OPT_PATH:
@@ -1028,6 +1031,7 @@ dws_table_options(Oid relid, DwsTableOptions *opts)
 	bool		have_resource = false;
 
 	memset(opts, 0, sizeof(*opts));
+	opts->page_size = DWS_EVENTS_PAGE_SIZE;
 	foreach(lc, ft->options)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
@@ -1037,13 +1041,17 @@ dws_table_options(Oid relid, DwsTableOptions *opts)
 												   &opts->resource);
 		else if (strcmp(def->defname, "project_id") == 0)
 			opts->project_id = defGetString(def);
+		else if (strcmp(def->defname, "page_size") == 0)
+			opts->page_size = (int)
+				parse_int_option(find_option("page_size", ForeignTableRelationId),
+								 defGetString(def));
 	}
 	if (!have_resource)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("foreign table \"%s\" has no resource option",
 						get_rel_name(relid)),
-				 errhint("Add one: ALTER FOREIGN TABLE %s OPTIONS (ADD resource 'dr_clusters'); valid resources are dr_clusters, disaster_recoveries, dr_progress.",
+				 errhint("Add one: ALTER FOREIGN TABLE %s OPTIONS (ADD resource 'dr_clusters'); valid resources are dr_clusters, disaster_recoveries, dr_progress, dr_events.",
 						 quote_identifier(get_rel_name(relid)))));
 }
 

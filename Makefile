@@ -15,12 +15,12 @@
 MODULE_big = dwsdr_fdw
 OBJS = dwsdr_fdw.o src/options.o src/schema.o src/pushdown.o src/plan.o src/fetch.o \
 	src/http.o src/cache.o src/sign.o src/record.o src/jsontext.o src/apitime.o \
-	src/dwsbuf.o src/jsonpg.o src/msgtext.o src/list.o
+	src/dwsbuf.o src/jsonsource.o src/msgtext.o src/list.o src/wipe.o src/events.o
 EXTENSION = dwsdr_fdw
-DATA = dwsdr_fdw--1.0.sql dwsdr_fdw--1.1.sql dwsdr_fdw--1.0--1.1.sql
+DATA = dwsdr_fdw--1.0.sql dwsdr_fdw--1.0--1.1.sql
 PGFILEDESC = "dwsdr_fdw - foreign data wrapper for GaussDB(DWS) DR tasks"
 
-REGRESS = setup options import scan pushdown types times join analyze missing errors cancel network auth concurrency cache observability connections privileges encoding messages faults
+REGRESS = setup options import scan pushdown types times join analyze missing errors cancel network auth concurrency cache observability connections privileges encoding messages faults events
 REGRESS += upgrade
 # the files that need pg_cron preloaded (installcheck-cron runs them)
 REGRESS_CRON = cookbook cron

@@ -3,7 +3,7 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION dwsdr_fdw UPDATE TO '1.1'" to load this file. \quit
 
--- new in 1.1 (keep this block equal to the end of dwsdr_fdw--1.1.sql)
+-- new in 1.1
 
 CREATE FUNCTION dwsdr_get_connections(
     OUT server_name text,

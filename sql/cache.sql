@@ -130,6 +130,30 @@ ALTER USER MAPPING FOR CURRENT_USER SERVER cache_dws
   OPTIONS (SET secret_key 'demo-secret-key-0001');
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+-- a role's change drops only the connections whose server it owns or whose
+-- mapping is its own: another role's new password keeps the answers
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS regress_cache_owner;
+DROP ROLE IF EXISTS regress_cache_other;
+RESET client_min_messages;
+CREATE ROLE regress_cache_owner SUPERUSER;
+CREATE ROLE regress_cache_other;
+ALTER SERVER cache_dws OWNER TO regress_cache_owner;
+SELECT count(*) FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+ALTER ROLE regress_cache_other PASSWORD 'another-role-password';
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
+SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+-- the server's owner changes: a new connection, the answers gone
+ALTER ROLE regress_cache_owner CONNECTION LIMIT 5;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
+SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+-- the mapping's role changes (CONNECTION LIMIT -1 is its default): the same
+ALTER ROLE CURRENT_USER CONNECTION LIMIT -1;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
+SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+ALTER SERVER cache_dws OWNER TO CURRENT_USER;
+DROP ROLE regress_cache_owner;
+DROP ROLE regress_cache_other;
 
 -- ---------------------------------------------------------------------
 -- Staleness: within cache_ttl, an answer stays what it was when fetched
@@ -159,6 +183,31 @@ SELECT pg_sleep(2.2);
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT count(*) FROM dr_clusters WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
 ALTER SERVER cache_dws OPTIONS (SET cache_ttl '300');
+
+-- ---------------------------------------------------------------------
+-- Keys that cannot collide: project P with id "fault-gzip-once-k1/x", and
+-- project "P/fault-gzip-once-k1" with id "x", are two answers, however a
+-- key would join the parts.  The first is a task (the stand-in serves any
+-- fault id as one), the second is no task (no such project): the second
+-- query makes its own call and gets no row.  (In 1.1.0 they shared a key:
+-- the second query got the first one's answer, an error.)
+-- ---------------------------------------------------------------------
+SELECT dwsdr_stats_reset();
+SELECT project_id, dr_id, side FROM dr_clusters
+ WHERE project_id = '0536cdee2200d5912f7cc00b877980f1'
+   AND dr_id = 'fault-gzip-once-k1/x' ORDER BY side;
+SELECT project_id, dr_id, side FROM dr_clusters
+ WHERE project_id = '0536cdee2200d5912f7cc00b877980f1/fault-gzip-once-k1'
+   AND dr_id = 'x';
+SELECT * FROM calls;
+-- asked again, each is its own cache hit
+SELECT count(*) FROM dr_clusters
+ WHERE project_id = '0536cdee2200d5912f7cc00b877980f1/fault-gzip-once-k1'
+   AND dr_id = 'x';
+SELECT count(*) FROM dr_clusters
+ WHERE project_id = '0536cdee2200d5912f7cc00b877980f1'
+   AND dr_id = 'fault-gzip-once-k1/x';
+SELECT * FROM calls;
 
 -- ---------------------------------------------------------------------
 -- Errors are never kept

@@ -109,6 +109,26 @@ SELECT dr_id, dr_name, dr_status, side, status
 SELECT command FROM cron.job WHERE jobname = 'dr-abnormal-alert' \gexec
 SELECT cron.unschedule('dr-abnormal-alert');
 
+-- What happened to this task
+\i :builddir/recipes/task-events.sql
+
+-- An alert on failed DR events: the job's command, run once at the test's
+-- now(); the stand-in's events are from 2023, none in the window
+\i :builddir/recipes/events-alert-job.sql
+SELECT command FROM cron.job WHERE jobname = 'dr-events-alert' \gexec
+-- three minutes after the stand-in's disasterRecoveryAbnormal event
+-- (2023-04-29 05:46:36), the same command fails, naming it; five minutes
+-- after, the event is out of the window again
+CREATE OR REPLACE FUNCTION cookbook.now() RETURNS timestamptz LANGUAGE sql STABLE
+  AS $$ SELECT timestamptz '2023-04-29 05:49:36+00' $$;
+SELECT command FROM cron.job WHERE jobname = 'dr-events-alert' \gexec
+CREATE OR REPLACE FUNCTION cookbook.now() RETURNS timestamptz LANGUAGE sql STABLE
+  AS $$ SELECT timestamptz '2023-04-29 05:51:36+00' $$;
+SELECT command FROM cron.job WHERE jobname = 'dr-events-alert' \gexec
+CREATE OR REPLACE FUNCTION cookbook.now() RETURNS timestamptz LANGUAGE sql STABLE
+  AS $$ SELECT timestamptz '2026-01-01 00:00:00+00' $$;
+SELECT cron.unschedule('dr-events-alert');
+
 -- A dashboard: a materialized view refreshed by pg_cron
 \i :builddir/recipes/dashboard.sql
 SELECT command FROM cron.job WHERE jobname = 'dr-dashboard' \gexec

@@ -4,8 +4,9 @@
 -- the default search_path.  One job records DR state into a history table
 -- (the cookbook's history recipe) and one refreshes the cookbook's
 -- dashboard; others fail: on an API error, on purpose (the cookbook's
--- abnormal-task alert), and for a user without a user mapping.
--- cron.job_run_details must show the successes and the clear error texts.
+-- abnormal-task alert and its alert on failed DR events), and for a user
+-- without a user mapping.  cron.job_run_details must show the successes
+-- and the clear error texts.
 -- Debian 12's pg_cron 1.4 has no seconds schedules: the jobs run at the
 -- next minute, and this file waits for them (up to 130 s).
 \set VERBOSITY default
@@ -22,7 +23,10 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER cron_dws
 CREATE USER MAPPING FOR CURRENT_USER SERVER cron_fail
   OPTIONS (access_key 'DEMOACCESSKEY000001', secret_key 'demo-secret-key-0001');
 -- jobs see the default search_path: the cookbook's tables go to public
-IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters) FROM SERVER cron_dws INTO public;
+IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters, dr_events) FROM SERVER cron_dws INTO public;
+-- the events of a stand-in project whose events are recent (one every 10 s,
+-- the newest now): the last 5 minutes hold failed DR events
+ALTER FOREIGN TABLE public.dr_events OPTIONS (ADD project_id 'events-n40-recent');
 CREATE SCHEMA cron_s;
 IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters) FROM SERVER cron_fail INTO cron_s;
 -- a user who may read the table but has no user mapping
@@ -35,12 +39,14 @@ RESET client_min_messages;
 \getenv builddir PG_ABS_BUILDDIR
 BEGIN;
 -- the cookbook's history table and job, its dashboard and refresh job,
--- and its abnormal-task alert (which fails on purpose), as the doc writes
+-- its abnormal-task alert (which fails on purpose) and its alert on failed
+-- DR events (which fails, naming the recent events), as the doc writes
 -- them (scripts/cookbook-recipes); then every minute instead of the doc's
 -- schedules
 \i :builddir/recipes/history.sql
 \i :builddir/recipes/dashboard.sql
 \i :builddir/recipes/abnormal-alert-job.sql
+\i :builddir/recipes/events-alert-job.sql
 SELECT jobname, cron.alter_job(jobid, schedule => '* * * * *')
   FROM cron.job ORDER BY jobid;
 CREATE TEMP TABLE cron_started AS
@@ -73,7 +79,7 @@ BEGIN
   LOOP
     SELECT count(DISTINCT jobid) INTO done
       FROM cron.job_run_details WHERE status IN ('succeeded', 'failed');
-    EXIT WHEN done = 6 OR i >= 260;
+    EXIT WHEN done = 7 OR i >= 260;
     PERFORM pg_stat_clear_snapshot();
     INSERT INTO cron_seen
     SELECT usename, backend_type, query
@@ -85,8 +91,8 @@ SELECT pid, usename, backend_type, now() - query_start AS running_for, query
     PERFORM pg_sleep(0.5);
     i := i + 1;
   END LOOP;
-  IF done < 6 THEN
-    RAISE NOTICE 'only % of 6 jobs ran in 130 s', done;
+  IF done < 7 THEN
+    RAISE NOTICE 'only % of 7 jobs ran in 130 s', done;
   END IF;
 END $$;
 -- no more runs (cron.unschedule deletes the job: keep the names)
@@ -128,7 +134,7 @@ DROP EXTENSION pg_cron;
 DROP MATERIALIZED VIEW public.dr_dashboard;
 DROP TABLE public.dr_history;
 DROP SCHEMA cron_s CASCADE;
-DROP FOREIGN TABLE public.dr_clusters;
+DROP FOREIGN TABLE public.dr_clusters, public.dr_events;
 DROP SERVER cron_fail CASCADE;
 DROP SERVER cron_dws CASCADE;
 DROP ROLE regress_cron_nomap;

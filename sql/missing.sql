@@ -1,4 +1,6 @@
--- Missing tasks: no row, not an error.  Ids that are not task ids (slashes,
+-- Missing tasks: no row, not an error.  "Missing" is the API's DWS.10101
+-- on a per-task call (HTTP 400, or 404); any other 404 is an error, and so
+-- is an endpoint that is not the DWS API.  Ids that are not task ids (slashes,
 -- dots, escapes, blanks, unicode, NULL) never make the FDW request another
 -- path: each is one escaped path segment, or no call at all.
 \set VERBOSITY default
@@ -72,7 +74,8 @@ BEGIN
 END $$;
 
 --
--- The stand-in's other "missing" answers: 400 DWS.10101 and 404.
+-- The stand-in's other "missing" answers: 400 DWS.10101, and DWS.10101 on
+-- a 404.
 --
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, side FROM dr_clusters WHERE dr_id IN ('fault-missing', 'fault-404missing');
@@ -81,12 +84,95 @@ SELECT dr_id FROM dr_progress WHERE dr_id IN ('fault-missing', 'fault-404missing
 SELECT dr_id, side FROM dr_clusters
  WHERE dr_id = ANY(ARRAY['fault-missing', 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6', 'fault-404missing'])
  ORDER BY dr_id, side;
--- a project without tasks, or unknown (an empty list, or 404): no rows
+-- a project without tasks, or unknown (an empty list): no rows
 SELECT dr_id FROM disaster_recoveries WHERE project_id = 'no-such-project';
 SELECT dr_id FROM disaster_recoveries WHERE project_id = 'fault-missing';
-SELECT dr_id FROM disaster_recoveries WHERE project_id = 'fault-404missing';
 SELECT dr_id FROM dr_clusters
  WHERE project_id = 'no-such-project' AND dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+-- the list call has no "missing" answer: any 404 is an error (1.1.0 read a
+-- 404 that was not the gateway's as no rows), DWS.10101 or not
+CALL try($$SELECT dr_id FROM disaster_recoveries WHERE project_id = 'fault-404missing'$$);
+CALL try($$SELECT dr_id FROM disaster_recoveries WHERE project_id = 'fault-404dws'$$);
+
+--
+-- Any other 404 of a per-task call is an error, not "no row" (1.1.0 read it
+-- as no row): another DWS error code on a 404 is the API's error; a 404
+-- without a DWS error body (an HTML page) is not the DWS API, and its hint
+-- says so.
+--
+CALL try($$SELECT dr_id FROM disaster_recoveries WHERE dr_id = 'fault-404dws'$$);
+CALL try($$SELECT dr_id FROM disaster_recoveries WHERE dr_id = 'fault-404html'$$);
+CALL try($$SELECT dr_id FROM dr_progress WHERE dr_id = 'fault-404html'$$);
+CALL try($$SELECT count(*) FROM disaster_recoveries WHERE project_id = 'fault-404html'$$);
+-- a good id beside it: still an error, never a partial answer
+CALL try($$SELECT dr_id FROM dr_clusters
+ WHERE dr_id IN ('b303b78d-438c-41dd-aaf6-c98eea1fc2a6', 'fault-404html')$$);
+
+--
+-- An endpoint that is an ordinary web server (the stand-in's /__www prefix
+-- answers every path with an HTML 404, as python3 -m http.server does):
+-- every query is an error, never zero rows, and dwsdr_stats() counts each.
+--
+SET client_min_messages = warning;
+CREATE SERVER missing_www FOREIGN DATA WRAPPER dwsdr_fdw
+  OPTIONS (endpoint 'http://127.0.0.1:18931/__www',
+           project_id '0536cdee2200d5912f7cc00b877980f1', max_retries '0');
+CREATE USER MAPPING FOR CURRENT_USER SERVER missing_www
+  OPTIONS (access_key 'DEMOACCESSKEY000001', secret_key 'demo-secret-key-0001');
+CREATE SCHEMA missing_www;
+IMPORT FOREIGN SCHEMA dwsdr FROM SERVER missing_www INTO missing_www;
+RESET client_min_messages;
+SELECT dwsdr_stats_reset();
+CALL try($$SELECT count(*) FROM missing_www.disaster_recoveries$$);
+CALL try($$SELECT dr_id, primary_az FROM missing_www.disaster_recoveries$$);
+CALL try($$SELECT dr_id FROM missing_www.disaster_recoveries
+ WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
+CALL try($$SELECT dr_id FROM missing_www.dr_clusters
+ WHERE dr_id = 'no-such-task'$$, brief => true);
+CALL try($$SELECT dr_id FROM missing_www.dr_progress
+ WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$, brief => true);
+SELECT list_calls, detail_calls, progress_calls, errors, client_errors
+  FROM dwsdr_stats() WHERE server = 'missing_www';
+
+--
+-- An API that ignores the list call's ?id= filter (older versions do; the
+-- stand-in's /__legacy prefix): the list call made for one id returns the
+-- whole project, and the scan still gives only the task asked for (it
+-- checks each item's id; the plan does not re-check dr_id).
+--
+SET client_min_messages = warning;
+CREATE SERVER missing_legacy FOREIGN DATA WRAPPER dwsdr_fdw
+  OPTIONS (endpoint 'http://127.0.0.1:18931/__legacy',
+           project_id '0536cdee2200d5912f7cc00b877980f1', max_retries '0');
+CREATE USER MAPPING FOR CURRENT_USER SERVER missing_legacy
+  OPTIONS (access_key 'DEMOACCESSKEY000001', secret_key 'demo-secret-key-0001');
+CREATE SCHEMA missing_legacy;
+IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (disaster_recoveries)
+  FROM SERVER missing_legacy INTO missing_legacy;
+RESET client_min_messages;
+CREATE VIEW missing_legacy.calls AS
+  SELECT list_calls, detail_calls, errors FROM dwsdr_stats()
+   WHERE server = 'missing_legacy';
+EXPLAIN (COSTS OFF)
+SELECT dr_id, name, last_disaster_time FROM missing_legacy.disaster_recoveries
+ WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
+SELECT dr_id, name, last_disaster_time FROM missing_legacy.disaster_recoveries
+ WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
+SELECT count(*) FROM missing_legacy.disaster_recoveries
+ WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a' AND last_disaster_time IS NOT NULL;
+SELECT * FROM missing_legacy.calls;
+-- with a detail column too: the list, then one detail call (not five)
+EXPLAIN (COSTS OFF)
+SELECT dr_id, primary_name, primary_project_id, primary_az
+  FROM missing_legacy.disaster_recoveries
+ WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+SELECT dr_id, primary_name, primary_project_id, primary_az
+  FROM missing_legacy.disaster_recoveries
+ WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+SELECT * FROM missing_legacy.calls;
+-- a task that does not exist: the whole list comes back, no row
+SELECT dr_id FROM missing_legacy.disaster_recoveries
+ WHERE dr_id = 'no-such-task' AND last_disaster_time IS NULL;
 
 --
 -- Ids that are no task id: one call each, for that exact id, and no row.
@@ -186,5 +272,9 @@ DEALLOCATE missing_one;
 DROP SCHEMA missing CASCADE;
 DROP SERVER missing_srv CASCADE;
 DROP SERVER missing_dots CASCADE;
+DROP SCHEMA missing_www CASCADE;
+DROP SERVER missing_www CASCADE;
+DROP SCHEMA missing_legacy CASCADE;
+DROP SERVER missing_legacy CASCADE;
 RESET client_min_messages;
 RESET search_path;

@@ -440,6 +440,39 @@ SELECT dr_id, name, status, dr_type FROM disaster_recoveries WHERE dr_id = 'faul
 -- dr_clusters cannot make a row of a cluster that is not an object
 SELECT dr_id, side FROM dr_clusters WHERE dr_id = 'fault-wrongtypes';
 
+-- ---------------------------------------------------------------------
+-- numbers as the API wrote them (the stand-in's fault-digits): raw holds
+-- what jsonb reads from the answer's bytes, and numeric and text columns
+-- the digits written, however a double would print them
+-- ---------------------------------------------------------------------
+CREATE FOREIGN TABLE types_digits (
+  dr_id           text,
+  primary_progress numeric,
+  progress_text   text OPTIONS (field 'primary_cluster.progress'),
+  trailing_zero   numeric OPTIONS (field 'digits.trailing_zero'),
+  exponent        numeric OPTIONS (field 'digits.exponent'),
+  long_fraction   numeric OPTIONS (field 'digits.long_fraction'),
+  huge_integer    numeric OPTIONS (field 'digits.huge_integer'),
+  negative_zero   text OPTIONS (field 'digits.negative_zero'),
+  small           text OPTIONS (field 'digits.small'),
+  digits          jsonb OPTIONS (field 'digits'),
+  raw             jsonb
+) SERVER types_dws OPTIONS (resource 'disaster_recoveries');
+SELECT dr_id, primary_progress, progress_text, trailing_zero, exponent,
+       long_fraction, huge_integer, negative_zero, small
+  FROM types_digits WHERE dr_id = 'fault-digits';
+SELECT digits::text AS digits, (raw->'digits')::text AS raw_digits,
+       raw->'primary_cluster'->'progress' AS raw_progress
+  FROM types_digits WHERE dr_id = 'fault-digits';
+-- the list's items keep their digits too (its status is the number 1e2)
+SELECT dr_id, status FROM disaster_recoveries WHERE project_id = 'fault-digits';
+-- and a record made of both calls: the detail's digits, and raw the
+-- detail's object (no list-only field)
+SELECT dr_id, primary_project_id IS NOT NULL AS merged, primary_progress,
+       raw->'digits'->'long_fraction' AS long_fraction,
+       raw ? 'project_id' AS raw_has_project
+  FROM disaster_recoveries WHERE project_id = 'fault-digits';
+
 -- clean up
 RESET TimeZone;
 RESET DateStyle;

@@ -1132,8 +1132,9 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 	{
 		DwsRequest *req = next_answer(f);
 
+		/* every list call ends with an answer: never a partial scan */
 		if (req == NULL)
-			break;
+			elog(ERROR, "dwsdr_fdw: %d list answers never came", f->lists_left);
 		take_list(f, req);
 	}
 

@@ -115,6 +115,14 @@ SELECT one_region, three_regions, under_2x, max_in_flight > 10 AS details_overla
 -- by id: one detail call per region, the three at once
 SELECT * FROM compare($$SELECT count(*) FROM r1 WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$,
                       $$SELECT count(*) FROM estate WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'$$);
+-- two scans of one server (one connection): both lists at once
+SELECT result, max_in_flight
+  FROM run('SELECT count(*) FROM (SELECT * FROM r1 UNION ALL SELECT * FROM r1) x');
+-- the two sides of a join of two regions, a detail column on each: all
+-- their calls at once (the lists, then 5 + 5 details: more than one
+-- side's 5 in flight together)
+SELECT result, max_in_flight > 5 AS sides_overlapped
+  FROM run('SELECT count(*) FROM r1 JOIN r2 USING (dr_sync_period)');
 -- the rows are each region's
 SELECT region, count(*), count(dr_sync_period) FROM estate GROUP BY region ORDER BY region;
 

@@ -599,6 +599,9 @@ dwsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 
 /* ---- execution ---- */
 
+static void start_fetch(ForeignScanState *node);
+static void start_early(ForeignScanState *node);
+
 /* The plan's decision, as dws_plan_scan made it. */
 static void
 plan_from_flags(int flags, DwsResource res, DwsScanPlan *plan)
@@ -657,6 +660,7 @@ dwsBeginForeignScan(ForeignScanState *node, int eflags)
 	/* answers are kept for rescans only when ids come from the quals */
 	if (st->flags & FLAG_IDS)
 		st->query_cache = dws_cache_create(estate->es_query_cxt, 0);
+	start_early(node);
 }
 
 /* The projects of this scan: from the WHERE clause, the table or the server. */
@@ -692,6 +696,29 @@ scan_projects(DwsScanState *st, ExprContext *econtext)
 						st->desc->relname),
 				 errhint("Set project_id on the server or the table, or write WHERE project_id = '...'.")));
 	return list_make1(pstrdup(dflt));
+}
+
+/*
+ * Sends the scan's first calls now, before its first row is asked for,
+ * when everything they need is known already: no value of the executor's
+ * run time (an outer row's, a subquery's: PARAM_EXEC), and a project.
+ * Every scan of a query so has its calls in flight from the start: the
+ * servers of a UNION ALL view are asked at the same time, whichever one
+ * the executor reads first (how the calls then move on: http.c,
+ * dws_batch_next).  Only queued here: they go out at the first wait of any
+ * scan, and a scan ended unread (a LIMIT met before it) drops them.
+ */
+static void
+start_early(ForeignScanState *node)
+{
+	DwsScanState *st = (DwsScanState *) node->fdw_state;
+
+	if (!bms_is_empty(node->ss.ps.plan->allParam) ||
+		st->topts.resource == DWS_RES_EVENTS ||
+		(st->proj_state == NULL && default_project(st->server, &st->topts) == NULL))
+		return;
+	start_fetch(node);
+	dws_fetch_start(st->fetch);
 }
 
 /* Builds the fetch of this scan from the values its clauses have now. */
@@ -765,6 +792,7 @@ dwsReScanForeignScan(ForeignScanState *node)
 	st->fetch = NULL;
 	st->record = NULL;
 	st->nrows = st->rowno = 0;
+	start_early(node);
 }
 
 static void

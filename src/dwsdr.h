@@ -316,6 +316,11 @@ extern DwsBatch *dws_batch_create(DwsConn *conn, DwsStats *stats);
 extern void dws_batch_add(DwsBatch *batch, DwsRequest *req);
 extern DwsRequest *dws_batch_next(DwsBatch *batch);
 extern int	dws_batch_outstanding(DwsBatch *batch);
+extern void dws_batch_set_advance(DwsBatch *batch,
+								  void (*advance) (void *arg), void *arg);
+extern DwsRequest *dws_batch_peek(DwsBatch *batch);
+extern DwsRequest *dws_batch_take(DwsBatch *batch);
+extern int	dws_batch_held(DwsBatch *batch);
 extern void dws_http_init(void);
 extern const char *dws_call_name(DwsCallKind kind);
 
@@ -369,6 +374,7 @@ extern double dws_plan_known_tasks(Oid serverid, const char *project_id);
 extern DwsFetch *dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec,
 								 DwsTableDesc *desc, DwsStats *stats,
 								 DwsCache *query_cache);
+extern void dws_fetch_start(DwsFetch *fetch);
 extern json_t *dws_fetch_next(DwsFetch *fetch, DwsSource *src);
 
 /*

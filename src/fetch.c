@@ -7,6 +7,9 @@
  * the list call of each project runs first; its items are the records when
  * no column needs more, else each item's per-task call follows.  Per-task
  * calls run concurrently (http.c); records come back as calls complete.
+ * A scan's calls also move on while another scan of the backend waits
+ * (fetch_advance): its list taken, its per-task calls sent, ahead of the
+ * executor reading it.
  * A task that does not exist is no record.  Any other failure is an ERROR:
  * never a partial answer.  This file is also the one place where an API
  * failure becomes an ereport.
@@ -57,6 +60,13 @@ typedef struct ListResult
 #define LIST_TREE_BUDGET ((size_t) 64 * 1024 * 1024)
 
 /*
+ * Per-task answers a scan may hold unread, in windows (2 x max_concurrency
+ * calls): enough for the scans of a query's other servers to fetch ahead
+ * while one is read, bounded for a project of many tasks.
+ */
+#define DWS_HELD_WINDOWS 8
+
+/*
  * The sink of one call: its body as it arrives, in req->body.  The state of
  * an attempt is this and the request's results, and both start afresh with
  * each attempt (answer_reset, transfer_start).
@@ -83,7 +93,10 @@ struct DwsFetch
 	DwsCache   *cache;			/* answers kept, or NULL */
 	List	   *ready;			/* DwsRequest * answered from the cache */
 	int			window;			/* per-task calls queued or running, at most */
+	int			held_max;		/* ... and with answers not yet read */
 	bool		started;
+	bool		busy;			/* in dws_fetch_next: advance leaves it be */
+	int			lists_left;		/* list calls whose answer is not taken */
 
 	/* ids x projects (no list call) */
 	ListCell   *proj_cell;
@@ -501,6 +514,22 @@ outstanding(DwsFetch *f)
 	return dws_batch_outstanding(f->batch) + list_length(f->ready);
 }
 
+/*
+ * Whether another per-task call may be queued: at most window calls in
+ * flight, and at most held_max in flight or answered but not yet read.
+ * The second bound is what lets the calls of a scan run ahead while the
+ * executor reads another scan (advance), without holding every answer of
+ * a large project in memory.
+ */
+static bool
+window_open(DwsFetch *f)
+{
+	int			flying = outstanding(f);
+
+	return flying < f->window &&
+		flying + dws_batch_held(f->batch) < f->held_max;
+}
+
 /* ---- set-up ---- */
 
 static int
@@ -528,6 +557,7 @@ dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
 									  ALLOCSET_DEFAULT_SIZES);
 	f->per_id_kind = dws_per_id_call(spec->resource);
 	f->window = 2 * dws_conn_max_concurrency(conn);
+	f->held_max = DWS_HELD_WINDOWS * f->window;
 	f->batch = dws_batch_create(conn, stats);
 
 	/*
@@ -699,24 +729,24 @@ note_list_size(DwsFetch *f, DwsRequest *req, ListResult *lr)
 }
 
 /*
- * Runs the list call of every project, concurrently, and keeps the items
- * (or, when no column needs list fields, only their ids).  A list is made
- * from its final answer only, once that answer is accepted.
+ * Sends the list call of every project (they run concurrently); their
+ * answers are taken one by one (take_list).
  */
 static void
-run_lists(DwsFetch *f)
+start_lists(DwsFetch *f)
 {
 	DwsFetchSpec *spec = f->spec;
 	ListCell   *lc;
-	DwsRequest *req;
 	int			i = 0;
 	bool		keep_items = spec->list_fields || !spec->need_per_id;
 
 	f->nlists = list_length(spec->projects);
 	f->lists = palloc0(sizeof(ListResult) * f->nlists);
+	f->lists_left = f->nlists;
 	foreach(lc, spec->projects)
 	{
-		req = new_request(DWS_CALL_LIST, (char *) lfirst(lc));
+		DwsRequest *req = new_request(DWS_CALL_LIST, (char *) lfirst(lc));
+
 		if (spec->ids_given && list_length(spec->ids) == 1)
 			req->list_filter_id = linitial(spec->ids);
 		req->arg = &f->lists[i];
@@ -725,60 +755,70 @@ run_lists(DwsFetch *f)
 		i++;
 		submit(f, req);
 	}
+}
 
-	while ((req = next_answer(f)) != NULL)
+/*
+ * Takes the answer of a list call: keeps the items (or, when no column
+ * needs list fields, only their ids).  A list is made from its final
+ * answer only, once that answer is accepted.
+ */
+static void
+take_list(DwsFetch *f, DwsRequest *req)
+{
+	DwsFetchSpec *spec = f->spec;
+	bool		keep_items = spec->list_fields || !spec->need_per_id;
+	ListResult *lr = (ListResult *) req->arg;
+	long		n;
+
+	f->lists_left--;
+
+	/* the list has no "missing" answer (is_missing): any other is an error */
+	if (req->status != 200)
+		report_call_error(f, req, parse_or_error(f, req, false), NULL);
+
+	/*
+	 * The list has no pagination: its body can be large.  Read the items
+	 * without building a tree of all of them (list.c); when no column
+	 * needs more than the ids, keep only those.
+	 */
+	n = dws_list_walk(req->body, req->body_len, collect_item, lr);
+	if (n < 0)
 	{
-		ListResult *lr = (ListResult *) req->arg;
-		long		n;
+		json_t	   *root = parse_or_error(f, req, true);
+		json_t	   *arr = dws_list_array(root);
+		size_t		k;
 
-		/* the list has no "missing" answer (is_missing): any other is an error */
-		if (req->status != 200)
-			report_call_error(f, req, parse_or_error(f, req, false), NULL);
+		if (dws_is_error_body(root) || arr == NULL)
+			report_call_error(f, req, root, dws_is_error_body(root) ?
+							  "the answer is an error object" :
+							  "the answer has no \"disaster_recovery\" array");
 
 		/*
-		 * The list has no pagination: its body can be large.  Read the items
-		 * without building a tree of all of them (list.c); when no column
-		 * needs more than the ids, keep only those.
+		 * A list that reads whole but not value by value (none is known:
+		 * the walk reads values as a whole parse does).  Its items are
+		 * taken from that tree, each kept parsed.
 		 */
-		n = dws_list_walk(req->body, req->body_len, collect_item, lr);
-		if (n < 0)
-		{
-			json_t	   *root = parse_or_error(f, req, true);
-			json_t	   *arr = dws_list_array(root);
-			size_t		k;
-
-			if (dws_is_error_body(root) || arr == NULL)
-				report_call_error(f, req, root, dws_is_error_body(root) ?
-								  "the answer is an error object" :
-								  "the answer has no \"disaster_recovery\" array");
-
-			/*
-			 * A list that reads whole but not value by value (none is known:
-			 * the walk reads values as a whole parse does).  Its items are
-			 * taken from that tree, each kept parsed.
-			 */
-			for (k = 0; k < json_array_size(arr); k++)
-				(void) collect_item(lr, k, json_array_get(arr, k), 0, 0);
-			n = (long) json_array_size(arr);
-			json_decref(root);
-		}
-		/* the last array counts (a repeated key, perhaps empty at last) */
-		if (lr->bad && lr->bad_index < (size_t) n)
-			report_call_error(f, req, NULL,
-							  psprintf("the item at index %zu (counting from 0) %s",
-									   lr->bad_index, lr->bad));
-		keep_answer(f, req);
-		drop_trees(lr, (size_t) n);
-		lr->nitems = (size_t) n;
-		note_list_size(f, req, lr);
-		if (keep_items)
-		{
-			/* the body moves to the list */
-			lr->body = req->body;
-			req->body = NULL;
-		}
-		free_request(req);
+		for (k = 0; k < json_array_size(arr); k++)
+			(void) collect_item(lr, k, json_array_get(arr, k), 0, 0);
+		n = (long) json_array_size(arr);
+		json_decref(root);
 	}
+	/* the last array counts (a repeated key, perhaps empty at last) */
+	if (lr->bad && lr->bad_index < (size_t) n)
+		report_call_error(f, req, NULL,
+						  psprintf("the item at index %zu (counting from 0) %s",
+								   lr->bad_index, lr->bad));
+	keep_answer(f, req);
+	drop_trees(lr, (size_t) n);
+	lr->nitems = (size_t) n;
+	note_list_size(f, req, lr);
+	if (keep_items)
+	{
+		/* the body moves to the list */
+		lr->body = req->body;
+		req->body = NULL;
+	}
+	free_request(req);
 }
 
 /* ---- iteration ---- */
@@ -876,7 +916,7 @@ fill_window(DwsFetch *f)
 {
 	DwsFetchSpec *spec = f->spec;
 
-	while (outstanding(f) < f->window)
+	while (window_open(f))
 	{
 		if (spec->need_list)
 		{
@@ -983,6 +1023,79 @@ per_id_record(DwsFetch *f, DwsRequest *req, DwsSource *src)
 }
 
 /*
+ * What the batch calls when answers of this scan came in while another scan
+ * waited (http.c): the scan takes its list answers and starts its per-task
+ * calls, or tops up its window, so that its next phase does not wait for
+ * the executor to read it.  Only accepted list answers are taken here: a
+ * failed call stays in the batch, and is reported where this scan is read
+ * (dws_fetch_next), as if it had been read first; a scan never read (a
+ * LIMIT met before it) reports nothing.  Never waits.
+ */
+static void
+fetch_advance(void *arg)
+{
+	DwsFetch   *f = (DwsFetch *) arg;
+	MemoryContext old;
+
+	if (f->busy || !f->started)
+		return;
+	old = MemoryContextSwitchTo(f->cxt);
+	f->busy = true;
+	while (f->lists_left > 0)
+	{
+		DwsRequest *req;
+
+		if (f->ready != NIL)
+		{
+			req = (DwsRequest *) linitial(f->ready);
+			f->ready = list_delete_first(f->ready);
+		}
+		else
+		{
+			req = dws_batch_peek(f->batch);
+			if (req == NULL || req->status != 200 || req->sink_failed)
+				break;
+			(void) dws_batch_take(f->batch);
+		}
+		take_list(f, req);
+	}
+	if (f->lists_left == 0 && f->spec->need_per_id)
+		fill_window(f);
+	f->busy = false;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Sends the first calls of the scan: its lists, or its first window of
+ * per-task calls.  Called when the scan begins, when nothing it needs is
+ * left to the executor's run time (dwsdr_fdw.c), else at its first row;
+ * from then on the scan's calls move on whenever any scan of the backend
+ * waits (fetch_advance).
+ */
+void
+dws_fetch_start(DwsFetch *f)
+{
+	DwsFetchSpec *spec = f->spec;
+	MemoryContext old;
+
+	if (f->started || spec->resource == DWS_RES_EVENTS)
+		return;
+	old = MemoryContextSwitchTo(f->cxt);
+	f->started = true;
+	if (spec->need_list)
+		start_lists(f);
+	else
+	{
+		f->proj_cell = list_head(spec->projects);
+		f->id_cell = list_head(spec->ids);
+	}
+	dws_batch_set_advance(f->batch, fetch_advance, f);
+	MemoryContextSwitchTo(old);
+	/* answers from the cache are taken now, and the window filled */
+	fetch_advance(f);
+}
+
+/*
  * The next record of the scan, or NULL at the end.  The record (and src,
  * the bytes it was read from) stay valid until the next call.
  */
@@ -1012,16 +1125,17 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 		return rec;
 	}
 
-	if (!f->started)
+	f->busy = true;
+	dws_fetch_start(f);
+	/* every list first: the per-task calls follow their items in order */
+	while (f->lists_left > 0)
 	{
-		f->started = true;
-		if (spec->need_list)
-			run_lists(f);
-		else
-		{
-			f->proj_cell = list_head(spec->projects);
-			f->id_cell = list_head(spec->ids);
-		}
+		DwsRequest *req = next_answer(f);
+
+		/* every list call ends with an answer: never a partial scan */
+		if (req == NULL)
+			elog(ERROR, "dwsdr_fdw: %d list answers never came", f->lists_left);
+		take_list(f, req);
 	}
 
 	if (!spec->need_per_id)
@@ -1033,6 +1147,7 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 		MemoryContextSwitchTo(f->rowcxt);
 		(void) next_list_item(f, true, &project_id, &id, &rec, src);
 		MemoryContextSwitchTo(old);
+		f->busy = false;
 		return rec;
 	}
 
@@ -1054,6 +1169,7 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 			break;
 	}
 	MemoryContextSwitchTo(old);
+	f->busy = false;
 	return rec;
 }
 

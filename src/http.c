@@ -15,7 +15,10 @@
  * later).  A DwsBatch belongs to a memory context of the scan;
  * when that context goes (end of scan or an ERROR unwinding), its reset
  * callback removes and frees every curl handle, header list and buffer it
- * still has.  Nothing here calls ereport from inside a curl callback.
+ * still has, and takes it out of the backend's list of batches: a wait of
+ * any batch drives them all (dws_batch_next), so that the scans of one
+ * query have their calls in flight together.  Nothing here calls ereport
+ * from inside a curl callback.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -27,6 +30,7 @@
 #include "common/pg_prng.h"
 #include "catalog/pg_user_mapping.h"
 #include "funcapi.h"
+#include "lib/ilist.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
@@ -85,6 +89,7 @@ struct DwsConn
 	int			nsocks;
 	int			socks_cap;
 	bool		socks_changed;	/* curl changed socks since the last wait */
+	bool		shared_changed; /* ... since SharedWes was built */
 	WaitEventSet *wes;			/* latch, postmaster death, socks */
 	struct DwsWatched *watched; /* the sockets wes holds, nwatched of them */
 	int			nwatched;
@@ -138,7 +143,31 @@ struct DwsBatch
 	List	   *done;			/* DwsRequest * finished for good */
 	uint64		checked_epoch;	/* conn_check_epoch of the last check */
 	MemoryContextCallback cb;
+	dlist_node	node;			/* in ActiveBatches */
+	bool		done_new;		/* done grew since advance last ran */
+	void		(*advance) (void *arg); /* dws_batch_set_advance */
+	void	   *advance_arg;
 };
+
+/*
+ * Every batch of this backend, whichever scan and connection it belongs to:
+ * a wait of any of them drives them all (dws_batch_next), so that the scans
+ * of one query (the servers of a UNION ALL view, the sides of a join) have
+ * their calls in flight at the same time.  A batch is in it from
+ * dws_batch_create until its memory context goes (batch_cleanup).
+ */
+static dlist_head ActiveBatches = DLIST_STATIC_INIT(ActiveBatches);
+
+/*
+ * The wait set of a wait that drives several connections: the latch,
+ * postmaster death and the sockets of each (user_data: its DwsConn).  Kept
+ * while the same connections wait on the same sockets; any change of a
+ * socket (shared_changed) or of the connections, or a connection freed,
+ * builds it anew.
+ */
+static WaitEventSet *SharedWes = NULL;
+static List *SharedWesConns = NIL;	/* in TopMemoryContext */
+static bool SharedWesValid = false;
 
 /* The current connection of each user mapping. */
 typedef struct ConnEntry
@@ -303,6 +332,8 @@ conn_destroy(DwsConn *conn)
 	if (conn->wes)
 		FreeWaitEventSet(conn->wes);
 	conn->wes = NULL;
+	/* a shared wait set may hold its sockets or its address */
+	SharedWesValid = false;
 	/* scrub secrets before the memory goes back to the allocator */
 	if (conn->creds.secret_key)
 		explicit_bzero(conn->creds.secret_key, strlen(conn->creds.secret_key));
@@ -1232,6 +1263,7 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 		}
 	}
 	batch->done = lappend(batch->done, req);
+	batch->done_new = true;
 	MemoryContextSwitchTo(old);
 }
 
@@ -1270,6 +1302,7 @@ batch_cleanup(void *arg)
 	DwsConn    *conn = batch->conn;
 	ListCell   *lc;
 
+	dlist_delete(&batch->node);
 	foreach(lc, batch->running)
 		transfer_release(conn, (DwsTransfer *) lfirst(lc), false);
 	batch->running = NIL;
@@ -1291,9 +1324,49 @@ dws_batch_create(DwsConn *conn, DwsStats *stats)
 	batch->cb.func = batch_cleanup;
 	batch->cb.arg = batch;
 	conn->refcount++;			/* released by batch_cleanup */
+	dlist_push_tail(&ActiveBatches, &batch->node);
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &batch->cb);
 	batch_check(batch);
 	return batch;
+}
+
+/*
+ * What to call when answers of this batch come in while another batch
+ * waits (dws_batch_next): the owner takes the answers it can use now
+ * (dws_batch_peek, dws_batch_take) and queues its next calls, so that its
+ * next phase starts without waiting for its own turn to be read.  It must
+ * not wait itself.
+ */
+void
+dws_batch_set_advance(DwsBatch *batch, void (*advance) (void *arg), void *arg)
+{
+	batch->advance = advance;
+	batch->advance_arg = arg;
+}
+
+/* The first finished request of the batch, left there; NULL when none. */
+DwsRequest *
+dws_batch_peek(DwsBatch *batch)
+{
+	return batch->done != NIL ? (DwsRequest *) linitial(batch->done) : NULL;
+}
+
+/* The first finished request of the batch, taken; NULL when none.  Never waits. */
+DwsRequest *
+dws_batch_take(DwsBatch *batch)
+{
+	DwsRequest *req = dws_batch_peek(batch);
+
+	if (req != NULL)
+		batch->done = list_delete_first(batch->done);
+	return req;
+}
+
+/* Finished requests the batch holds that its owner has not taken. */
+int
+dws_batch_held(DwsBatch *batch)
+{
+	return list_length(batch->done);
 }
 
 void
@@ -1389,6 +1462,7 @@ conn_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 		{
 			conn->socks[i] = conn->socks[--conn->nsocks];
 			conn->socks_changed = true;
+			conn->shared_changed = true;
 		}
 		return 0;
 	}
@@ -1415,7 +1489,7 @@ conn_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 		conn->nsocks++;
 	}
 	if (conn->socks[i].what != what)
-		conn->socks_changed = true;
+		conn->socks_changed = conn->shared_changed = true;
 	conn->socks[i].what = what;
 	return 0;
 }
@@ -1547,33 +1621,180 @@ conn_wait_set(DwsConn *conn)
 }
 
 /*
+ * The connections that have work, each once: those of every batch with a
+ * call queued or running.  In the current memory context.
+ */
+static List *
+active_conns(void)
+{
+	dlist_iter	it;
+	List	   *conns = NIL;
+
+	dlist_foreach(it, &ActiveBatches)
+	{
+		DwsBatch   *b = dlist_container(DwsBatch, node, it.cur);
+
+		if (b->queued != NIL || b->running != NIL)
+			conns = list_append_unique_ptr(conns, b->conn);
+	}
+	return conns;
+}
+
+/*
+ * Starts the due calls of every batch, whichever scan it belongs to; the
+ * time until the next retry of any of them is due, or -1.
+ */
+static long
+start_all(void)
+{
+	dlist_iter	it;
+	long		next_ms = -1;
+
+	dlist_foreach(it, &ActiveBatches)
+	{
+		DwsBatch   *b = dlist_container(DwsBatch, node, it.cur);
+		long		ms;
+
+		if (b->queued == NIL)
+			continue;
+		ms = start_due(b);
+		if (ms >= 0 && (next_ms < 0 || ms < next_ms))
+			next_ms = ms;
+	}
+	return next_ms;
+}
+
+/*
+ * Lets the owner of every other batch that got answers since it last
+ * looked take them and queue its next calls (dws_batch_set_advance): a
+ * scan whose list came in while another scan was being read starts its
+ * per-task calls now, not when its turn comes.  An owner keeps a failed
+ * call where it is, for its own scan to report when read.  true when an
+ * owner ran, so that the caller starts what it may have queued before
+ * waiting.
+ */
+static bool
+advance_others(DwsBatch *waiter)
+{
+	dlist_iter	it;
+	bool		ran = false;
+
+	dlist_foreach(it, &ActiveBatches)
+	{
+		DwsBatch   *b = dlist_container(DwsBatch, node, it.cur);
+
+		if (b == waiter || !b->done_new || b->advance == NULL)
+			continue;
+		b->done_new = false;
+		b->advance(b->advance_arg);
+		ran = true;
+	}
+	return ran;
+}
+
+/*
+ * The wait set of a wait that drives several connections: the latch,
+ * postmaster death, and each connection's sockets with the connection as
+ * their user_data.  Kept while the same connections wait on the same
+ * sockets, else built anew (see conn_wait_set, whose rules it follows:
+ * SharedWes is set before anything is added, so an ERROR in between
+ * leaves nothing that the next call does not free).
+ */
+static WaitEventSet *
+shared_wait_set(List *conns)
+{
+	ListCell   *lc;
+	int			nevents = 2;
+	MemoryContext old;
+
+	if (SharedWesValid && list_length(conns) == list_length(SharedWesConns))
+	{
+		bool		same = true;
+		ListCell   *lc2;
+
+		forboth(lc, conns, lc2, SharedWesConns)
+		{
+			if (lfirst(lc) != lfirst(lc2) ||
+				((DwsConn *) lfirst(lc))->shared_changed)
+				same = false;
+		}
+		if (same)
+			return SharedWes;
+	}
+	SharedWesValid = false;
+	if (SharedWes != NULL)
+		FreeWaitEventSet(SharedWes);
+	SharedWes = NULL;
+	list_free(SharedWesConns);
+	SharedWesConns = NIL;
+
+	foreach(lc, conns)
+		nevents += ((DwsConn *) lfirst(lc))->nsocks;
+	SharedWes = dws_create_wait_event_set(TopMemoryContext, nevents);
+	AddWaitEventToSet(SharedWes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(SharedWes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
+					  NULL, NULL);
+	foreach(lc, conns)
+	{
+		DwsConn    *conn = (DwsConn *) lfirst(lc);
+		int			i;
+
+		for (i = 0; i < conn->nsocks; i++)
+		{
+			int			events = sock_events(conn->socks[i].what);
+			struct stat st;
+
+			/* a descriptor no longer open is left out, as conn_wait_set does */
+			if (events == 0 || fstat(conn->socks[i].fd, &st) != 0)
+				continue;
+			AddWaitEventToSet(SharedWes, events, conn->socks[i].fd, NULL, conn);
+		}
+		conn->shared_changed = false;
+	}
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	SharedWesConns = list_copy(conns);
+	MemoryContextSwitchTo(old);
+	SharedWesValid = true;
+	return SharedWes;
+}
+
+/*
  * The next request of the batch that is finished for good (answered, or
  * out of retries), or NULL when the batch has nothing left.
  *
+ * While it waits, it drives every batch of the backend, not only its own
+ * (ActiveBatches): their due calls start, their connections' transfers
+ * move on, and their owners take what came in (advance_others).  The
+ * scans of one query so proceed together, whichever of them the executor
+ * is reading; an answer for another batch stays with that batch, so a
+ * failure is reported by the scan it belongs to, when that scan is read.
+ *
  * Waits on a WaitEventSet of the latch, postmaster death and the sockets
- * curl asked for, with the wait event reported, for at most the time curl
- * wants to be called back in (its timeouts) or the next retry is due.
- * Every wake resets the latch before interrupts are checked, so a signal
- * that comes meanwhile sets it again and is not lost.  curl is driven with
- * curl_multi_socket_action: a timeout call first (new transfers and
- * expired timers), then each socket that is ready.
+ * curl asked for (of one connection: conn_wait_set; of several:
+ * shared_wait_set), with the wait event reported, for at most the time
+ * curl wants to be called back in (its timeouts, of every connection) or
+ * the next retry is due.  Every wake resets the latch before interrupts
+ * are checked, so a signal that comes meanwhile sets it again and is not
+ * lost.  curl is driven with curl_multi_socket_action: a timeout call
+ * first (new transfers and expired timers), then each socket that is
+ * ready.
  */
 DwsRequest *
 dws_batch_next(DwsBatch *batch)
 {
-	DwsConn    *conn = batch->conn;
 	MemoryContext old = MemoryContextSwitchTo(batch->cxt);
 
 	for (;;)
 	{
-		long		wait_ms;
-		long		curl_ms = -1;
+		long		wait_ms = DWS_POLL_MS;
 		long		due_ms;
 		int			still;
 		int			n;
 		int			i;
-		WaitEvent	events[8];
+		WaitEvent	events[16];
 		WaitEventSet *wes;
+		List	   *conns;
+		ListCell   *lc;
 		instr_time	t0,
 					t1;
 
@@ -1592,22 +1813,42 @@ dws_batch_next(DwsBatch *batch)
 			return NULL;
 		}
 
-		due_ms = start_due(batch);
-		curl_multi_socket_action(conn->multi, CURL_SOCKET_TIMEOUT, 0, &still);
-		collect_done(conn);
-		if (batch->done != NIL)
-			continue;
+		due_ms = start_all();
+		conns = active_conns();
+		foreach(lc, conns)
+		{
+			DwsConn    *c = (DwsConn *) lfirst(lc);
 
-		curl_multi_timeout(conn->multi, &curl_ms);
-		wait_ms = DWS_POLL_MS;
-		if (curl_ms >= 0 && curl_ms < wait_ms)
-			wait_ms = curl_ms;
+			curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &still);
+			collect_done(c);
+		}
+		if (advance_others(batch) || batch->done != NIL)
+		{
+			list_free(conns);
+			continue;
+		}
+
+		foreach(lc, conns)
+		{
+			long		curl_ms = -1;
+
+			curl_multi_timeout(((DwsConn *) lfirst(lc))->multi, &curl_ms);
+			if (curl_ms >= 0 && curl_ms < wait_ms)
+				wait_ms = curl_ms;
+		}
 		if (due_ms >= 0 && due_ms < wait_ms)
 			wait_ms = due_ms;
 		if (wait_ms <= 0)
+		{
+			list_free(conns);
 			continue;
+		}
 
-		wes = conn_wait_set(conn);
+		/* the waiter's own connection is among them: it has work */
+		if (list_length(conns) == 1)
+			wes = conn_wait_set((DwsConn *) linitial(conns));
+		else
+			wes = shared_wait_set(conns);
 		INSTR_TIME_SET_CURRENT(t0);
 		n = WaitEventSetWait(wes, wait_ms, events, lengthof(events),
 							 PG_WAIT_EXTENSION);
@@ -1617,6 +1858,7 @@ dws_batch_next(DwsBatch *batch)
 
 		for (i = 0; i < n; i++)
 		{
+			DwsConn    *c;
 			int			mask = 0;
 
 			if (events[i].events & WL_LATCH_SET)
@@ -1624,14 +1866,18 @@ dws_batch_next(DwsBatch *batch)
 				ResetLatch(MyLatch);
 				continue;
 			}
+			c = events[i].user_data ? (DwsConn *) events[i].user_data :
+				(DwsConn *) linitial(conns);
 			if (events[i].events & WL_SOCKET_READABLE)
 				mask |= CURL_CSELECT_IN;
 			if (events[i].events & WL_SOCKET_WRITEABLE)
 				mask |= CURL_CSELECT_OUT;
 			if (mask != 0)
-				curl_multi_socket_action(conn->multi, events[i].fd, mask,
-										 &still);
+				curl_multi_socket_action(c->multi, events[i].fd, mask, &still);
 		}
-		collect_done(conn);
+		foreach(lc, conns)
+			collect_done((DwsConn *) lfirst(lc));
+		(void) advance_others(batch);
+		list_free(conns);
 	}
 }

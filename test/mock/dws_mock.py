@@ -42,6 +42,10 @@ Path prefixes (an endpoint such as http://127.0.0.1:18931/__www):
                    standby_cluster_id) and answers the whole project;
                    otherwise the same API (signed over the full path,
                    counted, faults included)
+  /__delay<ms>/... the API (or /__legacy below it) answering each request
+                   <ms> milliseconds (at most 60000) after it came in,
+                   counted in flight meanwhile: one stand-in plays several
+                   distant regions, each endpoint with its own delay
 
 Control routes (no authentication, not counted in the statistics):
 
@@ -132,6 +136,8 @@ MAX_REQUEST_BODY = 1 << 20
 # Path prefixes that make the stand-in something else (see the docstring).
 PLAIN_WEB_PREFIX = "/__www"       # an ordinary web server: HTML 404s
 LEGACY_PREFIX = "/__legacy"       # an older API: list filters ignored
+DELAY_PREFIX = re.compile(r"/__delay([0-9]{1,5})(?=/|$)")  # a distant API
+MAX_DELAY_MS = 60000
 # What Python's http.server sends for a path it does not have.
 PLAIN_404 = (b'<!DOCTYPE HTML>\n<html lang="en">\n<head>\n'
              b'<meta charset="utf-8">\n<title>Error response</title>\n'
@@ -1580,7 +1586,11 @@ class MockHandler(BaseHTTPRequestHandler):
                 return
             target, self._proxied = origin_form(self.path)
             raw_path, _, raw_query = target.partition("?")
-            self._legacy = under(raw_path, LEGACY_PREFIX)
+            delay = DELAY_PREFIX.match(raw_path)
+            self._delay_ms = (min(int(delay.group(1)), MAX_DELAY_MS)
+                              if delay else 0)
+            self._api_path = raw_path[delay.end():] if delay else raw_path
+            self._legacy = under(self._api_path, LEGACY_PREFIX)
             if under(raw_path, "/__mock"):
                 self._control(raw_path, body)
             elif under(raw_path, PLAIN_WEB_PREFIX):
@@ -1706,8 +1716,10 @@ class MockHandler(BaseHTTPRequestHandler):
         state.request_started()
         state.count_transport(self._proxied, self.server.tls)
         try:
-            route = match_api_route(raw_path[len(LEGACY_PREFIX):]
-                                    if self._legacy else raw_path)
+            if self._delay_ms:
+                time.sleep(self._delay_ms / 1000)
+            route = match_api_route(self._api_path[len(LEGACY_PREFIX):]
+                                    if self._legacy else self._api_path)
             if route is None:
                 self._send_error_body(404, *API_NOT_FOUND)
                 return

@@ -358,6 +358,16 @@ def test_missing_and_paths(c):
     r = c.get(["__legacy", "v2", P_MAIN, "disaster-recovery", T_PUB],
               header_project=P_MAIN, sk="wrong")
     check("/__legacy: still authenticated", is_error(r, 401, "APIGW.0301"))
+    t0 = time.monotonic()
+    r = c.get(["__delay300", "v2", P_MAIN, "disaster-recovery", T_PUB],
+              header_project=P_MAIN)
+    check("/__delay300: the detail call, 300 ms late, signed over the full path",
+          r.status == 200 and r.json() == PUBLISHED
+          and time.monotonic() - t0 >= 0.3, r.body)
+    r = c.get(["__delay10", "__legacy", "v2", P_MAIN, "disaster-recoveries"],
+              [("id", T_PUB)], header_project=P_MAIN)
+    check("/__delay10/__legacy: the older API, late",
+          r.status == 200 and len(r.json().get("disaster_recovery", [])) == 5, r.body)
     r = c.raw("POST", f"/v2/{P_MAIN}/disaster-recoveries", {}, b"{}")
     check("POST on an API route: 405 JSON", r.status == 405 and "error_code" in r.json())
 

@@ -347,6 +347,8 @@ typedef struct DwsFetchSpec
 	bool		ids_given;		/* task ids come from quals */
 	List	   *ids;			/* char *, distinct */
 	Oid			serverid;		/* for dws_plan_note_tasks, or InvalidOid */
+	bool		unreachable_is_error;	/* ANALYZE: when_unreachable is
+										 * ignored, an outage fails it */
 } DwsFetchSpec;
 
 typedef struct DwsFetch DwsFetch;

@@ -634,7 +634,8 @@ dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
 	MemoryContextSwitchTo(f->netcxt);
 	f->batch = dws_batch_create(conn, stats);
 	MemoryContextSwitchTo(cxt);
-	f->mode = dws_conn_options(conn)->when_unreachable;
+	f->mode = spec->unreachable_is_error ? DWS_UNREACHABLE_ERROR :
+		dws_conn_options(conn)->when_unreachable;
 
 	/*
 	 * The server's cache for cache_ttl seconds when it has one; else, when

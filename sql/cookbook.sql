@@ -302,6 +302,45 @@ SELECT api_region, side, status, progress FROM dr_clusters_all
 SELECT api_region, side, status, progress FROM dr_clusters_all
  WHERE dr_id = '11111111-2222-4333-8444-555555555555' ORDER BY side;
 
+-- A region down: its last answers, and an alert
+ALTER SERVER dws_cn_north_4 OPTIONS (ADD when_unreachable 'stale');
+ALTER SERVER dws_eu_west_101 OPTIONS (ADD when_unreachable 'stale');
+
+-- (oldest_answer depends on the time: printed as "from this query")
+SELECT api_region, clusters, oldest_answer >= statement_timestamp() AS from_this_query
+  FROM (
+SELECT api_region, count(*) AS clusters, min(fetched_at) AS oldest_answer
+  FROM dr_clusters_all
+ GROUP BY api_region
+ ORDER BY api_region
+  ) AS recipe;
+
+CREATE TABLE dr_unreachable_alerts (
+  seen_at       timestamptz NOT NULL DEFAULT now(),
+  api_region    text,
+  newest_answer timestamptz
+);
+
+SELECT cron.schedule('dr-api-unreachable', '*/5 * * * *', $$
+  INSERT INTO dr_unreachable_alerts (api_region, newest_answer)
+  SELECT r.api_region, max(a.fetched_at)
+    FROM (VALUES ('cn-north-4'), ('eu-west-101')) AS r(api_region)
+    LEFT JOIN dr_clusters_all a USING (api_region)
+   GROUP BY r.api_region
+  HAVING max(a.fetched_at) IS NULL
+      OR max(a.fetched_at) < now() - interval '10 minutes'
+$$);
+SELECT cron.unschedule('dr-api-unreachable');
+-- the job's SQL, every region up: no alert
+INSERT INTO dr_unreachable_alerts (api_region, newest_answer)
+  SELECT r.api_region, max(a.fetched_at)
+    FROM (VALUES ('cn-north-4'), ('eu-west-101')) AS r(api_region)
+    LEFT JOIN dr_clusters_all a USING (api_region)
+   GROUP BY r.api_region
+  HAVING max(a.fetched_at) IS NULL
+      OR max(a.fetched_at) < now() - interval '10 minutes';
+-- (sql/unreachable.sql takes a region down and checks what these show)
+
 -- A history table for trends
 CREATE TABLE dr_history (
   seen_at           timestamptz NOT NULL DEFAULT now(),

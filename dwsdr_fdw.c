@@ -341,8 +341,12 @@ estimate_tasks(RelOptInfo *baserel, DwsPlanInfo *info, double per_task)
 		return DWS_DEFAULT_TASKS * Max(info->plan->pq->nvalues, 1);
 	if (baserel->tuples >= 0)
 		return baserel->tuples / per_task;
-	known = dws_plan_known_tasks(info->server->serverid,
+	if (info->topts.resource == DWS_RES_EVENTS)
+		known = dws_events_known(info->server->serverid,
 								 default_project(info->server, &info->topts));
+	else
+		known = dws_plan_known_tasks(info->server->serverid,
+									 default_project(info->server, &info->topts));
 	return known >= 0 ? known : DWS_DEFAULT_TASKS;
 }
 
@@ -705,6 +709,7 @@ start_fetch(ForeignScanState *node)
 	spec->need_list = st->calls.list;
 	spec->list_fields = st->calls.list_fields;
 	spec->need_per_id = st->calls.per_id;
+	spec->page_size = st->topts.page_size;
 	if (st->id_state)
 	{
 		ListCell   *lc;
@@ -794,7 +799,13 @@ calls_description(DwsScanState *st, int nids, int nprojects)
 	}
 	else if (st->flags & FLAG_IDS)
 		ids = "each id of the parameter";
-	desc = dws_plan_describe(&st->calls, ids);
+	if (st->topts.resource == DWS_RES_EVENTS)
+		desc = dws_events_describe(st->server->serverid,
+								   (st->flags & FLAG_PROJ) ? NULL :
+								   default_project(st->server, &st->topts),
+								   st->topts.page_size);
+	else
+		desc = dws_plan_describe(&st->calls, ids);
 
 	if ((st->flags & FLAG_PROJ) && nprojects > 1)
 		return psprintf("%s, in %d projects", desc, nprojects);
@@ -852,17 +863,25 @@ dwsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	{
 		DwsStats   *s = &st->stats;
 
-		ExplainPropertyText("DWS Requests",
-							psprintf("list %lld, %s %lld, retries %lld, errors %lld, cache hits %lld",
-									 (long long) s->calls[DWS_CALL_LIST],
-									 st->topts.resource == DWS_RES_PROGRESS ?
-									 "progress" : "detail",
-									 (long long) (s->calls[DWS_CALL_DETAIL] +
-												  s->calls[DWS_CALL_PROGRESS]),
-									 (long long) s->retries,
-									 (long long) s->errors,
-									 (long long) s->cache_hits),
-							es);
+		if (st->topts.resource == DWS_RES_EVENTS)
+			ExplainPropertyText("DWS Requests",
+								psprintf("events %lld, retries %lld, errors %lld",
+										 (long long) s->calls[DWS_CALL_EVENTS],
+										 (long long) s->retries,
+										 (long long) s->errors),
+								es);
+		else
+			ExplainPropertyText("DWS Requests",
+								psprintf("list %lld, %s %lld, retries %lld, errors %lld, cache hits %lld",
+										 (long long) s->calls[DWS_CALL_LIST],
+										 st->topts.resource == DWS_RES_PROGRESS ?
+										 "progress" : "detail",
+										 (long long) (s->calls[DWS_CALL_DETAIL] +
+													  s->calls[DWS_CALL_PROGRESS]),
+										 (long long) s->retries,
+										 (long long) s->errors,
+										 (long long) s->cache_hits),
+								es);
 		if (es->verbose)
 			ExplainPropertyInteger("DWS Peak Concurrency", NULL,
 								   s->peak_in_flight, es);
@@ -1008,6 +1027,7 @@ dws_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows,
 	spec->serverid = server->serverid;
 	spec->projects = list_make1(pstrdup(default_project(server, &topts)));
 	spec->need_list = spec->list_fields = true;
+	spec->page_size = topts.page_size;
 	spec->unreachable_is_error = true;	/* no statistics of an empty table */
 	fetch = dws_fetch_begin(conn, spec, desc, &stats, NULL);
 	MemoryContextSwitchTo(old);
@@ -1132,7 +1152,8 @@ stats_row(Oid serverid, DwsStats *s, void *arg)
 		return;					/* dropped since */
 	values[i++] = CStringGetTextDatum(server->servername);	/* text */
 	values[i++] = Int64GetDatum(s->calls[DWS_CALL_LIST] + s->calls[DWS_CALL_DETAIL] +
-								s->calls[DWS_CALL_PROGRESS]);
+								s->calls[DWS_CALL_PROGRESS] +
+								s->calls[DWS_CALL_EVENTS]);
 	values[i++] = Int64GetDatum(s->calls[DWS_CALL_LIST]);
 	values[i++] = Int64GetDatum(s->calls[DWS_CALL_DETAIL]);
 	values[i++] = Int64GetDatum(s->calls[DWS_CALL_PROGRESS]);

@@ -18,29 +18,29 @@ SET search_path = missing, public;
 --
 -- A task that does not exist (the API answers 400 DWS.10101): no row.
 --
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, side FROM dr_clusters WHERE dr_id = 'no-such-task';
 SELECT dr_id, side FROM dr_clusters WHERE dr_id = 'no-such-task';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, name FROM disaster_recoveries WHERE dr_id = 'no-such-task';
 SELECT dr_id, name FROM disaster_recoveries WHERE dr_id = 'no-such-task';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, latest_barrier_time FROM dr_progress WHERE dr_id = 'no-such-task';
 SELECT dr_id, latest_barrier_time FROM dr_progress WHERE dr_id = 'no-such-task';
 -- ids are case-sensitive
 SELECT dr_id FROM disaster_recoveries WHERE dr_id = 'B303B78D-438C-41DD-AAF6-C98EEA1FC2A6';
 -- a column only the list call has: the list (filtered by id) has no item
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, last_disaster_time FROM disaster_recoveries WHERE dr_id = 'no-such-task';
 SELECT dr_id, last_disaster_time FROM disaster_recoveries WHERE dr_id = 'no-such-task';
 -- both calls: the list has no item, so no detail call either
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, last_disaster_time, primary_az FROM disaster_recoveries WHERE dr_id = 'no-such-task';
 
 --
 -- Missing ids among existing ones: the rows of those that exist.
 --
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, side FROM dr_clusters
  WHERE dr_id IN ('no-such-task', 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6', 'other-missing');
 SELECT dr_id, side FROM dr_clusters
@@ -54,7 +54,7 @@ SELECT dr_id, recovery_point_object FROM dr_progress
  WHERE dr_id IN ('no-such-task', '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d')
  ORDER BY dr_id;
 -- through the list (more than one id: the whole list, filtered here)
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, last_disaster_time FROM disaster_recoveries
  WHERE dr_id IN ('no-such-task', '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a');
 SELECT dr_id, last_disaster_time FROM disaster_recoveries
@@ -77,7 +77,7 @@ END $$;
 -- The stand-in's other "missing" answers: 400 DWS.10101, and DWS.10101 on
 -- a 404.
 --
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, side FROM dr_clusters WHERE dr_id IN ('fault-missing', 'fault-404missing');
 SELECT dr_id FROM disaster_recoveries WHERE dr_id IN ('fault-missing', 'fault-404missing');
 SELECT dr_id FROM dr_progress WHERE dr_id IN ('fault-missing', 'fault-404missing');
@@ -177,9 +177,9 @@ SELECT dr_id FROM missing_legacy.disaster_recoveries
 --
 -- Ids that are no task id: one call each, for that exact id, and no row.
 --
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id FROM dr_clusters WHERE dr_id = 'a/b';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id FROM dr_clusters WHERE dr_id = 'tâche 日本';
 SELECT dr_id FROM dr_clusters
  WHERE dr_id IN ('', ' ', 'a b', 'a/b', '/', '//', 'a%2Fb', '%2F', '%', '?', '#', 'a?b=c',
@@ -211,7 +211,7 @@ SELECT dr_id, side, cluster_name FROM dr_clusters
 SELECT project_id, dr_id, name, primary_az FROM disaster_recoveries
  WHERE project_id = 'fault-gzip-once-p q?r=s&t#u%2Fv+w;..';
 -- in the list call's query string too
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, last_disaster_time FROM disaster_recoveries
  WHERE project_id = 'fault-gzip-once-q r?s=t&id=u#v%2Fw+x;..'
    AND dr_id = 'fault-gzip-once-q r?s=t&id=u#v%2Fw+x;..';
@@ -244,25 +244,25 @@ SELECT project_id, dr_id, name FROM missing_dots_tasks
 --
 -- NULL ids (and empty arrays) name no task: no call at all.
 --
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id FROM dr_clusters WHERE dr_id = NULL;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id FROM dr_clusters WHERE dr_id = ANY(ARRAY[NULL, NULL]::text[]);
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id FROM dr_clusters WHERE dr_id = ANY('{}'::text[]);
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id FROM dr_clusters WHERE dr_id IN (NULL, 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6', NULL);
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id FROM dr_progress WHERE project_id = ANY(ARRAY[NULL]::text[]);
 SET plan_cache_mode = force_generic_plan;
 PREPARE missing_one(text) AS SELECT dr_id, side FROM dr_clusters WHERE dr_id = $1;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE missing_one(NULL);
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF) EXECUTE missing_one(NULL);
 EXECUTE missing_one(NULL);
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE missing_one('no-such-task');
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF) EXECUTE missing_one('no-such-task');
 EXECUTE missing_one('no-such-task');
 RESET plan_cache_mode;
 -- each distinct id is asked once
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id FROM dr_clusters
  WHERE dr_id IN ('no-such-task', 'no-such-task', 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6',
                  'b303b78d-438c-41dd-aaf6-c98eea1fc2a6');

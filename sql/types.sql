@@ -49,7 +49,7 @@ SELECT pg_typeof(create_time) AS create_time, pg_typeof(start_time) AS start_tim
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT dr_id, name FROM types_tasks WHERE dr_id = 'c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f';
 SELECT dr_id, name FROM types_tasks WHERE dr_id = 'c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, name FROM types_tasks WHERE dr_id = 'c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f';
 
 -- varchar(n) follows the input function: a longer value is an error, not
@@ -149,7 +149,7 @@ SELECT dr_id, side, future FROM types_clusters ORDER BY dr_id, side;
 -- "cluster.name" is in the list call: no detail call
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT dr_id, side, cluster_name FROM types_clusters ORDER BY dr_id, side;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, side, cluster_name FROM types_clusters;
 SELECT dr_id, side, cluster_name FROM types_clusters ORDER BY dr_id, side;
 
@@ -168,7 +168,7 @@ SELECT id, pct, sbucket, dstore, nothing, standby->>'name' AS standby_name
   FROM types_paths WHERE id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
 SELECT id, pct, sbucket, dstore, nothing, standby->>'name' AS standby_name
   FROM types_paths WHERE id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT id, pct FROM types_paths WHERE id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
 -- a null standby_cluster object: NULL
 SELECT id, pct, sbucket, standby FROM types_paths

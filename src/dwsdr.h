@@ -42,10 +42,11 @@ typedef enum DwsResource
 {
 	DWS_RES_CLUSTERS,			/* dr_clusters: a row per cluster of a task */
 	DWS_RES_RECOVERIES,			/* disaster_recoveries: a row per task */
-	DWS_RES_PROGRESS			/* dr_progress: a row per task's progress */
+	DWS_RES_PROGRESS,			/* dr_progress: a row per task's progress */
+	DWS_RES_EVENTS				/* dr_events: a row per DR event (events.c) */
 } DwsResource;
 
-#define DWS_NUM_RESOURCES 3
+#define DWS_NUM_RESOURCES 4
 
 /* ---- which call provides a field (bit set) ---- */
 #define DWS_SRC_LIST		0x01	/* GET /v2/{p}/disaster-recoveries */
@@ -57,8 +58,11 @@ typedef enum DwsCallKind
 {
 	DWS_CALL_LIST,
 	DWS_CALL_DETAIL,
-	DWS_CALL_PROGRESS
+	DWS_CALL_PROGRESS,
+	DWS_CALL_EVENTS				/* GET /v2/{p}/events, one page */
 } DwsCallKind;
+
+#define DWS_NUM_CALL_KINDS 4
 
 /* ---- options.c ---- */
 
@@ -83,6 +87,7 @@ typedef struct DwsServerOptions
 	int64		max_response_bytes;
 	char	   *ca_file;
 	char	   *proxy;
+	const char *endpoint_option;	/* "endpoint" or "region": names it */
 	DwsUnreachable when_unreachable;
 } DwsServerOptions;
 
@@ -98,9 +103,11 @@ typedef struct DwsTableOptions
 {
 	DwsResource resource;
 	char	   *project_id;		/* overrides the server's, or NULL */
+	int			page_size;		/* dr_events: events per page (limit) */
 } DwsTableOptions;
 
 extern void dws_server_options(ForeignServer *server, DwsServerOptions *opts);
+extern void dws_check_hosts(ForeignServer *server, const DwsServerOptions *opts);
 extern void dws_user_options(UserMapping *um, ForeignServer *server,
 							 DwsUserOptions *opts);
 extern void dws_table_options(Oid relid, DwsTableOptions *opts);
@@ -149,6 +156,8 @@ typedef struct DwsColumn
 	bool		cluster_relative;	/* path starts at the row's cluster */
 	int			sources;		/* DWS_SRC_* that provide it */
 	bool		unused;			/* the plan never reads it: left NULL */
+	bool		epoch_ms;		/* an integer of epoch milliseconds (a
+								 * time column reads it as an instant) */
 	Oid			typid;
 	int32		typmod;
 	Oid			basetypid;		/* typid, or a domain's base type */
@@ -225,7 +234,8 @@ typedef struct DwsBatch DwsBatch;
 
 typedef struct DwsStats
 {
-	int64		calls[3];		/* list, detail, progress: requests sent */
+	int64		calls[DWS_NUM_CALL_KINDS];	/* list, detail, progress, events:
+											 * requests sent */
 	int64		retries;		/* further attempts of those */
 	int64		bytes;			/* body bytes received */
 	double		wait_ms;		/* time spent waiting on the API */
@@ -290,6 +300,8 @@ typedef struct DwsRequest
 	char	   *project_id;
 	char	   *dr_id;			/* detail/progress: the task; list: NULL */
 	char	   *list_filter_id; /* list: the `id` query filter, or NULL */
+	int64		page;			/* events: the page index (offset) */
+	int			page_size;		/* events: the page size (limit) */
 	void	   *arg;			/* caller's */
 	DwsSink		sink;			/* receives the body */
 
@@ -347,6 +359,7 @@ typedef struct DwsFetchSpec
 	bool		ids_given;		/* task ids come from quals */
 	List	   *ids;			/* char *, distinct */
 	Oid			serverid;		/* for dws_plan_note_tasks, or InvalidOid */
+	int			page_size;		/* dr_events: events per page */
 	bool		unreachable_is_error;	/* ANALYZE: when_unreachable is
 										 * ignored, an outage fails it */
 } DwsFetchSpec;
@@ -388,5 +401,31 @@ extern DwsFetch *dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec,
 								 DwsTableDesc *desc, DwsStats *stats,
 								 DwsCache *query_cache);
 extern json_t *dws_fetch_next(DwsFetch *fetch, DwsSource *src);
+
+/*
+ * What events.c borrows from fetch.c: a request whose body the scan keeps,
+ * the batch of the scan, and the one place an API failure is reported.
+ */
+extern DwsRequest *dws_fetch_new_request(DwsCallKind kind, char *project_id);
+extern void dws_fetch_free_request(DwsRequest *req);
+extern void dws_fetch_send(DwsFetch *f, DwsRequest *req);
+extern DwsRequest *dws_fetch_answer(DwsFetch *f);
+extern json_t *dws_fetch_parse(DwsFetch *f, DwsRequest *req, bool must_parse);
+extern void dws_fetch_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
+								 const char *problem);
+extern TimestampTz dws_fetch_answered_at(DwsRequest *req);
+
+/* ---- events.c ---- */
+#define DWS_EVENTS_PAGE_SIZE 1000	/* the API's default and largest limit */
+
+typedef struct DwsEvents DwsEvents;
+
+extern DwsEvents *dws_events_begin(DwsFetch *f, DwsFetchSpec *spec,
+								   DwsTableDesc *desc, int window);
+extern json_t *dws_events_next(DwsEvents *ev, MemoryContext rowcxt,
+							   TimestampTz *fetched_at);
+extern char *dws_events_describe(Oid serverid, const char *project_id,
+								 int page_size);
+extern double dws_events_known(Oid serverid, const char *project_id);
 
 #endif							/* DWSDR_H */

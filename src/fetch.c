@@ -122,6 +122,9 @@ struct DwsFetch
 	bool		skipped;		/* the scan returns no rows */
 	TimestampTz oldest;			/* offline: the oldest answer served */
 	char	   *cause;			/* why the API was unreachable */
+
+	/* dr_events: its pages (events.c) */
+	DwsEvents  *events;
 };
 
 /* The record handed to the caller, kept in rowcxt. */
@@ -150,6 +153,9 @@ call_label(DwsRequest *req)
 {
 	if (req->kind == DWS_CALL_LIST)
 		return psprintf("list call for project \"%s\"", req->project_id);
+	if (req->kind == DWS_CALL_EVENTS)
+		return psprintf("events call for project \"%s\" (page " INT64_FORMAT ")",
+						req->project_id, req->page);
 	return psprintf("%s call for DR task \"%s\"",
 					dws_call_name(req->kind), req->dr_id);
 }
@@ -668,6 +674,9 @@ dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
 			f->want_ids[i++] = (char *) lfirst(lc);
 		qsort(f->want_ids, f->nwant, sizeof(char *), cmp_cstr);
 	}
+	if (spec->resource == DWS_RES_EVENTS && spec->need_list)
+		f->events = dws_events_begin(f, spec, desc,
+									 dws_conn_max_concurrency(conn));
 	MemoryContextSwitchTo(old);
 	return f;
 }
@@ -1248,6 +1257,13 @@ decide_reachability(DwsFetch *f)
 					 "The server's when_unreachable is 'skip'; set it to 'error' to make this an error.")));
 }
 
+/* For events.c: when a call's answer was received from the API. */
+TimestampTz
+dws_fetch_answered_at(DwsRequest *req)
+{
+	return ((Answer *) req->sink.arg)->fetched;
+}
+
 /*
  * The next record of the scan, or NULL at the end.  The record (and src,
  * the bytes it was read from) stay valid until the next call.
@@ -1265,6 +1281,19 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 	f->held_body = NULL;
 	memset(src, 0, sizeof(*src));
 	old = MemoryContextSwitchTo(f->cxt);
+
+	if (spec->resource == DWS_RES_EVENTS)
+	{
+		/*
+		 * pages of events, read as rows are asked for (events.c); no
+		 * source bytes: an event's values are written from jansson's.
+		 * fetched_at is when the event's page was received.
+		 */
+		if (f->events)
+			rec = dws_events_next(f->events, f->rowcxt, &src->fetched_at);
+		MemoryContextSwitchTo(old);
+		return rec;
+	}
 
 	if (!f->started)
 	{
@@ -1311,4 +1340,53 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 	}
 	MemoryContextSwitchTo(old);
 	return rec;
+}
+
+/* ---- for events.c ---- */
+
+/* A request whose body is kept in the current memory context. */
+DwsRequest *
+dws_fetch_new_request(DwsCallKind kind, char *project_id)
+{
+	return new_request(kind, project_id);
+}
+
+/* Frees a request and its body. */
+void
+dws_fetch_free_request(DwsRequest *req)
+{
+	free_request(req);
+}
+
+/*
+ * Sends a call on the scan's batch.  Not through the cache: pages of
+ * events are read fresh, as one consistent pass (a page kept from an
+ * earlier query beside a fresh one could hide an event between them).
+ */
+void
+dws_fetch_send(DwsFetch *f, DwsRequest *req)
+{
+	dws_batch_add(f->batch, req);
+}
+
+/* The next answered call of the scan (waits), or NULL when none is out. */
+DwsRequest *
+dws_fetch_answer(DwsFetch *f)
+{
+	return next_answer(f);
+}
+
+/* Parses a body; an unreadable one is an error when must_parse. */
+json_t *
+dws_fetch_parse(DwsFetch *f, DwsRequest *req, bool must_parse)
+{
+	return parse_or_error(f, req, must_parse);
+}
+
+/* Reports a failed call (counted in the scan's and the server's figures). */
+void
+dws_fetch_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
+					 const char *problem)
+{
+	report_call_error(f, req, root, problem);
 }

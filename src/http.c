@@ -10,8 +10,9 @@
  *
  * Ownership: a DwsConn lives in a backend-wide hash keyed by user mapping,
  * like postgres_fdw's connections, and is closed by the end of the
- * transaction that changes its server or user mapping (or when its last
- * scan ends, if that is later).  A DwsBatch belongs to a memory context of the scan;
+ * transaction that changes its server, its user mapping, or the role that
+ * owns the server or is mapped (or when its last scan ends, if that is
+ * later).  A DwsBatch belongs to a memory context of the scan;
  * when that context goes (end of scan or an ERROR unwinding), its reset
  * callback removes and frees every curl handle, header list and buffer it
  * still has.  Nothing here calls ereport from inside a curl callback.
@@ -42,6 +43,7 @@
 
 #include "record.h"
 #include "sign.h"
+#include "wipe.h"
 
 /*
  * Longest single wait on the API.  Interrupts, postmaster death and the
@@ -62,6 +64,8 @@ struct DwsConn
 	bool		orphaned;		/* out of the hash: freed when unpinned */
 	uint32		server_hashvalue;
 	uint32		mapping_hashvalue;
+	uint32		owner_hashvalue;	/* AUTHOID hash of the server's owner */
+	uint32		role_hashvalue; /* of the mapping's role; 0 for PUBLIC */
 	int			refcount;		/* scans and batches using it */
 	int			in_flight;		/* transfers added to multi */
 	MemoryContext cxt;			/* this struct, options and strings */
@@ -133,6 +137,7 @@ struct DwsBatch
 	List	   *queued;			/* DwsRequest * waiting to start */
 	List	   *running;		/* DwsTransfer * in the multi handle */
 	List	   *done;			/* DwsRequest * finished for good */
+	uint64		checked_epoch;	/* conn_check_epoch of the last check */
 	MemoryContextCallback cb;
 };
 
@@ -151,6 +156,13 @@ static HTAB *ConnHash = NULL;
  * their last user frees them.  In TopMemoryContext.
  */
 static List *OrphanConns = NIL;
+
+/*
+ * Moves on whenever something the host check of a batch reads may have
+ * changed (dwsdr_fdw.allowed_hosts, a server, a role): a running batch
+ * checks again before its next call (batch_check).
+ */
+static uint64 conn_check_epoch = 1;
 
 /* Per-server figures of this backend, for dwsdr_stats(); never dropped. */
 typedef struct ServerStatsEntry
@@ -244,7 +256,7 @@ dws_conn_stats(DwsConn *conn)
 	return conn->server_stats;
 }
 
-static const char *const call_names[] = {"list", "detail", "progress"};
+static const char *const call_names[] = {"list", "detail", "progress", "events"};
 
 const char *
 dws_call_name(DwsCallKind kind)
@@ -381,13 +393,18 @@ dws_conn_pin(DwsConn *conn, MemoryContext owner)
 
 /*
  * Syscache callback: a server or user mapping changed (ALTER, DROP, or a
- * rollback undoing one), or a role did (a server owner that is no longer a
- * superuser is held to dwsdr_fdw.allowed_hosts: roles change rarely, so
- * every connection is checked again).  Only marks the connections: this
- * can run in the middle of anything, even while a caller holds a
- * connection it has not pinned yet.  They are closed at the end of the
- * transaction (conn_xact_callback), when their last scan ends, or when the
- * next scan asks for the mapping's connection, whichever comes first.
+ * rollback undoing one), or a role did.  A role matters only to the
+ * connections whose server it owns (an owner that is no longer a
+ * superuser is held to dwsdr_fdw.allowed_hosts) or whose mapping is its
+ * own, found by hash value as postgres_fdw finds servers and mappings:
+ * another role's ALTER ROLE ... PASSWORD keeps every connection and its
+ * cache_ttl answers.  (A hash shared by two roles only closes a connection
+ * for nothing.)  Only marks the connections: this can run in the middle of
+ * anything, even while a caller holds a connection it has not pinned yet.
+ * They are closed at the end of the transaction (conn_xact_callback), when
+ * their last scan ends, or when the next scan asks for the mapping's
+ * connection, whichever comes first.  Running batches check their hosts
+ * again before their next call (conn_check_epoch).
  */
 static void
 conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
@@ -395,6 +412,7 @@ conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 	HASH_SEQ_STATUS scan;
 	ConnEntry  *e;
 
+	conn_check_epoch++;
 	if (ConnHash == NULL)
 		return;
 	hash_seq_init(&scan, ConnHash);
@@ -402,7 +420,10 @@ conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 	{
 		DwsConn    *conn = e->conn;
 
-		if (hashvalue == 0 || cacheid == AUTHOID ||
+		if (hashvalue == 0 ||
+			(cacheid == AUTHOID && (conn->owner_hashvalue == hashvalue ||
+									(OidIsValid(conn->userid) &&
+									 conn->role_hashvalue == hashvalue))) ||
 			(cacheid == FOREIGNSERVEROID && conn->server_hashvalue == hashvalue) ||
 			(cacheid == USERMAPPINGOID && conn->mapping_hashvalue == hashvalue))
 			conn->invalidated = true;
@@ -548,6 +569,11 @@ dws_get_conn(ForeignServer *server, UserMapping *um)
 												   ObjectIdGetDatum(server->serverid));
 	conn->mapping_hashvalue = GetSysCacheHashValue1(USERMAPPINGOID,
 													ObjectIdGetDatum(um->umid));
+	conn->owner_hashvalue = GetSysCacheHashValue1(AUTHOID,
+												  ObjectIdGetDatum(server->owner));
+	if (OidIsValid(role))
+		conn->role_hashvalue = GetSysCacheHashValue1(AUTHOID,
+													 ObjectIdGetDatum(role));
 	conn->opts = opts;
 	conn->opts.endpoint = cxt_strdup(cxt, opts.endpoint);
 	conn->opts.project_id = cxt_strdup(cxt, opts.project_id);
@@ -792,6 +818,25 @@ dws_request_path(DwsRequest *req, char **query)
 		case DWS_CALL_DETAIL:
 			path = psprintf("/v2/%s/disaster-recovery/%s", p, id);
 			break;
+		case DWS_CALL_EVENTS:
+			{
+				/* one page: offset is a page index, limit its size */
+				char		offset[32],
+							limit[32];
+				DwsKV		kv[2] = {{"limit", limit}, {"offset", offset}};
+				char	   *q;
+
+				snprintf(offset, sizeof(offset), INT64_FORMAT, req->page);
+				snprintf(limit, sizeof(limit), "%d", req->page_size);
+				q = dws_canonical_query(kv, 2);
+				if (q == NULL)
+					ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+									errmsg("out of memory")));
+				*query = pstrdup(q);
+				free(q);
+				path = psprintf("/v2/%s/events", p);
+			}
+			break;
 		default:
 			path = psprintf("/v1/%s/disaster-recovery/%s/show-progress", p, id);
 			break;
@@ -873,7 +918,7 @@ slist_add(struct curl_slist *list, const char *name, const char *value)
 	pfree(line);
 	if (l == NULL)
 	{
-		curl_slist_free_all(list);
+		dws_slist_free_wiped(list);
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 						errmsg("out of memory")));
 	}
@@ -925,7 +970,7 @@ build_headers(DwsConn *conn, DwsRequest *req, const char *path,
 						c->access_key, c->secret_key, NULL);
 		if (auth == NULL)
 		{
-			curl_slist_free_all(h);
+			dws_slist_free_wiped(h);
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 							errmsg("out of memory")));
 		}
@@ -937,7 +982,7 @@ build_headers(DwsConn *conn, DwsRequest *req, const char *path,
 		free(auth);
 		if (l == NULL)
 		{
-			curl_slist_free_all(h);
+			dws_slist_free_wiped(h);
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 							errmsg("out of memory")));
 		}
@@ -971,7 +1016,7 @@ transfer_release(DwsConn *conn, DwsTransfer *x, bool reuse_handle)
 		x->easy = NULL;
 	}
 	if (x->headers)
-		curl_slist_free_all(x->headers);
+		dws_slist_free_wiped(x->headers);
 	x->headers = NULL;
 }
 
@@ -1002,8 +1047,24 @@ easy_static_options(DwsConn *conn, CURL *easy)
 	/* only the proxy option counts: no http_proxy, no no_proxy */
 	curl_easy_setopt(easy, CURLOPT_PROXY, o->proxy ? o->proxy : "");
 	curl_easy_setopt(easy, CURLOPT_NOPROXY, "");
+	/*
+	 * ca_file is the only trust store when set: libcurl's compiled-in CA
+	 * path (Debian's: /etc/ssl/certs) would otherwise still be searched
+	 * beside it, so a certificate the system store trusts would pass.
+	 * CURLOPT_CAPATH NULL turns that path off; no CA blob and no native CA
+	 * store are ever set.  With no CA path, libcurl 7.87 and later would
+	 * keep the store built from the file for a day (CA_CACHE_TIMEOUT):
+	 * 0 keeps reading the file at each new TLS connection, as before, so
+	 * a replaced ca_file counts from the next one.
+	 */
 	if (o->ca_file)
+	{
 		curl_easy_setopt(easy, CURLOPT_CAINFO, o->ca_file);
+		curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
+#if LIBCURL_VERSION_NUM >= 0x075700
+		curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+#endif
+	}
 }
 
 /* Starts one attempt of a request: a handle, signed headers, into multi. */
@@ -1192,6 +1253,33 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * The check every batch of calls passes when it starts, and again before
+ * its next call whenever something it reads may have changed meanwhile
+ * (conn_check_epoch): a server whose owner is not a superuser reaches only
+ * the hosts dwsdr_fdw.allowed_hosts lists.  The owner and the setting are
+ * read as they are now; the hosts are the ones this connection calls (a
+ * running scan keeps its connection when its server changes).  Without
+ * it, an open cursor or a rescan of a table naming its own project would
+ * go on calling a host a superuser has since taken out of the setting.
+ */
+static void
+batch_check(DwsBatch *batch)
+{
+	DwsConn    *conn = batch->conn;
+	uint64		epoch = conn_check_epoch;
+	ForeignServer *server;
+
+	/* the catalog lookup may itself run invalidations: the epoch first */
+	server = GetForeignServerExtended(conn->serverid, FSV_MISSING_OK);
+	if (server == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("the foreign server of a dwsdr_fdw scan no longer exists")));
+	dws_check_hosts(server, &conn->opts);
+	batch->checked_epoch = epoch;
+}
+
 /* Frees everything a batch still has in curl: end of scan or ERROR. */
 static void
 batch_cleanup(void *arg)
@@ -1207,7 +1295,8 @@ batch_cleanup(void *arg)
 }
 
 /*
- * A batch of calls on conn, owned by the current memory context.
+ * A batch of calls on conn, owned by the current memory context: a scan's
+ * calls, made anew at each rescan.  It passes batch_check before anything.
  */
 DwsBatch *
 dws_batch_create(DwsConn *conn, DwsStats *stats)
@@ -1221,6 +1310,7 @@ dws_batch_create(DwsConn *conn, DwsStats *stats)
 	batch->cb.arg = batch;
 	conn->refcount++;			/* released by batch_cleanup */
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &batch->cb);
+	batch_check(batch);
 	return batch;
 }
 
@@ -1248,6 +1338,8 @@ start_due(DwsBatch *batch)
 	long		next_ms = -1;
 	ListCell   *lc;
 
+	if (batch->queued != NIL && batch->checked_epoch != conn_check_epoch)
+		batch_check(batch);
 	foreach(lc, batch->queued)
 	{
 		DwsRequest *req = (DwsRequest *) lfirst(lc);

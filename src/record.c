@@ -177,6 +177,32 @@ string_member(json_t *obj, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/*
+ * A JSON number that is a whole number, as an integer.  Every number is
+ * read as a double (DWS_JSON_FLAGS), which holds each integer up to 2^53
+ * exactly: enough for the counts and epoch milliseconds read this way.
+ * False for anything else (a string, a fraction, a larger magnitude).
+ */
+int
+dws_json_whole(json_t *v, long long *out)
+{
+	double		d;
+
+	if (json_is_integer(v))
+	{
+		*out = (long long) json_integer_value(v);
+		return 1;
+	}
+	if (!json_is_real(v))
+		return 0;
+	d = json_real_value(v);
+	if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0) ||
+		d != (double) (long long) d)
+		return 0;
+	*out = (long long) d;
+	return 1;
+}
+
 /* Reads the error fields so that error reports can quote them. */
 void
 dws_error_fields(json_t *root, const char **code, const char **msg,

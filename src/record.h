@@ -48,6 +48,9 @@
 extern json_t *dws_parse_body(const char *body, size_t len,
 							  char *errbuf, size_t errlen);
 
+/* A number that is a whole number (up to 2^53), as an integer: 1, or 0. */
+extern int	dws_json_whole(json_t *v, long long *out);
+
 /*
  * The error fields of a body, borrowed from root: error_code, error_msg
  * (also "message"), request_id.  Non-string or absent -> NULL.  Accepts a

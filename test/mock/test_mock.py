@@ -614,6 +614,13 @@ def test_stats(c):
     s = c.control("GET", "stats")
     check("stats: max_in_flight sees concurrent requests",
           s["max_in_flight"] >= 2 and s["connections"] >= 4, s)
+    c.control("POST", "reset_max_in_flight")
+    s2 = c.control("GET", "stats")
+    check("reset_max_in_flight starts a new peak and keeps the counters",
+          s2["max_in_flight"] == 0 and s2["requests"] == s["requests"], s2)
+    detail(c, P_MAIN, "fault-slow-100")
+    check("one request at a time: a peak of 1",
+          c.control("GET", "stats")["max_in_flight"] == 1)
 
 
 def proxied_get(c, authority, segments, params=(), host=None):
@@ -829,6 +836,84 @@ def test_text(c):
           and rid.decode() == "req-" + "é" * 98)
 
 
+def events(c, project, offset=None, limit=None, **kw):
+    params = []
+    if offset is not None:
+        params.append(("offset", str(offset)))
+    if limit is not None:
+        params.append(("limit", str(limit)))
+    return c.get(["v2", project, "events"], params, **kw)
+
+
+def test_events(c):
+    """GET /v2/{p}/events: pages by index, the page faults of events-...
+    projects, the counters."""
+    c.control("POST", "reset")
+    r = events(c, P_MAIN)
+    body = r.json() if r.status == 200 else {}
+    evs = body.get("events", [])
+    check("events: PROJECT_MAIN, one page of its 9 events, newest first",
+          r.status == 200 and body.get("count") == 9 and len(evs) == 9
+          and [e["occur_time"] for e in evs] ==
+          sorted((e["occur_time"] for e in evs), reverse=True), body)
+    check("events: the published example is there",
+          any(e["event_id"] == "f63ccf96-e3e0-474a-835a-fd1a779f68bd"
+              and e["occur_time"] == 1664331248330 for e in evs))
+    types = {e["source_type"] for e in evs}
+    dr = [e for e in evs if e["source_type"] == "disaster-recovery"]
+    check("events: several source types; DR events name DR tasks",
+          types == {"cluster", "backup", "disaster-recovery"}
+          and {e["source_id"] for e in dr} == {T_PUB, T_FIN, T_ABN}, types)
+    p = "events-n25-xa"
+    pages = [events(c, p, k, 10).json() for k in range(4)]
+    ids = [e["event_id"] for pg in pages for e in pg["events"]]
+    check("events: 25 events in pages of 10: 10, 10, 5 (short), then none",
+          [len(pg["events"]) for pg in pages] == [10, 10, 5, 0]
+          and all(pg["count"] == 25 for pg in pages) and len(set(ids)) == 25)
+    check("events: limit defaults to 1000", len(events(c, p).json()["events"]) == 25)
+    check("events: limit above 1000 refused",
+          events(c, p, 0, 1001).status == 400)
+    b1 = [events(c, "events-n25-base1-xb", k, 10).json()["events"] for k in range(4)]
+    check("events base1: page 0 is page 1; page 3 is the short last one",
+          b1[0] == b1[1] and len(b1[3]) == 5 and len(b1[2]) == 10)
+    check("events base1empty: page 0 is empty, the count is kept",
+          events(c, "events-n25-base1empty-xc", 0, 10).json() ==
+          {"events": [], "count": 25})
+    d = [events(c, "events-n25-dup1-xd", k, 10).json()["events"] for k in range(3)]
+    check("events dup1: page 1 repeats the last 2 events of page 0",
+          d[1][:2] == d[0][-2:] and len(d[2]) == 7)
+    pf = "events-n25-flaky1-xe"
+    check("events flaky1: page 1 fails once (500), then answers",
+          events(c, pf, 1, 10).status == 500 and events(c, pf, 1, 10).status == 200
+          and events(c, pf, 0, 10).status == 200)
+    check("events fail1: page 1 always 500, page 0 fine",
+          events(c, "events-n25-fail1-xf", 1, 10).status == 500
+          and events(c, "events-n25-fail1-xf", 1, 10).status == 500
+          and events(c, "events-n25-fail1-xf", 0, 10).status == 200)
+    check("events page faults: no count, count as text, events an object, "
+          "an event not an object, HTML",
+          "count" not in events(c, "events-nocount0", 0, 10).json()
+          and events(c, "events-strcount0", 0, 10).json()["count"] == "25"
+          and isinstance(events(c, "events-noarray0", 0, 10).json()["events"], dict)
+          and events(c, "events-notobject0", 0, 10).json()["events"][-1] == "not an event"
+          and events(c, "events-html0", 0, 10).body.startswith(b"<html>"))
+    check("events ignoreoffset: every page is the first",
+          events(c, "events-ignoreoffset", 2, 10).json()["events"] ==
+          events(c, "events-ignoreoffset", 0, 10).json()["events"])
+    check("events: an unknown part of the project is a 400",
+          events(c, "events-n25-bogus", 0, 10).status == 400)
+    check("events: other projects have none",
+          events(c, P_EU).json() == {"events": [], "count": 0})
+    t0 = time.monotonic()
+    events(c, "events-n3-slow300", 0, 10)
+    check("events slow300: the page waits", time.monotonic() - t0 >= 0.3)
+    s = c.control("GET", "stats")
+    check("events: counted by project and page",
+          s["events_by_project"].get(p) == 6
+          and s["event_pages"].get(p) == [0, 1, 2, 3, 0, 0]
+          and s["events"] >= 30, s)
+
+
 def main():
     test_selftest()
     proc, port = start_mock()   # not quiet: the log is checked below
@@ -839,6 +924,7 @@ def main():
         test_auth(c)
         test_faults(c)
         test_text(c)
+        test_events(c)
         test_stats(c)
         test_proxy(c)
     finally:

@@ -413,6 +413,7 @@ extern DwsRequest *dws_fetch_answer(DwsFetch *f);
 extern json_t *dws_fetch_parse(DwsFetch *f, DwsRequest *req, bool must_parse);
 extern void dws_fetch_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
 								 const char *problem);
+extern bool dws_fetch_skip_unreachable(DwsFetch *f, DwsRequest *req);
 extern TimestampTz dws_fetch_answered_at(DwsRequest *req);
 
 /* ---- events.c ---- */

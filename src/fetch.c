@@ -1200,6 +1200,32 @@ server_name(DwsFetch *f)
 }
 
 /*
+ * Abandons the scan's calls and makes it return no rows, with the WARNING
+ * that names the server, its endpoint, the call that failed and why (in
+ * f->cause, from stop_unreachable).
+ */
+static void
+skip_scan(DwsFetch *f)
+{
+	char	   *endpoint;
+
+	dws_msg_prepare();
+	endpoint = clean_text(dws_conn_options(f->conn)->endpoint, 300);
+	abandon_calls(f, false);
+	f->skipped = true;
+	ereport(WARNING,
+			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+			 errmsg("foreign server \"%s\" is unreachable: its rows are left out",
+					server_name(f)),
+			 errdetail("Endpoint %s; %s%s.", endpoint, f->cause,
+					   f->mode == DWS_UNREACHABLE_STALE ?
+					   "; and a call the scan needs has no kept answer" : ""),
+			 errhint(f->mode == DWS_UNREACHABLE_STALE ?
+					 "The server's when_unreachable is 'stale': a scan is served from kept answers only when every call it needs has one." :
+					 "The server's when_unreachable is 'skip'; set it to 'error' to make this an error.")));
+}
+
+/*
  * The decision of a scan on a server whose when_unreachable is not 'error',
  * taken before its first record: every call made (collect_all); when one
  * could not reach the API, 'stale' serves the kept answers of every call
@@ -1243,18 +1269,23 @@ decide_reachability(DwsFetch *f)
 			return;
 		}
 	}
-	abandon_calls(f, false);
-	f->skipped = true;
-	ereport(WARNING,
-			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-			 errmsg("foreign server \"%s\" is unreachable: its rows are left out",
-					server_name(f)),
-			 errdetail("Endpoint %s; %s%s.", endpoint, f->cause,
-					   f->mode == DWS_UNREACHABLE_STALE ?
-					   "; and a call the scan needs has no kept answer" : ""),
-			 errhint(f->mode == DWS_UNREACHABLE_STALE ?
-					 "The server's when_unreachable is 'stale': a scan is served from kept answers only when every call it needs has one." :
-					 "The server's when_unreachable is 'skip'; set it to 'error' to make this an error.")));
+	skip_scan(f);
+}
+
+/*
+ * For events.c: a page that failed before the scan returned any row.  true
+ * when the server's when_unreachable makes the failure a skipped scan (the
+ * WARNING given, every call abandoned: the caller sends no more); false
+ * when it is to be reported as an ERROR as usual.  Pages of events are
+ * never kept, so 'stale' has nothing to serve them from and skips too.
+ */
+bool
+dws_fetch_skip_unreachable(DwsFetch *f, DwsRequest *req)
+{
+	if (!stop_unreachable(f, req))
+		return false;
+	skip_scan(f);
+	return true;
 }
 
 /* For events.c: when a call's answer was received from the API. */

@@ -1056,6 +1056,7 @@ dws_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows,
 	spec->projects = list_make1(pstrdup(default_project(server, &topts)));
 	spec->need_list = spec->list_fields = true;
 	spec->page_size = topts.page_size;
+	spec->unreachable_is_error = true;	/* no statistics of an empty table */
 	fetch = dws_fetch_begin(conn, spec, desc, &stats, NULL);
 	MemoryContextSwitchTo(old);
 
@@ -1103,6 +1104,7 @@ dws_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows,
 		spec->need_list = whole.list;
 		spec->list_fields = whole.list_fields;
 		spec->need_per_id = whole.per_id;
+		spec->unreachable_is_error = true;
 		fetch = dws_fetch_begin(conn, spec, desc, &stats, NULL);
 		MemoryContextSwitchTo(old);
 

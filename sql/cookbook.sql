@@ -186,6 +186,22 @@ SELECT api_region, side, status, progress FROM dr_clusters_all
 SELECT api_region, side, status, progress FROM dr_clusters_all
  WHERE dr_id = '11111111-2222-4333-8444-555555555555' ORDER BY side;
 
+-- A region down: the option on both servers; the ages of the rows (they
+-- vary: the recipe's output is not printed, then every row is seen to be
+-- from this query); the alert job, whose command (every region up) records
+-- nothing.  sql/unreachable.sql takes a region down and checks the rest.
+\i :builddir/recipes/region-down-option.sql
+\o /dev/null
+\i :builddir/recipes/region-down-ages.sql
+\o
+SELECT api_region, count(*) AS clusters,
+       min(fetched_at) >= statement_timestamp() AS from_this_query
+  FROM dr_clusters_all GROUP BY api_region ORDER BY api_region;
+\i :builddir/recipes/region-down-alert.sql
+SELECT command FROM cron.job WHERE jobname = 'dr-api-unreachable' \gexec
+SELECT cron.unschedule('dr-api-unreachable');
+SELECT count(*) AS alerts FROM dr_unreachable_alerts;
+
 -- A history table for trends: the job's command, as two runs would do it
 \i :builddir/recipes/history.sql
 SELECT command FROM cron.job WHERE jobname = 'dr-history' \gexec

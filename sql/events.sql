@@ -56,6 +56,17 @@ SELECT display_name, category, source_name, context, description, subject,
        raw->>'name_space' AS name_space, raw->>'project_id' AS api_project
   FROM dr_events WHERE name = 'disasterRecoveryAbnormal';
 
+-- fetched_at: when the event's page was received, in this query; pages of
+-- 10 (three for 25 events) are received at different times
+SELECT count(*) AS n,
+       bool_and(fetched_at >= statement_timestamp() AND fetched_at <= clock_timestamp()) AS this_query
+  FROM dr_events;
+CREATE FOREIGN TABLE ev10t (event_id text, fetched_at timestamptz, project_id text)
+  SERVER events_dws OPTIONS (resource 'dr_events', page_size '10');
+SELECT count(*) AS n, count(DISTINCT fetched_at) > 1 AS several_pages,
+       bool_and(fetched_at >= statement_timestamp() AND fetched_at <= clock_timestamp()) AS this_query
+  FROM ev10t WHERE project_id = 'events-n25-xt1';
+
 --
 -- occur_time: epoch milliseconds, exactly, whatever the session's zone
 --
@@ -158,6 +169,35 @@ CREATE FOREIGN TABLE ev_small (event_id text) SERVER events_small
   OPTIONS (resource 'dr_events', project_id 'events-n25-xf9', page_size '10');
 CALL try($$SELECT count(*) FROM ev_small$$);
 
+--
+-- when_unreachable: a first page that cannot reach the API skips the scan
+-- (a WARNING, no rows); 'stale' too, as pages are never kept; a later page
+-- is an error whatever the option, the rows before it being given already
+--
+CREATE SERVER events_skip FOREIGN DATA WRAPPER dwsdr_fdw
+  OPTIONS (endpoint 'http://127.0.0.1:18931', when_unreachable 'skip', max_retries '1');
+CREATE USER MAPPING FOR CURRENT_USER SERVER events_skip
+  OPTIONS (access_key 'DEMOACCESSKEY000001', secret_key 'demo-secret-key-0001');
+CREATE FOREIGN TABLE ev_skip (event_id text, project_id text) SERVER events_skip
+  OPTIONS (resource 'dr_events', page_size '10');
+-- (the WARNING's detail names the stand-in's request id, which varies:
+-- its message only; unreachable.sql shows details)
+\set VERBOSITY terse
+SELECT count(*) FROM ev_skip WHERE project_id = 'events-n25-fail0-xu1';
+\set VERBOSITY default
+CALL try($$SELECT count(*) FROM ev_skip WHERE project_id = 'events-n25-fail1-xu2'$$);
+-- an answer that is not the API's is no outage: an error
+CALL try($$SELECT count(*) FROM ev_skip WHERE project_id = 'events-n25-html0-xu3'$$);
+ALTER SERVER events_skip OPTIONS (SET when_unreachable 'stale');
+-- read once, then the project down (HTTP 503 on every call): skipped
+SELECT count(*) FROM ev_skip WHERE project_id = 'events-n25-xu4';
+COPY (SELECT 1) TO PROGRAM 'curl -sf --noproxy ''*'' -o /dev/null -X POST -d ''{"fault": "fault-503", "times": 0, "project": "events-n25-xu4"}'' http://127.0.0.1:18931/__mock/fault';
+\set VERBOSITY terse
+SELECT count(*) FROM ev_skip WHERE project_id = 'events-n25-xu4';
+\set VERBOSITY default
+COPY (SELECT 1) TO PROGRAM 'curl -sf --noproxy ''*'' -o /dev/null -X DELETE -d ''{"project": "events-n25-xu4"}'' http://127.0.0.1:18931/__mock/fault';
+SELECT count(*) FROM ev_skip WHERE project_id = 'events-n25-xu4';
+
 -- cancel while paging: each page takes 2 s
 SET statement_timeout = '500ms';
 SELECT count(*) FROM ev10 WHERE project_id = 'events-n25-slow2000-xc1';
@@ -201,5 +241,6 @@ DROP SCHEMA events_s CASCADE;
 DROP SERVER events_dws CASCADE;
 DROP SERVER events_small CASCADE;
 DROP SERVER events_serial CASCADE;
+DROP SERVER events_skip CASCADE;
 RESET client_min_messages;
 RESET TimeZone;

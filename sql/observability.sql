@@ -158,13 +158,14 @@ SELECT detail_calls, wait_ms >= 250 AS waited FROM dwsdr_stats() WHERE server = 
 -- The sync period as an interval
 -- ---------------------------------------------------------------------
 -- IMPORT adds dr_sync_interval (dr_clusters) and sync_interval
--- (disaster_recoveries) as the last column, mapped to dr_sync_period
+-- (disaster_recoveries) as the last column but fetched_at, mapped to
+-- dr_sync_period
 SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) AS type,
        a.attfdwoptions
   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
  WHERE c.relnamespace = 'obs_s'::regnamespace
    AND c.relname IN ('dr_clusters', 'disaster_recoveries')
-   AND a.attnum = (SELECT max(attnum) FROM pg_attribute b
+   AND a.attnum = (SELECT max(attnum) - 1 FROM pg_attribute b
                     WHERE b.attrelid = c.oid AND NOT b.attisdropped)
  ORDER BY 1;
 -- '3H', '20m', '1d', '30m', '2H' and a task without a period (NULL), in

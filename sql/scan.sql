@@ -34,6 +34,29 @@ SELECT dr_id, name, status FROM disaster_recoveries;
 SELECT count(*) FROM disaster_recoveries;
 SELECT count(*) FROM dr_clusters;
 
+-- fetched_at: when the answer behind each row was received, during the
+-- statement here (its value differs from run to run: compared, never
+-- printed); a list-only scan, a list-and-detail one, a detail-only one
+SELECT count(*) AS n, bool_and(fetched_at >= statement_timestamp()
+                               AND fetched_at <= clock_timestamp()) AS fresh
+  FROM disaster_recoveries;
+SELECT count(*) AS n, bool_and(fetched_at >= statement_timestamp()
+                               AND fetched_at <= clock_timestamp()) AS fresh
+  FROM dr_clusters WHERE progress IS NOT NULL OR progress IS NULL;
+SELECT count(*) AS n, bool_and(fetched_at >= statement_timestamp()
+                               AND fetched_at <= clock_timestamp()) AS fresh
+  FROM dr_progress WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+-- a user's fetched_at may be of another type (read through its input)
+CREATE FOREIGN TABLE fetched_text (dr_id text, fetched_at text)
+  SERVER dws OPTIONS (resource 'disaster_recoveries');
+SELECT count(*) AS n, bool_and(fetched_at::timestamptz >= statement_timestamp()
+                               - interval '1 second') AS fresh
+  FROM fetched_text;
+DROP FOREIGN TABLE fetched_text;
+-- so that SELECT * prints the same every run
+ALTER FOREIGN TABLE disaster_recoveries DROP COLUMN fetched_at;
+ALTER FOREIGN TABLE dr_progress DROP COLUMN fetched_at;
+
 -- every column of every task, both calls merged
 \x on
 SELECT * FROM disaster_recoveries ORDER BY dr_id;

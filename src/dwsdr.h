@@ -65,6 +65,15 @@ typedef enum DwsCallKind
 #define DWS_NUM_CALL_KINDS 4
 
 /* ---- options.c ---- */
+
+/* What a scan does when the API cannot be reached (when_unreachable) */
+typedef enum DwsUnreachable
+{
+	DWS_UNREACHABLE_ERROR,		/* the statement fails (the default) */
+	DWS_UNREACHABLE_SKIP,		/* the scan returns no rows, with a WARNING */
+	DWS_UNREACHABLE_STALE		/* the last kept answers, else as skip */
+} DwsUnreachable;
+
 typedef struct DwsServerOptions
 {
 	char	   *endpoint;		/* base URL, no trailing '/' */
@@ -79,6 +88,7 @@ typedef struct DwsServerOptions
 	char	   *ca_file;
 	char	   *proxy;
 	const char *endpoint_option;	/* "endpoint" or "region": names it */
+	DwsUnreachable when_unreachable;
 } DwsServerOptions;
 
 typedef struct DwsUserOptions
@@ -132,7 +142,8 @@ typedef enum DwsColKind
 {
 	DWS_COL_PATH,				/* a JSON path of the canonical record */
 	DWS_COL_SIDE,				/* dr_clusters.side */
-	DWS_COL_RAW					/* the record as the API returned it */
+	DWS_COL_RAW,				/* the record as the API returned it */
+	DWS_COL_FETCHED				/* when its answer came from the API */
 } DwsColKind;
 
 /* How one attribute of a foreign table is filled */
@@ -187,6 +198,8 @@ typedef struct DwsSource
 	size_t		len;
 	const char *member;
 	bool		list_item;
+	TimestampTz fetched_at;		/* when the oldest answer behind the
+								 * record was received, or 0 */
 } DwsSource;
 
 extern int	dws_record_rows(DwsTableDesc *desc, json_t *record);
@@ -248,6 +261,20 @@ extern void dws_cache_put(DwsCache *c, DwsCallKind kind, const char *project_id,
 						  const char *id, long status, const char *body,
 						  size_t len);
 extern void dws_cache_reset(DwsCache *c);
+/* the contract of these two is in cache.c's header comment */
+extern bool dws_cache_lookup(DwsCache *c, DwsCallKind kind,
+							 const char *project_id, const char *id,
+							 int64 max_age_ms, long *status, char **body,
+							 size_t *len, TimestampTz *fetched_at);
+extern void dws_cache_store(DwsCache *c, DwsCallKind kind,
+							const char *project_id, const char *id,
+							long status, const char *body, size_t len,
+							TimestampTz fetched_at);
+extern void dws_cache_keep_stale(DwsCache *c);
+
+/* the bound of every cache: past either, the oldest answers go first */
+#define DWS_CACHE_MAX_ENTRIES 10000
+#define DWS_CACHE_MAX_BYTES ((int64) 128 * 1024 * 1024)
 
 
 /*
@@ -306,6 +333,8 @@ extern DwsConn *dws_get_conn(ForeignServer *server, UserMapping *um);
 extern void dws_conn_invalidate_all(void);
 extern void dws_conn_pin(DwsConn *conn, MemoryContext owner);
 extern DwsCache *dws_conn_cache(DwsConn *conn);
+extern const DwsServerOptions *dws_conn_options(DwsConn *conn);
+extern Oid	dws_conn_serverid(DwsConn *conn);
 extern DwsStats *dws_server_stats(Oid serverid);
 extern DwsStats *dws_conn_stats(DwsConn *conn);
 extern void dws_cache_clear_all(void);
@@ -336,6 +365,8 @@ typedef struct DwsFetchSpec
 	List	   *ids;			/* char *, distinct */
 	Oid			serverid;		/* for dws_plan_note_tasks, or InvalidOid */
 	int			page_size;		/* dr_events: events per page */
+	bool		unreachable_is_error;	/* ANALYZE: when_unreachable is
+										 * ignored, an outage fails it */
 } DwsFetchSpec;
 
 typedef struct DwsFetch DwsFetch;
@@ -388,6 +419,8 @@ extern DwsRequest *dws_fetch_answer(DwsFetch *f);
 extern json_t *dws_fetch_parse(DwsFetch *f, DwsRequest *req, bool must_parse);
 extern void dws_fetch_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
 								 const char *problem);
+extern bool dws_fetch_skip_unreachable(DwsFetch *f, DwsRequest *req);
+extern TimestampTz dws_fetch_answered_at(DwsRequest *req);
 
 /* ---- events.c ---- */
 #define DWS_EVENTS_PAGE_SIZE 1000	/* the API's default and largest limit */
@@ -396,7 +429,8 @@ typedef struct DwsEvents DwsEvents;
 
 extern DwsEvents *dws_events_begin(DwsFetch *f, DwsFetchSpec *spec,
 								   DwsTableDesc *desc, int window);
-extern json_t *dws_events_next(DwsEvents *ev, MemoryContext rowcxt);
+extern json_t *dws_events_next(DwsEvents *ev, MemoryContext rowcxt,
+							   TimestampTz *fetched_at);
 extern char *dws_events_describe(Oid serverid, const char *project_id,
 								 int page_size);
 extern double dws_events_known(Oid serverid, const char *project_id);

@@ -22,6 +22,17 @@
  *     and an answer without an "events" array and an integer "count" is an
  *     error, never an empty page.
  *
+ * when_unreachable: pages are read as rows are returned, so whether the
+ * API can be reached is known for the scan's first page only.  When that
+ * page cannot reach it (no answer, HTTP 429 or 5xx, after the retries), a
+ * server whose when_unreachable is 'skip' or 'stale' skips the scan: no
+ * rows, the WARNING of every skipped scan (fetch.c).  Pages are never kept,
+ * so 'stale' has nothing to serve and skips.  A later page that cannot
+ * reach the API, once rows have been returned, is an ERROR whatever the
+ * option says: rows given cannot be taken back, and a part of the events
+ * is never passed off as all of them.  fetched_at of a row is when its
+ * page's answer was received.
+ *
  * Whether offset counts from 0 or from 1 has changed over the API's life:
  * page 1 tells.  When page 1 brings mostly events that page 0 gave, the API
  * counts from 1 (page 0 was read as page 1) and the last page is
@@ -88,6 +99,10 @@ struct DwsEvents
 	size_t		item_i;
 	int64		page;
 	bool		fresh;			/* it held an event not read before */
+	TimestampTz page_fetched;	/* when its answer was received */
+
+	bool		answered;		/* a page was taken: no skip any more */
+	bool		done;			/* skipped (when_unreachable): no rows */
 };
 
 /*
@@ -311,6 +326,14 @@ take_page(DwsEvents *ev, DwsRequest *req)
 				repeated = 0;
 
 	ev->out--;
+	if (req->status != 200 && !ev->answered &&
+		dws_fetch_skip_unreachable(ev->f, req))
+	{
+		/* the scan's first page: skipped, its calls abandoned */
+		ev->done = true;
+		dws_fetch_free_request(req);
+		return;
+	}
 	if (req->status != 200)
 	{
 		/* no "missing" here: a page that is not an answer is an error */
@@ -372,19 +395,24 @@ take_page(DwsEvents *ev, DwsRequest *req)
 	ev->item_i = 0;
 	ev->page = req->page;
 	ev->fresh = false;
+	ev->page_fetched = dws_fetch_answered_at(req);
+	ev->answered = true;
 	dws_fetch_free_request(req);
 }
 
 /*
  * The next row's record of the scan, made in rowcxt (a copy of the event
- * with project_id set to the project asked); NULL at the end.  It stays
- * valid until the next call.
+ * with project_id set to the project asked), and in *fetched_at when its
+ * page was received; NULL at the end (or when the scan was skipped).  It
+ * stays valid until the next call.
  */
 json_t *
-dws_events_next(DwsEvents *ev, MemoryContext rowcxt)
+dws_events_next(DwsEvents *ev, MemoryContext rowcxt, TimestampTz *fetched_at)
 {
 	for (;;)
 	{
+		if (ev->done)
+			return NULL;
 		if (ev->events != NULL)
 		{
 			size_t		n = json_array_size(ev->events);
@@ -412,6 +440,7 @@ dws_events_next(DwsEvents *ev, MemoryContext rowcxt)
 					ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 									errmsg("out of memory")));
 				MemoryContextSwitchTo(old);
+				*fetched_at = ev->page_fetched;
 				return rec;
 			}
 
@@ -464,6 +493,8 @@ dws_events_next(DwsEvents *ev, MemoryContext rowcxt)
 				elog(ERROR, "dwsdr_fdw: %d event pages sent but none answered",
 					 ev->out);
 			take_page(ev, req);
+			if (ev->done)
+				return NULL;
 		}
 	}
 }

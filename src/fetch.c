@@ -14,6 +14,15 @@
  * never a partial answer.  This file is also the one place where an API
  * failure becomes an ereport.
  *
+ * A server whose when_unreachable is 'skip' or 'stale' makes every call of
+ * a scan before its first record (the records then come from the answers
+ * collected), so that whether the API could be reached is known before any
+ * row is returned: when one call cannot reach it (no answer, HTTP 5xx or
+ * 429, after the retries), the scan returns no rows at all, with a WARNING,
+ * or for 'stale' is made again from the answers kept for its calls (any
+ * age); a call without a kept answer makes that a skip too.  Rows of one
+ * region are all fresh, all stale or none: never part of an answer.
+ *
  * Bodies arrive through a sink owned here (http.c only moves bytes), are
  * checked once the call's final answer is in, and only then kept in the
  * cache; list answers are read item by item by list.c.
@@ -25,6 +34,7 @@
 
 #include "catalog/pg_type.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "list.h"
 #include "record.h"
@@ -36,6 +46,7 @@
 typedef struct ListResult
 {
 	char	   *project_id;
+	TimestampTz fetched;		/* when its answer was received */
 	bool		keep_items;		/* items are kept, not only their ids */
 	char	   *body;			/* the answer, when items are read from it */
 	DwsRange   *ranges;			/* each item's bytes in body */
@@ -77,6 +88,9 @@ typedef struct Answer
 	MemoryContext cxt;			/* holds req->body */
 	size_t		cap;			/* bytes allocated at req->body */
 	bool		cached;			/* answered from the cache */
+	TimestampTz fetched;		/* when the answer was received (a cached
+								 * one: its original time) */
+	TimestampTz named_at;		/* when the list naming the task was, or 0 */
 } Answer;
 
 struct DwsFetch
@@ -89,13 +103,18 @@ struct DwsFetch
 	MemoryContext cxt;			/* lives as long as the fetch */
 	MemoryContext rowcxt;		/* the record last returned */
 	char	   *held_body;		/* the answer it was read from, or NULL */
-	DwsBatch   *batch;
+	MemoryContext netcxt;		/* holds batch: deleted to stop its calls */
+	DwsBatch   *batch;			/* NULL once offline */
 	DwsCache   *cache;			/* answers kept, or NULL */
+	int64		cache_max_age_ms;	/* of a fresh answer in cache; < 0 any */
+	DwsCache   *keep;			/* 'stale': the server's kept answers */
 	List	   *ready;			/* DwsRequest * answered from the cache */
 	int			window;			/* per-task calls queued or running, at most */
 	int			held_max;		/* ... and with answers not yet read */
 	bool		started;
 	bool		busy;			/* in dws_fetch_next: advance leaves it be */
+	bool		decided;		/* the first record was asked for: the calls
+								 * are made, or the scan skipped */
 	int			lists_left;		/* list calls whose answer is not taken */
 
 	/* ids x projects (no list call) */
@@ -109,6 +128,15 @@ struct DwsFetch
 	size_t		item_i;
 	char	  **want_ids;		/* sorted ids from quals, for filtering */
 	int			nwant;
+	TimestampTz item_fetched;	/* the list of the last item taken */
+
+	/* when_unreachable */
+	DwsUnreachable mode;
+	bool		offline;		/* answers only from keep, never the API */
+	bool		unkept;			/* offline: a call had no kept answer */
+	bool		skipped;		/* the scan returns no rows */
+	TimestampTz oldest;			/* offline: the oldest answer served */
+	char	   *cause;			/* why the API was unreachable */
 
 	/* dr_events: its pages (events.c) */
 	DwsEvents  *events;
@@ -317,6 +345,51 @@ report_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
 }
 
 /*
+ * Whether a failed call means the API could not be reached, for
+ * when_unreachable: no answer at all (connection, DNS, TLS, a timeout, a
+ * connection cut), HTTP 429 or 5xx, after the retries.  Everything else (a
+ * refused credential, an unknown path, a body that is not the API's, an
+ * answer too large) says the configuration is wrong, and stays an ERROR.
+ */
+static bool
+is_unreachable(DwsRequest *req)
+{
+	if (req->too_large || req->sink_failed)
+		return false;
+	return req->status == 0 || req->status == 429 ||
+		(req->status >= 500 && req->status <= 599);
+}
+
+/*
+ * A call that could not reach the API, on a server whose when_unreachable
+ * is not 'error': counted as a failure, its cause kept for the WARNING, and
+ * true (the caller abandons the scan's calls).  false when the failure is
+ * to be reported as an ERROR as usual.
+ */
+static bool
+stop_unreachable(DwsFetch *f, DwsRequest *req)
+{
+	const char *rid;
+	char	   *what;
+
+	if (f->mode == DWS_UNREACHABLE_ERROR || !is_unreachable(req))
+		return false;
+	count_error(f, req, false);
+	dws_msg_prepare();
+	if (req->status == 0)
+		what = psprintf("no answer (%s)", clean_text(req->curl_error, 200));
+	else
+		what = psprintf("HTTP status %ld", req->status);
+	rid = req->request_id[0] ? clean_text(req->request_id, 100) : "(none)";
+	f->cause = MemoryContextStrdup(f->cxt,
+								   psprintf("%s: %s, request id %s, after %d attempt%s",
+											clean_text(call_label(req), 300),
+											what, rid, req->attempts,
+											req->attempts == 1 ? "" : "s"));
+	return true;
+}
+
+/*
  * A call whose body could not be held: the sink ran out of memory.  The
  * transfer was stopped inside libcurl without an ERROR; this is the ERROR.
  */
@@ -468,20 +541,50 @@ set_record_text(json_t *rec, const char *key, const char *value)
 static void
 keep_answer(DwsFetch *f, DwsRequest *req)
 {
-	if (f->cache == NULL || ((Answer *) req->sink.arg)->cached)
+	Answer	   *a = (Answer *) req->sink.arg;
+
+	if (a->cached)
 		return;
-	dws_cache_put(f->cache, req->kind, req->project_id, cache_id(req),
-				  req->status, req->body ? req->body : "", req->body_len);
+	dws_cache_store(f->cache, req->kind, req->project_id, cache_id(req),
+					req->status, req->body ? req->body : "", req->body_len,
+					a->fetched);
+	/* 'stale': every accepted answer, whatever cache_ttl says */
+	if (f->keep != f->cache)
+		dws_cache_store(f->keep, req->kind, req->project_id, cache_id(req),
+						req->status, req->body ? req->body : "",
+						req->body_len, a->fetched);
 }
 
-/* Sends a call, unless the cache has its answer already. */
+/*
+ * Sends a call, unless the cache has its answer already.  Offline, the
+ * answer kept for the call is taken whatever its age, and a call without
+ * one is noted (unkept) and not made.
+ */
 static void
 submit(DwsFetch *f, DwsRequest *req)
 {
-	if (dws_cache_get(f->cache, req->kind, req->project_id, cache_id(req),
-					  &req->status, &req->body, &req->body_len))
+	Answer	   *a = (Answer *) req->sink.arg;
+
+	if (f->offline)
 	{
-		((Answer *) req->sink.arg)->cached = true;
+		if (!dws_cache_lookup(f->keep, req->kind, req->project_id,
+							  cache_id(req), -1, &req->status, &req->body,
+							  &req->body_len, &a->fetched))
+		{
+			f->unkept = true;
+			return;
+		}
+		a->cached = true;
+		if (f->oldest == 0 || a->fetched < f->oldest)
+			f->oldest = a->fetched;
+		f->ready = lappend(f->ready, req);
+		return;
+	}
+	if (dws_cache_lookup(f->cache, req->kind, req->project_id, cache_id(req),
+						 f->cache_max_age_ms, &req->status, &req->body,
+						 &req->body_len, &a->fetched))
+	{
+		a->cached = true;
 		f->stats->cache_hits++;
 		dws_conn_stats(f->conn)->cache_hits++;
 		f->ready = lappend(f->ready, req);
@@ -502,16 +605,22 @@ next_answer(DwsFetch *f)
 		f->ready = list_delete_first(f->ready);
 		return req;
 	}
+	if (f->batch == NULL)
+		return NULL;			/* offline: only kept answers */
 	req = dws_batch_next(f->batch);
 	if (req)
+	{
 		check_sink(f, req);
+		((Answer *) req->sink.arg)->fetched = GetCurrentTimestamp();
+	}
 	return req;
 }
 
 static int
 outstanding(DwsFetch *f)
 {
-	return dws_batch_outstanding(f->batch) + list_length(f->ready);
+	return (f->batch ? dws_batch_outstanding(f->batch) : 0) +
+		list_length(f->ready);
 }
 
 /*
@@ -527,7 +636,7 @@ window_open(DwsFetch *f)
 	int			flying = outstanding(f);
 
 	return flying < f->window &&
-		flying + dws_batch_held(f->batch) < f->held_max;
+		flying + (f->batch ? dws_batch_held(f->batch) : 0) < f->held_max;
 }
 
 /* ---- set-up ---- */
@@ -558,16 +667,33 @@ dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
 	f->per_id_kind = dws_per_id_call(spec->resource);
 	f->window = 2 * dws_conn_max_concurrency(conn);
 	f->held_max = DWS_HELD_WINDOWS * f->window;
+	f->netcxt = AllocSetContextCreate(cxt, "dwsdr_fdw calls",
+									  ALLOCSET_SMALL_SIZES);
+	MemoryContextSwitchTo(f->netcxt);
 	f->batch = dws_batch_create(conn, stats);
+	MemoryContextSwitchTo(cxt);
+	f->mode = spec->unreachable_is_error ? DWS_UNREACHABLE_ERROR :
+		dws_conn_options(conn)->when_unreachable;
 
 	/*
-	 * The server's cache when it has one; else, when ids come from the
-	 * quals, the query's, so that an id asked again (a rescan, a repeated
-	 * outer row) is not fetched twice.  A full scan asks each task once.
+	 * The server's cache for cache_ttl seconds when it has one; else, when
+	 * ids come from the quals, the query's, so that an id asked again (a
+	 * rescan, a repeated outer row) is not fetched twice.  A full scan asks
+	 * each task once.  'stale' keeps every answer in the server's cache
+	 * (keep), which serves as fresh only within cache_ttl.
 	 */
-	f->cache = dws_conn_cache(conn);
-	if (f->cache == NULL && spec->ids_given)
+	if (dws_conn_options(conn)->cache_ttl > 0)
+	{
+		f->cache = dws_conn_cache(conn);
+		f->cache_max_age_ms = (int64) dws_conn_options(conn)->cache_ttl * 1000;
+	}
+	else if (spec->ids_given)
+	{
 		f->cache = query_cache;
+		f->cache_max_age_ms = -1;
+	}
+	if (f->mode == DWS_UNREACHABLE_STALE)
+		f->keep = dws_conn_cache(conn);
 
 	if (spec->ids_given && spec->need_list)
 	{
@@ -760,9 +886,10 @@ start_lists(DwsFetch *f)
 /*
  * Takes the answer of a list call: keeps the items (or, when no column
  * needs list fields, only their ids).  A list is made from its final
- * answer only, once that answer is accepted.
+ * answer only, once that answer is accepted.  false when the call could
+ * not reach the API and the scan is to skip or go stale (stop_unreachable).
  */
-static void
+static bool
 take_list(DwsFetch *f, DwsRequest *req)
 {
 	DwsFetchSpec *spec = f->spec;
@@ -772,9 +899,18 @@ take_list(DwsFetch *f, DwsRequest *req)
 
 	f->lists_left--;
 
-	/* the list has no "missing" answer (is_missing): any other is an error */
+	/*
+	 * The list has no "missing" answer (is_missing): any other is an error,
+	 * or, when the API could not be reached and the server's
+	 * when_unreachable says so, the end of the scan's calls (false).
+	 */
 	if (req->status != 200)
+	{
+		if (stop_unreachable(f, req))
+			return false;
 		report_call_error(f, req, parse_or_error(f, req, false), NULL);
+	}
+	lr->fetched = ((Answer *) req->sink.arg)->fetched;
 
 	/*
 	 * The list has no pagination: its body can be large.  Read the items
@@ -819,6 +955,7 @@ take_list(DwsFetch *f, DwsRequest *req)
 		req->body = NULL;
 	}
 	free_request(req);
+	return true;
 }
 
 /* ---- iteration ---- */
@@ -831,6 +968,8 @@ per_id_request(DwsFetch *f, const char *project_id, const char *id,
 
 	req->dr_id = pstrdup(id);
 	req->arg = list_record;
+	if (f->spec->need_list)
+		((Answer *) req->sink.arg)->named_at = f->item_fetched;
 	return req;
 }
 
@@ -885,6 +1024,9 @@ next_list_item(DwsFetch *f, bool with_record, char **project_id, char **id,
 			*project_id = lr->project_id;
 			*id = pstrdup(item_id);
 			*record = NULL;
+			f->item_fetched = lr->fetched;
+			if (src != NULL)
+				src->fetched_at = lr->fetched;
 			if (src != NULL && lr->keep_items && lr->ranges[k].len > 0)
 			{
 				src->body = lr->body + lr->ranges[k].off;
@@ -1017,9 +1159,199 @@ per_id_record(DwsFetch *f, DwsRequest *req, DwsSource *src)
 	req->body = NULL;
 	src->body = f->held_body;
 	src->len = req->body_len;
+	/* the older of the task's answer and the list that named it */
+	src->fetched_at = ((Answer *) req->sink.arg)->fetched;
+	if (((Answer *) req->sink.arg)->named_at != 0 &&
+		((Answer *) req->sink.arg)->named_at < src->fetched_at)
+		src->fetched_at = ((Answer *) req->sink.arg)->named_at;
 	src->member = req->kind == DWS_CALL_DETAIL ? "disaster_recovery" :
 		"disaster_recovery_progress";
 	return rec;
+}
+
+/* Where the scan's calls start: the lists, or the first id and project. */
+static bool
+start_calls(DwsFetch *f)
+{
+	dws_fetch_start(f);
+	/* every list first: the per-task calls follow their items in order */
+	while (f->lists_left > 0)
+	{
+		DwsRequest *req = next_answer(f);
+
+		/* every list call ends with an answer: never a partial scan */
+		if (req == NULL)
+		{
+			if (f->offline)
+				return false;	/* a list with no kept answer (unkept) */
+			elog(ERROR, "dwsdr_fdw: %d list answers never came", f->lists_left);
+		}
+		if (!take_list(f, req))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * 'skip' and 'stale': makes every call of the scan before its first record
+ * and queues the answers (ready), which dws_fetch_next then reads as it
+ * reads answers from the cache.  false as soon as one call could not reach
+ * the API, or, offline, had no kept answer.
+ */
+static bool
+collect_all(DwsFetch *f)
+{
+	List	   *done = NIL;
+	DwsRequest *req;
+
+	if (!start_calls(f) || f->unkept)
+		return false;
+	if (!f->spec->need_per_id)
+		return true;
+	for (;;)
+	{
+		fill_window(f);
+		if (f->unkept)
+			return false;
+		req = next_answer(f);
+		if (req == NULL)
+			break;
+		if (req->status != 200 && stop_unreachable(f, req))
+			return false;
+		done = lappend(done, req);
+	}
+	f->ready = done;
+	return true;
+}
+
+/*
+ * Abandons the scan's calls: those still running or waiting are stopped
+ * (their batch goes with its context) and nothing more is sent.  With
+ * offline, the scan starts again from the answers kept for its calls.
+ */
+static void
+abandon_calls(DwsFetch *f, bool offline)
+{
+	if (f->netcxt != NULL)
+		MemoryContextDelete(f->netcxt);
+	f->netcxt = NULL;
+	f->batch = NULL;
+	f->ready = NIL;
+	f->lists = NULL;
+	f->nlists = 0;
+	f->list_i = 0;
+	f->item_i = 0;
+	f->proj_cell = NULL;
+	f->id_cell = NULL;
+	f->lists_left = 0;
+	f->started = false;		/* offline, dws_fetch_start sends them anew */
+	f->offline = offline;
+}
+
+/* The foreign server's name, for the WARNINGs. */
+static char *
+server_name(DwsFetch *f)
+{
+	ForeignServer *server = GetForeignServerExtended(dws_conn_serverid(f->conn),
+													 FSV_MISSING_OK);
+
+	return server ? server->servername : "?";
+}
+
+/*
+ * Abandons the scan's calls and makes it return no rows, with the WARNING
+ * that names the server, its endpoint, the call that failed and why (in
+ * f->cause, from stop_unreachable).
+ */
+static void
+skip_scan(DwsFetch *f)
+{
+	char	   *endpoint;
+
+	dws_msg_prepare();
+	endpoint = clean_text(dws_conn_options(f->conn)->endpoint, 300);
+	abandon_calls(f, false);
+	f->skipped = true;
+	ereport(WARNING,
+			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+			 errmsg("foreign server \"%s\" is unreachable: its rows are left out",
+					server_name(f)),
+			 errdetail("Endpoint %s; %s%s.", endpoint, f->cause,
+					   f->mode == DWS_UNREACHABLE_STALE ?
+					   "; and a call the scan needs has no kept answer" : ""),
+			 errhint(f->mode == DWS_UNREACHABLE_STALE ?
+					 "The server's when_unreachable is 'stale': a scan is served from kept answers only when every call it needs has one." :
+					 "The server's when_unreachable is 'skip'; set it to 'error' to make this an error.")));
+}
+
+/*
+ * The decision of a scan on a server whose when_unreachable is not 'error',
+ * taken before its first record: every call made (collect_all); when one
+ * could not reach the API, 'stale' serves the kept answers of every call
+ * the scan needs, and otherwise (or when one has none) the scan returns no
+ * rows.  Either way a WARNING names the server, its endpoint, the call that
+ * failed and why.
+ */
+static void
+decide_reachability(DwsFetch *f)
+{
+	const DwsServerOptions *opts = dws_conn_options(f->conn);
+	char	   *endpoint;
+	char	   *age;
+
+	if (collect_all(f))
+		return;
+	dws_msg_prepare();
+	endpoint = clean_text(opts->endpoint, 300);
+	if (f->mode == DWS_UNREACHABLE_STALE && !f->offline)
+	{
+		abandon_calls(f, true);
+		if (collect_all(f))
+		{
+			TimestampTz now = GetCurrentTimestamp();
+
+			if (f->oldest == 0 || f->oldest > now)
+				f->oldest = now;
+			/* whole seconds: a figure that reads the same in every style */
+			age = psprintf(INT64_FORMAT " second%s",
+						   (int64) ((now - f->oldest) / USECS_PER_SEC),
+						   (now - f->oldest) / USECS_PER_SEC == 1 ? "" : "s");
+			ereport(WARNING,
+					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+					 errmsg("foreign server \"%s\" is unreachable: its rows are served from kept answers",
+							server_name(f)),
+					 errdetail("The oldest answer served is %s old (received %s). Endpoint %s; %s.",
+							   age,
+							   timestamptz_to_str(f->oldest),
+							   endpoint, f->cause),
+					 errhint("The server's when_unreachable is 'stale'; column fetched_at tells each row's age.")));
+			return;
+		}
+	}
+	skip_scan(f);
+}
+
+/*
+ * For events.c: a page that failed before the scan returned any row.  true
+ * when the server's when_unreachable makes the failure a skipped scan (the
+ * WARNING given, every call abandoned: the caller sends no more); false
+ * when it is to be reported as an ERROR as usual.  Pages of events are
+ * never kept, so 'stale' has nothing to serve them from and skips too.
+ */
+bool
+dws_fetch_skip_unreachable(DwsFetch *f, DwsRequest *req)
+{
+	if (!stop_unreachable(f, req))
+		return false;
+	skip_scan(f);
+	return true;
+}
+
+/* For events.c: when a call's answer was received from the API. */
+TimestampTz
+dws_fetch_answered_at(DwsRequest *req)
+{
+	return ((Answer *) req->sink.arg)->fetched;
 }
 
 /*
@@ -1052,12 +1384,14 @@ fetch_advance(void *arg)
 		}
 		else
 		{
-			req = dws_batch_peek(f->batch);
+			req = f->batch ? dws_batch_peek(f->batch) : NULL;
 			if (req == NULL || req->status != 200 || req->sink_failed)
 				break;
 			(void) dws_batch_take(f->batch);
+			((Answer *) req->sink.arg)->fetched = GetCurrentTimestamp();
 		}
-		take_list(f, req);
+		/* only good answers are taken here: the list is accepted or fails */
+		(void) take_list(f, req);
 	}
 	if (f->lists_left == 0 && f->spec->need_per_id)
 		fill_window(f);
@@ -1089,7 +1423,8 @@ dws_fetch_start(DwsFetch *f)
 		f->proj_cell = list_head(spec->projects);
 		f->id_cell = list_head(spec->ids);
 	}
-	dws_batch_set_advance(f->batch, fetch_advance, f);
+	if (f->batch)				/* offline (stale), kept answers only */
+		dws_batch_set_advance(f->batch, fetch_advance, f);
 	MemoryContextSwitchTo(old);
 	/* answers from the cache are taken now, and the window filled */
 	fetch_advance(f);
@@ -1117,25 +1452,29 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 	{
 		/*
 		 * pages of events, read as rows are asked for (events.c); no
-		 * source bytes: an event's values are written from jansson's
+		 * source bytes: an event's values are written from jansson's.
+		 * fetched_at is when the event's page was received.
 		 */
 		if (f->events)
-			rec = dws_events_next(f->events, f->rowcxt);
+			rec = dws_events_next(f->events, f->rowcxt, &src->fetched_at);
 		MemoryContextSwitchTo(old);
 		return rec;
 	}
 
 	f->busy = true;
-	dws_fetch_start(f);
-	/* every list first: the per-task calls follow their items in order */
-	while (f->lists_left > 0)
+	if (!f->decided)
 	{
-		DwsRequest *req = next_answer(f);
-
-		/* every list call ends with an answer: never a partial scan */
-		if (req == NULL)
-			elog(ERROR, "dwsdr_fdw: %d list answers never came", f->lists_left);
-		take_list(f, req);
+		f->decided = true;
+		if (f->mode == DWS_UNREACHABLE_ERROR)
+			(void) start_calls(f);
+		else
+			decide_reachability(f);
+	}
+	if (f->skipped)
+	{
+		MemoryContextSwitchTo(old);
+		f->busy = false;
+		return NULL;
 	}
 
 	if (!spec->need_per_id)

@@ -80,7 +80,8 @@ struct DwsConn
 	char	   *host_header;	/* host[:port], as sent and signed */
 	char	   *base_path;		/* endpoint path without trailing '/' */
 	List	   *idle;			/* CURL * handles ready for reuse */
-	DwsCache   *cache;			/* answers kept cache_ttl seconds, or NULL */
+	DwsCache   *cache;			/* answers kept cache_ttl seconds (and for
+								 * when_unreachable 'stale'), or NULL */
 	DwsStats   *server_stats;	/* this backend's figures for the server */
 	Oid			serverid;		/* for dwsdr_get_connections() */
 	Oid			userid;			/* the mapping's role, InvalidOid: PUBLIC */
@@ -262,6 +263,20 @@ DwsCache *
 dws_conn_cache(DwsConn *conn)
 {
 	return conn->cache;
+}
+
+/* The server options the connection was made with (fetch.c's modes). */
+const DwsServerOptions *
+dws_conn_options(DwsConn *conn)
+{
+	return &conn->opts;
+}
+
+/* The foreign server of the connection, for messages. */
+Oid
+dws_conn_serverid(DwsConn *conn)
+{
+	return conn->serverid;
 }
 
 DwsStats *
@@ -601,8 +616,11 @@ dws_get_conn(ForeignServer *server, UserMapping *um)
 	conn->creds.auth_token = cxt_strdup(cxt, creds.auth_token);
 
 	conn->server_stats = dws_server_stats(server->serverid);
-	if (opts.cache_ttl > 0)
+	if (opts.cache_ttl > 0 || opts.when_unreachable == DWS_UNREACHABLE_STALE)
 		conn->cache = dws_cache_create(cxt, opts.cache_ttl);
+	/* 'stale' keeps every accepted answer, whatever cache_ttl says */
+	if (opts.when_unreachable == DWS_UNREACHABLE_STALE)
+		dws_cache_keep_stale(conn->cache);
 
 	PG_TRY();
 	{

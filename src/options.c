@@ -48,7 +48,8 @@ typedef enum DwsOptType
 	OPT_REGION,					/* a region name: [a-z0-9-]+ */
 	OPT_RESOURCE,				/* a resource name */
 	OPT_PATH,					/* a dotted JSON path */
-	OPT_ID						/* a project id: no '/' and no control chars */
+	OPT_ID,						/* a project id: no '/' and no control chars */
+	OPT_UNREACHABLE				/* error, skip or stale */
 } DwsOptType;
 
 typedef struct DwsOption
@@ -81,6 +82,7 @@ static const DwsOption dws_options[] = {
 	{"cache_ttl", ForeignServerRelationId, OPT_INT, 0, 86400, 0},
 	{"ca_file", ForeignServerRelationId, OPT_TEXT},
 	{"proxy", ForeignServerRelationId, OPT_URL},
+	{"when_unreachable", ForeignServerRelationId, OPT_UNREACHABLE},
 	/* user mapping */
 	{"access_key", UserMappingRelationId, OPT_TEXT},
 	{"secret_key", UserMappingRelationId, OPT_TEXT, 0, 0, 0, true},
@@ -101,7 +103,26 @@ static const char *const dws_resource_names[DWS_NUM_RESOURCES] = {
 	"dr_clusters", "disaster_recoveries", "dr_progress", "dr_events"
 };
 
+static const char *const dws_unreachable_names[] = {"error", "skip", "stale"};
+
 PG_FUNCTION_INFO_V1(dwsdr_fdw_validator);
+
+/* The value of when_unreachable, or an ERROR naming the valid ones. */
+static DwsUnreachable
+parse_unreachable(const char *value)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(dws_unreachable_names); i++)
+		if (strcmp(value, dws_unreachable_names[i]) == 0)
+			return (DwsUnreachable) i;
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+			 errmsg("invalid value for option \"when_unreachable\": \"%s\"",
+					value),
+			 errhint("Valid values are: error, skip, stale.")));
+	return DWS_UNREACHABLE_ERROR;	/* keep compiler quiet */
+}
 
 static const DwsOption *
 find_option(const char *name, Oid context)
@@ -726,6 +747,9 @@ check_option_value(const DwsOption *opt, const char *value)
 		case OPT_PATH:
 			ok = valid_json_path(value);
 			break;
+		case OPT_UNREACHABLE:
+			(void) parse_unreachable(value);
+			return;
 	}
 
 	if (!ok)
@@ -938,6 +962,8 @@ dws_server_options(ForeignServer *server, DwsServerOptions *opts)
 			opts->ca_file = value;
 		else if (strcmp(name, "proxy") == 0)
 			opts->proxy = value;
+		else if (strcmp(name, "when_unreachable") == 0)
+			opts->when_unreachable = parse_unreachable(value);
 	}
 
 	if (opts->endpoint == NULL && region != NULL)

@@ -72,7 +72,9 @@ typedef struct DwsField
 
 /*
  * Every column IMPORT creates, in order, per resource.  "project_id" is the
- * project the call was made in (set by fetch.c on every record).
+ * project the call was made in (set by fetch.c on every record);
+ * "fetched_at" when the oldest answer the row was built from was received
+ * (fetch.c, DwsSource.fetched_at).
  */
 static const DwsField dws_fields[] = {
 	/* dr_clusters: one row per cluster object of a task */
@@ -99,6 +101,7 @@ static const DwsField dws_fields[] = {
 	F(C, "disk_capacity", "text", "cluster.disk_capacity", D),
 	F(C, "disk_used", "text", "cluster.disk_used", D),
 	{C, "dr_sync_interval", "interval", "dr_sync_period", D, DWS_COL_PATH, true},
+	{C, "fetched_at", "timestamptz", NULL, ANY, DWS_COL_FETCHED},
 	/* not created by IMPORT, but known: */
 	F(C, "cluster_project_id", "-", "cluster.project_id", L),
 	F(C, "last_disaster_time", "-", "last_disaster_time", L),
@@ -117,6 +120,7 @@ static const DwsField dws_fields[] = {
 	CLUSTER_FIELDS("standby", "standby_cluster"),
 	{R, "raw", "jsonb", NULL, D, DWS_COL_RAW},
 	{R, "sync_interval", "interval", "dr_sync_period", D, DWS_COL_PATH, true},
+	{R, "fetched_at", "timestamptz", NULL, ANY, DWS_COL_FETCHED},
 
 	/* dr_progress: one row per task, from show-progress */
 	F(G, "project_id", "text", "project_id", ANY),
@@ -128,6 +132,7 @@ static const DwsField dws_fields[] = {
 	PROGRESS_FIELDS("primary", "primary_cluster"),
 	PROGRESS_FIELDS("standby", "standby_cluster"),
 	{G, "raw", "-", NULL, P, DWS_COL_RAW},
+	{G, "fetched_at", "timestamptz", NULL, ANY, DWS_COL_FETCHED},
 
 	/*
 	 * dr_events: one row per event of source type disaster-recovery, from
@@ -149,6 +154,7 @@ static const DwsField dws_fields[] = {
 	F(E, "status", "integer", "status", L),
 	F(E, "project_id", "text", "project_id", ANY),
 	{E, "raw", "jsonb", NULL, L, DWS_COL_RAW},
+	{E, "fetched_at", "timestamptz", NULL, ANY, DWS_COL_FETCHED},
 	F(E, "name_space", "-", "name_space", L),
 };
 
@@ -744,6 +750,25 @@ convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 }
 
 /*
+ * fetched_at as the column's type: a timestamptz as it is; any other type
+ * (a domain over timestamptz included) through timestamptz's text and the
+ * column's input function, so that a user's column of another type reads
+ * what the session would print.
+ */
+static Datum
+fetched_value(DwsColumn *col, TimestampTz t)
+{
+	char	   *text;
+
+	if (col->typid == TIMESTAMPTZOID)
+		return TimestampTzGetDatum(t);
+	text = DatumGetCString(DirectFunctionCall1(timestamptz_out,
+											   TimestampTzGetDatum(t)));
+	return InputFunctionCall(&col->typinput, text, col->typioparam,
+							 col->typmod);
+}
+
+/*
  * Fills values/nulls of row rowno of a record (see dws_record_rows).  src
  * holds the bytes the record was read from: raw's object, and the digits
  * of its numbers.  The values of the used columns are found first, so
@@ -832,6 +857,13 @@ dws_build_row(DwsTableDesc *desc, json_t *record, const DwsSource *src,
 			continue;
 		switch (col->kind)
 		{
+			case DWS_COL_FETCHED:
+				if (src != NULL && src->fetched_at != 0)
+				{
+					values[i] = fetched_value(col, src->fetched_at);
+					nulls[i] = false;
+				}
+				break;
 			case DWS_COL_SIDE:
 				v = json_string(side_names[side]);
 				values[i] = convert_value(desc, col, v, NULL, task_id,

@@ -62,9 +62,12 @@ Control routes (no authentication, not counted in the statistics):
                             "id": null}
                            (the next `times` matching requests get the fault;
                            times <= 0 means forever; id matches the task id,
-                           or the project id for the list route)
+                           or the project id for the list route; "project":
+                           P matches every request in project P, whatever
+                           its route and id: a region that is down)
   DELETE /__mock/fault     drop all fault rules; with a body {"id": X} only
-                           the rules for that id (test/chaos: its own rules)
+                           the rules for that id (test/chaos: its own rules),
+                           with {"project": P} only those for that project
 
 Fault injection by magic ids (the task id for detail/progress, the project
 id for the list call):  fault-<kind>[-<arg>][-once-<nonce>|-twice-<nonce>]
@@ -1197,6 +1200,7 @@ class FaultRule:
     remaining: int | None      # None: forever
     route: str                 # detail, list, progress or any
     ident: str | None          # task id (project id for list) or None
+    project: str | None = None  # every request in this project, or None
 
 
 class MockState:
@@ -1284,18 +1288,25 @@ class MockState:
             self.rules.append(rule)
             return len(self.rules)
 
-    def clear_rules(self, ident: str | None = None) -> None:
+    def clear_rules(self, ident: str | None = None,
+                    project: str | None = None) -> None:
         with self.lock:
-            self.rules = ([] if ident is None else
-                          [r for r in self.rules if r.ident != ident])
+            if project is not None:
+                self.rules = [r for r in self.rules if r.project != project]
+            else:
+                self.rules = ([] if ident is None else
+                              [r for r in self.rules if r.ident != ident])
 
-    def take_rule(self, kind: str, ident: str) -> Fault | None:
+    def take_rule(self, kind: str, ident: str,
+                  project: str | None = None) -> Fault | None:
         """The fault of the first rule matching this request, if any."""
         with self.lock:
             for rule in self.rules:
                 if rule.route not in ("any", kind):
                     continue
                 if rule.ident is not None and rule.ident != ident:
+                    continue
+                if rule.project is not None and rule.project != project:
                     continue
                 if rule.remaining is not None:
                     rule.remaining -= 1
@@ -1677,10 +1688,12 @@ class MockHandler(BaseHTTPRequestHandler):
             self._add_fault_rule(body)
         elif route == ("DELETE", "/__mock/fault"):
             try:
-                ident = json.loads(body or b"{}").get("id")
+                spec = json.loads(body or b"{}")
+                ident, project = spec.get("id"), spec.get("project")
             except (ValueError, AttributeError):
-                ident = None
-            state.clear_rules(None if ident is None else str(ident))
+                ident = project = None
+            state.clear_rules(None if ident is None else str(ident),
+                              None if project is None else str(project))
             self._send(200, to_json({"ok": True}))
         else:
             self._send_error_body(404, *API_NOT_FOUND)
@@ -1701,8 +1714,10 @@ class MockHandler(BaseHTTPRequestHandler):
             if route not in ("any", "detail", "list", "progress", "events"):
                 raise ValueError(f"unknown route {route!r}")
             ident = spec.get("id")
+            project = spec.get("project")
             rule = FaultRule(fault, times if times > 0 else None, route,
-                             None if ident is None else str(ident))
+                             None if ident is None else str(ident),
+                             None if project is None else str(project))
         except (ValueError, TypeError) as exc:
             self._send_error_body(400, "MOCK.0400", str(exc))
             return
@@ -1746,7 +1761,7 @@ class MockHandler(BaseHTTPRequestHandler):
 
     def _serve(self, route: ApiRoute, raw_query: str) -> None:
         ident = route.fault_ident
-        fault = self.server.state.take_rule(route.kind, ident)
+        fault = self.server.state.take_rule(route.kind, ident, route.project)
         steps = parse_fault_seq(ident) if fault is None else None
         if steps is not None:
             n = self.server.state.fault_hit(ident)

@@ -1390,10 +1390,13 @@ dws_batch_held(DwsBatch *batch)
 void
 dws_batch_add(DwsBatch *batch, DwsRequest *req)
 {
+	MemoryContext old = MemoryContextSwitchTo(batch->cxt);
+
 	req->batch = batch;
 	req->attempts = 0;
 	req->not_before = 0;
 	batch->queued = lappend(batch->queued, req);
+	MemoryContextSwitchTo(old);
 }
 
 int
@@ -1410,9 +1413,17 @@ start_due(DwsBatch *batch)
 	TimestampTz now = GetCurrentTimestamp();
 	long		next_ms = -1;
 	ListCell   *lc;
+	MemoryContext old;
 
 	if (batch->queued != NIL && batch->checked_epoch != conn_check_epoch)
 		batch_check(batch);
+
+	/*
+	 * In the batch's own memory: any scan's wait starts every batch's calls,
+	 * and a list cell made in the waiter's memory would be freed with it
+	 * (a rescanned inner scan) while this batch still holds it.
+	 */
+	old = MemoryContextSwitchTo(batch->cxt);
 	foreach(lc, batch->queued)
 	{
 		DwsRequest *req = (DwsRequest *) lfirst(lc);
@@ -1430,6 +1441,7 @@ start_due(DwsBatch *batch)
 		batch->queued = foreach_delete_current(batch->queued, lc);
 		transfer_start(batch, req);
 	}
+	MemoryContextSwitchTo(old);
 	return next_ms;
 }
 

@@ -18,6 +18,8 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "shared.h"
+
 #define DWS_CACHE_KEYLEN 256	/* longer keys are simply not cached */
 #define DWS_CACHE_SWEEP_AT 1024 /* entries before expired ones are swept */
 
@@ -38,6 +40,8 @@ struct DwsCache
 	int			ttl_s;			/* 0: entries never expire */
 	int64		entries;
 	int64		sweep_at;		/* entries that trigger the next sweep */
+	DwsShared  *shared;			/* when preloaded: the answers all sessions
+								 * share (shared.c), behind this one */
 };
 
 static bool
@@ -125,7 +129,8 @@ dws_cache_get(DwsCache *c, DwsCallKind kind, const char *project_id,
 		return false;
 	e = hash_search(c->hash, key, HASH_FIND, NULL);
 	if (e == NULL)
-		return false;
+		return dws_shared_cache_get(c->shared, key, c->ttl_s, status, body,
+									len);	/* shared.c */
 	if (c->ttl_s > 0 &&
 		TimestampDifferenceExceeds(e->fetched, GetCurrentTimestamp(),
 								   c->ttl_s * 1000))
@@ -153,6 +158,7 @@ dws_cache_put(DwsCache *c, DwsCallKind kind, const char *project_id,
 
 	if (c == NULL || !make_key(key, kind, project_id, id))
 		return;
+	dws_shared_cache_put(c->shared, key, c->ttl_s, status, body, len);	/* shared.c */
 	if (c->ttl_s > 0 && c->entries >= c->sweep_at && !found_key(c, key))
 	{
 		sweep_expired(c);
@@ -181,4 +187,15 @@ dws_cache_reset(DwsCache *c)
 		return;
 	MemoryContextReset(c->data);
 	cache_init_hash(c);
+	dws_shared_cache_forget(c->shared);	/* shared.c */
+}
+
+/*
+ * When preloaded, answers missing here are looked for in the cache all
+ * sessions share, and answers kept here are kept there too (shared.c).
+ */
+void
+dws_cache_set_shared(DwsCache *c, DwsShared *shared)
+{
+	c->shared = shared;
 }

@@ -41,6 +41,7 @@
 #include <sys/stat.h>
 
 #include "record.h"
+#include "shared.h"
 #include "sign.h"
 
 /*
@@ -84,6 +85,7 @@ struct DwsConn
 	WaitEventSet *wes;			/* latch, postmaster death, socks */
 	struct DwsWatched *watched; /* the sockets wes holds, nwatched of them */
 	int			nwatched;
+	DwsShared  *shared;			/* its budget and shared answers (shared.c) */
 };
 
 /* A socket of the multi handle and what curl waits for on it. */
@@ -133,6 +135,10 @@ struct DwsBatch
 	List	   *running;		/* DwsTransfer * in the multi handle */
 	List	   *done;			/* DwsRequest * finished for good */
 	MemoryContextCallback cb;
+	/* shared.c: dwsdr_activity() and the budget */
+	int			act_total;		/* requests added */
+	int			act_done;		/* ... finished for good */
+	bool		budget_wait;	/* the next call waits for its budget */
 };
 
 /* The current connection of each user mapping. */
@@ -552,6 +558,13 @@ dws_get_conn(ForeignServer *server, UserMapping *um)
 	PG_TRY();
 	{
 		conn_parse_endpoint(conn);
+		/* shared.c: the budget and shared answers of endpoint + credential */
+		conn->shared = dws_shared_conn(cxt, conn->host_header,
+									   psprintf("%s%s", conn->origin, conn->base_path),
+									   &conn->creds, opts.rate_limit,
+									   server->serverid, um->umid);
+		if (conn->cache)
+			dws_cache_set_shared(conn->cache, conn->shared);
 		conn->multi = curl_multi_init();
 		if (conn->multi == NULL)
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
@@ -938,6 +951,7 @@ transfer_release(DwsConn *conn, DwsTransfer *x, bool reuse_handle)
 	{
 		curl_multi_remove_handle(conn->multi, x->easy);
 		conn->in_flight--;
+		dws_activity_count(0, 0, -1);	/* shared.c */
 		if (reuse_handle && conn->multi && !conn->invalidated)
 		{
 			MemoryContext old = MemoryContextSwitchTo(conn->cxt);
@@ -1032,6 +1046,7 @@ transfer_start(DwsBatch *batch, DwsRequest *req)
 	}
 	x->easy = easy;
 	conn->in_flight++;			/* matched in transfer_release */
+	dws_activity_count(0, 0, 1);	/* shared.c */
 	if (list_length(batch->running) > batch->stats->peak_in_flight)
 		batch->stats->peak_in_flight = list_length(batch->running);
 	x->headers = build_headers(conn, req, path, query);
@@ -1145,6 +1160,7 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 			retry_after_s = 0;
 	}
 	req->status = status;
+	dws_budget_answer(conn->shared, status, (long) retry_after_s);	/* shared.c */
 	req->curl_code = (int) code;
 	req->too_large = x->too_large || code == CURLE_FILESIZE_EXCEEDED;
 	req->sink_failed = x->sink_failed;
@@ -1173,6 +1189,8 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 		}
 	}
 	batch->done = lappend(batch->done, req);
+	batch->act_done++;
+	dws_activity_count(0, 1, 0);	/* shared.c */
 	MemoryContextSwitchTo(old);
 }
 
@@ -1187,6 +1205,7 @@ batch_cleanup(void *arg)
 	foreach(lc, batch->running)
 		transfer_release(conn, (DwsTransfer *) lfirst(lc), false);
 	batch->running = NIL;
+	dws_activity_end(batch->act_total, batch->act_done);	/* shared.c */
 	conn_unpin(conn);
 }
 
@@ -1203,6 +1222,8 @@ dws_batch_create(DwsConn *conn, DwsStats *stats)
 	batch->stats = stats;
 	batch->cb.func = batch_cleanup;
 	batch->cb.arg = batch;
+	dws_activity_begin(conn->serverid, conn->userid);	/* shared.c; ended by
+														 * batch_cleanup */
 	conn->refcount++;			/* released by batch_cleanup */
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &batch->cb);
 	return batch;
@@ -1215,6 +1236,8 @@ dws_batch_add(DwsBatch *batch, DwsRequest *req)
 	req->attempts = 0;
 	req->not_before = 0;
 	batch->queued = lappend(batch->queued, req);
+	batch->act_total++;
+	dws_activity_count(1, 0, 0);	/* shared.c */
 }
 
 int
@@ -1223,7 +1246,11 @@ dws_batch_outstanding(DwsBatch *batch)
 	return list_length(batch->queued) + list_length(batch->running);
 }
 
-/* Starts queued requests that are due, while the connection has room. */
+/*
+ * Starts queued requests that are due, while the connection has room and
+ * the budget (shared.c) gives a token for each; else says in how many
+ * milliseconds to try again.
+ */
 static long
 start_due(DwsBatch *batch)
 {
@@ -1232,9 +1259,11 @@ start_due(DwsBatch *batch)
 	long		next_ms = -1;
 	ListCell   *lc;
 
+	batch->budget_wait = false;
 	foreach(lc, batch->queued)
 	{
 		DwsRequest *req = (DwsRequest *) lfirst(lc);
+		long		budget_ms;
 
 		if (conn->in_flight >= conn->opts.max_concurrency)
 			break;
@@ -1245,6 +1274,14 @@ start_due(DwsBatch *batch)
 			if (next_ms < 0 || ms < next_ms)
 				next_ms = ms;
 			continue;
+		}
+		budget_ms = dws_budget_take(conn->shared);
+		if (budget_ms > 0)
+		{
+			if (next_ms < 0 || budget_ms < next_ms)
+				next_ms = budget_ms;
+			batch->budget_wait = true;
+			break;
 		}
 		batch->queued = foreach_delete_current(batch->queued, lc);
 		transfer_start(batch, req);
@@ -1503,6 +1540,7 @@ dws_batch_next(DwsBatch *batch)
 		}
 
 		due_ms = start_due(batch);
+		dws_activity_waiting(batch->budget_wait);
 		curl_multi_socket_action(conn->multi, CURL_SOCKET_TIMEOUT, 0, &still);
 		collect_done(conn);
 		if (batch->done != NIL)
@@ -1520,7 +1558,8 @@ dws_batch_next(DwsBatch *batch)
 		wes = conn_wait_set(conn);
 		INSTR_TIME_SET_CURRENT(t0);
 		n = WaitEventSetWait(wes, wait_ms, events, lengthof(events),
-							 PG_WAIT_EXTENSION);
+							 batch->budget_wait && batch->running == NIL ?
+							 dws_wait_event_budget() : dws_wait_event_api());
 		INSTR_TIME_SET_CURRENT(t1);
 		INSTR_TIME_SUBTRACT(t1, t0);
 		BUMP(batch, wait_ms, INSTR_TIME_GET_MILLISEC(t1));

@@ -40,35 +40,44 @@ ALTER SERVER shared_dws OPTIONS (ADD rate_limit '100000');
 ALTER SERVER shared_dws OPTIONS (DROP rate_limit);
 
 -- ---------------------------------------------------------------------
--- The answers kept for cache_ttl are shared
+-- The answers kept for cache_ttl are shared: each check runs in a new
+-- session (\c), whose dwsdr_stats() start from nothing
 -- ---------------------------------------------------------------------
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT status FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
--- a new session finds it
+\set q 'SELECT side, status FROM dr_clusters WHERE dr_id = ''b303b78d-438c-41dd-aaf6-c98eea1fc2a6'' ORDER BY side'
+\set calls 'SELECT detail_calls, cache_hits FROM dwsdr_stats() WHERE server = ''shared_dws'''
+:q;
+:calls;
+-- a new session finds it: no call
 \c
 SET search_path = shared_s, public;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT status FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
--- ... and the rows are the same
-SELECT side, status FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6' ORDER BY side;
+:q;
+:calls;
 -- another credential never gets it: its own call
+\c
+SET search_path = shared_s, public;
 SET ROLE shared_other;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT status FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+:q;
+:calls;
 RESET ROLE;
--- dwsdr_cache_clear() forgets the credential's shared answers, for every session
+-- dwsdr_cache_clear() forgets the shared answers of the credentials this
+-- session has used, for every session
+\c
+SET search_path = shared_s, public;
+:q;
 SELECT dwsdr_cache_clear();
 \c
 SET search_path = shared_s, public;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT status FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+:q;
+:calls;
 -- an ALTER SERVER (in any session) makes them unusable, as it drops a
 -- backend's own answers with its connection
 \c
 SET search_path = shared_s, public;
+:q;
+:calls;
 ALTER SERVER shared_dws OPTIONS (SET cache_ttl '301');
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT status FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+:q;
+:calls;
 ALTER SERVER shared_dws OPTIONS (DROP cache_ttl);
 
 -- ---------------------------------------------------------------------

@@ -70,8 +70,12 @@
 #define DWS_BUDGET_IDLE_S 600
 /* Calls started per 100 ms, over the last second (DWS_WINDOW buckets). */
 #define DWS_WINDOW 10
-/* A 429 lowers the rate only when at least this many calls started in the last second. */
-#define DWS_ADAPT_MIN_CALLS 4
+/*
+ * A 429 lowers the rate only when at least this many calls started in the
+ * last second: below that, a quota per second is not what was hit (a quota
+ * per minute, or one call refused), and the pause is enough.
+ */
+#define DWS_ADAPT_MIN_CALLS 10
 /* The rate after a 429: this share of the calls started in the last second. */
 #define DWS_ADAPT_DECREASE 0.7
 /* ... growing by this factor each second without a 429 ... */
@@ -905,11 +909,16 @@ static uint32 wait_api = 0;
 static uint32 wait_budget = 0;
 #endif
 
-/* While waiting on the API: "DwsdrApi" from 17 on, else Extension. */
+/*
+ * While waiting on the API: "DwsdrApi" from 17 on when preloaded, else
+ * Extension (without preloading, pg_stat_activity shows what it always did).
+ */
 uint32
 dws_wait_event_api(void)
 {
 #if PG_VERSION_NUM >= 170000
+	if (Shared == NULL)
+		return PG_WAIT_EXTENSION;	/* not preloaded: as before */
 	if (wait_api == 0)
 		wait_api = WaitEventExtensionNew("DwsdrApi");
 	return wait_api;
@@ -918,11 +927,13 @@ dws_wait_event_api(void)
 #endif
 }
 
-/* While waiting for the budget: "DwsdrBudget" from 17 on, else Extension. */
+/* While waiting for the budget: "DwsdrBudget" from 17 on when preloaded. */
 uint32
 dws_wait_event_budget(void)
 {
 #if PG_VERSION_NUM >= 170000
+	if (Shared == NULL)
+		return PG_WAIT_EXTENSION;	/* not preloaded: as before */
 	if (wait_budget == 0)
 		wait_budget = WaitEventExtensionNew("DwsdrBudget");
 	return wait_budget;

@@ -103,7 +103,8 @@ typedef struct DwsBudget
 	TimestampTz not_before;		/* no call starts before (after a 429) */
 	double		adaptive;		/* calls/s since a 429; 0: none */
 	TimestampTz decreased;		/* when adaptive was set */
-	int			streak;			/* 429s in a row */
+	int			streak;			/* bursts of 429s, each < 5 s after the last */
+	TimestampTz last_429;
 	int64		started_epoch[DWS_WINDOW];	/* 100 ms period of each count */
 	int			started[DWS_WINDOW];
 } DwsBudget;
@@ -473,6 +474,7 @@ budget_for(DwsShared *s, TimestampTz now)
 		b->adaptive = 0;
 		b->decreased = 0;
 		b->streak = 0;
+		b->last_429 = 0;
 		memset(b->started_epoch, 0, sizeof(b->started_epoch));
 		memset(b->started, 0, sizeof(b->started));
 		b->in_use = true;
@@ -583,9 +585,9 @@ dws_budget_take(DwsShared *s)
 
 /*
  * An answer came (status 0: none): a 429 pauses the whole budget (its
- * Retry-After, else a pause that doubles with each 429 in a row, with
- * jitter) and, when calls were coming fast, lowers its rate to a share of
- * the last second's; any other answer ends the streak.  Only when preloaded:
+ * Retry-After, else a pause with jitter that doubles with each burst of
+ * 429s less than 5 s after the last) and, when calls were coming fast,
+ * lowers its rate to a share of the last second's.  Only when preloaded:
  * a backend on its own retries each call as before.
  */
 void
@@ -603,15 +605,22 @@ dws_budget_answer(DwsShared *s, long status, long retry_after_s)
 		return;
 	jitter = pg_prng_double(&pg_global_prng_state);
 	SpinLockAcquire(&b->mutex);
-	if (status != 429)
-		b->streak = 0;
-	else
+	if (status == 429)
 	{
 		long		pause_ms;
 		TimestampTz until;
 		int			started = started_last_second(b, now / 100000);
 
-		b->streak++;
+		/*
+		 * The 429s of one burst (within half a second) count once: each
+		 * burst doubles the pause, until 5 s pass without a 429.
+		 */
+		if (b->last_429 == 0 ||
+			TimestampDifferenceExceeds(b->last_429, now, 5000))
+			b->streak = 1;
+		else if (TimestampDifferenceExceeds(b->last_429, now, 500))
+			b->streak++;
+		b->last_429 = now;
 		if (retry_after_s > 0)
 			pause_ms = Min(retry_after_s, DWS_PAUSE_RA_MAX_S) * 1000L;
 		else

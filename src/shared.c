@@ -586,8 +586,8 @@ dws_budget_take(DwsShared *s)
 /*
  * An answer came (status 0: none): a 429 pauses the whole budget (its
  * Retry-After, else a pause with jitter that doubles with each burst of
- * 429s less than 5 s after the last) and, when calls were coming fast,
- * lowers its rate to a share of the last second's.  Only when preloaded:
+ * 429s less than 5 s after the last) and, when it gave no Retry-After and
+ * calls were coming fast, lowers its rate to a share of the last second's.  Only when preloaded:
  * a backend on its own retries each call as before.
  */
 void
@@ -633,10 +633,12 @@ dws_budget_answer(DwsShared *s, long status, long retry_after_s)
 			b->not_before = until;
 
 		/*
-		 * The 429s of one burst lower the rate once: the next may lower it
-		 * again only half a second later.
+		 * Without Retry-After (the gateway promises none), the rate is
+		 * guessed: the 429s of one burst lower it once, the next may lower
+		 * it again only half a second later.  A server that says when to
+		 * come back is taken at its word.
 		 */
-		if (started >= DWS_ADAPT_MIN_CALLS &&
+		if (retry_after_s <= 0 && started >= DWS_ADAPT_MIN_CALLS &&
 			(b->adaptive <= 0 ||
 			 TimestampDifferenceExceeds(b->decreased, now, 500)))
 		{

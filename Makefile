@@ -15,12 +15,13 @@
 MODULE_big = dwsdr_fdw
 OBJS = dwsdr_fdw.o src/options.o src/schema.o src/pushdown.o src/plan.o src/fetch.o \
 	src/http.o src/cache.o src/sign.o src/record.o src/jsontext.o src/apitime.o \
-	src/dwsbuf.o src/jsonpg.o src/msgtext.o src/list.o src/shared.o
+	src/dwsbuf.o src/jsonsource.o src/msgtext.o src/list.o src/wipe.o src/events.o \
+	src/shared.o
 EXTENSION = dwsdr_fdw
 DATA = dwsdr_fdw--1.0.sql dwsdr_fdw--1.0--1.1.sql dwsdr_fdw--1.1--1.2.sql
 PGFILEDESC = "dwsdr_fdw - foreign data wrapper for GaussDB(DWS) DR tasks"
 
-REGRESS = setup options import scan pushdown types times join analyze missing errors cancel network auth concurrency cache observability connections privileges encoding messages faults
+REGRESS = setup options import scan pushdown types times join analyze missing errors cancel network auth concurrency cache observability connections privileges encoding messages faults events regions
 REGRESS += shared upgrade
 # the files that need pg_cron preloaded (installcheck-cron runs them)
 REGRESS_CRON = cookbook cron
@@ -29,7 +30,7 @@ REGRESS_OPTS = --load-extension=dwsdr_fdw
 PKG_CONFIG ?= pkg-config
 PG_CPPFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl jansson libcrypto)
 SHLIB_LINK = $(shell $(PKG_CONFIG) --libs libcurl jansson libcrypto)
-EXTRA_CLEAN = test/unit/test_sign test/unit/test_record
+EXTRA_CLEAN = test/unit/test_sign test/unit/test_record recipes
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -50,7 +51,10 @@ MOCK_PORT ?= 18931
 MOCK_TLS_PORT ?= 18932
 export DWSDR_CA_FILE ?= $(MOCK_DIR)/tls/ca.pem
 
+# the cookbook's SQL blocks go to ./recipes/ (pg_regress's output directory),
+# where sql/cookbook.sql and sql/cron.sql include them
 installcheck-cron:
+	python3 scripts/cookbook-recipes .
 	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS_CRON)
 
 # the DWS API stand-in in the background, over HTTP and HTTPS (test CA)

@@ -109,7 +109,7 @@ typedef struct DwsScanState
 	DwsCache   *query_cache;	/* answers of this scan, kept across rescans */
 	DwsFetch   *fetch;
 	json_t	   *record;
-	json_t	   *raw;
+	DwsSource	src;			/* the bytes it was read from */
 	int			nrows;
 	int			rowno;
 	DwsStats	stats;
@@ -343,8 +343,12 @@ estimate_tasks(RelOptInfo *baserel, DwsPlanInfo *info, double per_task)
 		return DWS_DEFAULT_TASKS * Max(info->plan->pq->nvalues, 1);
 	if (baserel->tuples >= 0)
 		return baserel->tuples / per_task;
-	known = dws_plan_known_tasks(info->server->serverid,
+	if (info->topts.resource == DWS_RES_EVENTS)
+		known = dws_events_known(info->server->serverid,
 								 default_project(info->server, &info->topts));
+	else
+		known = dws_plan_known_tasks(info->server->serverid,
+									 default_project(info->server, &info->topts));
 	return known >= 0 ? known : DWS_DEFAULT_TASKS;
 }
 
@@ -597,6 +601,9 @@ dwsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 
 /* ---- execution ---- */
 
+static void start_fetch(ForeignScanState *node);
+static void start_early(ForeignScanState *node);
+
 /* The plan's decision, as dws_plan_scan made it. */
 static void
 plan_from_flags(int flags, DwsResource res, DwsScanPlan *plan)
@@ -655,6 +662,7 @@ dwsBeginForeignScan(ForeignScanState *node, int eflags)
 	/* answers are kept for rescans only when ids come from the quals */
 	if (st->flags & FLAG_IDS)
 		st->query_cache = dws_cache_create(estate->es_query_cxt, 0);
+	start_early(node);
 }
 
 /* The projects of this scan: from the WHERE clause, the table or the server. */
@@ -692,6 +700,29 @@ scan_projects(DwsScanState *st, ExprContext *econtext)
 	return list_make1(pstrdup(dflt));
 }
 
+/*
+ * Sends the scan's first calls now, before its first row is asked for,
+ * when everything they need is known already: no value of the executor's
+ * run time (an outer row's, a subquery's: PARAM_EXEC), and a project.
+ * Every scan of a query so has its calls in flight from the start: the
+ * servers of a UNION ALL view are asked at the same time, whichever one
+ * the executor reads first (how the calls then move on: http.c,
+ * dws_batch_next).  Only queued here: they go out at the first wait of any
+ * scan, and a scan ended unread (a LIMIT met before it) drops them.
+ */
+static void
+start_early(ForeignScanState *node)
+{
+	DwsScanState *st = (DwsScanState *) node->fdw_state;
+
+	if (!bms_is_empty(node->ss.ps.plan->allParam) ||
+		st->topts.resource == DWS_RES_EVENTS ||
+		(st->proj_state == NULL && default_project(st->server, &st->topts) == NULL))
+		return;
+	start_fetch(node);
+	dws_fetch_start(st->fetch);
+}
+
 /* Builds the fetch of this scan from the values its clauses have now. */
 static void
 start_fetch(ForeignScanState *node)
@@ -707,6 +738,7 @@ start_fetch(ForeignScanState *node)
 	spec->need_list = st->calls.list;
 	spec->list_fields = st->calls.list_fields;
 	spec->need_per_id = st->calls.per_id;
+	spec->page_size = st->topts.page_size;
 	if (st->id_state)
 	{
 		ListCell   *lc;
@@ -741,13 +773,13 @@ dwsIterateForeignScan(ForeignScanState *node)
 	{
 		if (!st->fetch)
 			return slot;
-		st->record = dws_fetch_next(st->fetch, &st->raw);
+		st->record = dws_fetch_next(st->fetch, &st->src);
 		if (st->record == NULL)
 			return slot;
 		st->nrows = dws_record_rows(st->desc, st->record);
 		st->rowno = 0;
 	}
-	dws_build_row(st->desc, st->record, st->raw, st->rowno++,
+	dws_build_row(st->desc, st->record, &st->src, st->rowno++,
 				  slot->tts_values, slot->tts_isnull);
 	ExecStoreVirtualTuple(slot);
 	return slot;
@@ -762,6 +794,7 @@ dwsReScanForeignScan(ForeignScanState *node)
 	st->fetch = NULL;
 	st->record = NULL;
 	st->nrows = st->rowno = 0;
+	start_early(node);
 }
 
 static void
@@ -796,7 +829,13 @@ calls_description(DwsScanState *st, int nids, int nprojects)
 	}
 	else if (st->flags & FLAG_IDS)
 		ids = "each id of the parameter";
-	desc = dws_plan_describe(&st->calls, ids);
+	if (st->topts.resource == DWS_RES_EVENTS)
+		desc = dws_events_describe(st->server->serverid,
+								   (st->flags & FLAG_PROJ) ? NULL :
+								   default_project(st->server, &st->topts),
+								   st->topts.page_size);
+	else
+		desc = dws_plan_describe(&st->calls, ids);
 
 	if ((st->flags & FLAG_PROJ) && nprojects > 1)
 		return psprintf("%s, in %d projects", desc, nprojects);
@@ -854,17 +893,25 @@ dwsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	{
 		DwsStats   *s = &st->stats;
 
-		ExplainPropertyText("DWS Requests",
-							psprintf("list %lld, %s %lld, retries %lld, errors %lld, cache hits %lld",
-									 (long long) s->calls[DWS_CALL_LIST],
-									 st->topts.resource == DWS_RES_PROGRESS ?
-									 "progress" : "detail",
-									 (long long) (s->calls[DWS_CALL_DETAIL] +
-												  s->calls[DWS_CALL_PROGRESS]),
-									 (long long) s->retries,
-									 (long long) s->errors,
-									 (long long) s->cache_hits),
-							es);
+		if (st->topts.resource == DWS_RES_EVENTS)
+			ExplainPropertyText("DWS Requests",
+								psprintf("events %lld, retries %lld, errors %lld",
+										 (long long) s->calls[DWS_CALL_EVENTS],
+										 (long long) s->retries,
+										 (long long) s->errors),
+								es);
+		else
+			ExplainPropertyText("DWS Requests",
+								psprintf("list %lld, %s %lld, retries %lld, errors %lld, cache hits %lld",
+										 (long long) s->calls[DWS_CALL_LIST],
+										 st->topts.resource == DWS_RES_PROGRESS ?
+										 "progress" : "detail",
+										 (long long) (s->calls[DWS_CALL_DETAIL] +
+													  s->calls[DWS_CALL_PROGRESS]),
+										 (long long) s->retries,
+										 (long long) s->errors,
+										 (long long) s->cache_hits),
+								es);
 		if (es->verbose)
 			ExplainPropertyInteger("DWS Peak Concurrency", NULL,
 								   s->peak_in_flight, es);
@@ -925,8 +972,8 @@ reservoir_offer(Reservoir *r)
 
 /* The rows of a record as heap tuples of rel, into the sample. */
 static void
-sample_record(Relation rel, DwsTableDesc *desc, json_t *rec, json_t *raw,
-			  Reservoir *r, MemoryContext rowcxt)
+sample_record(Relation rel, DwsTableDesc *desc, json_t *rec,
+			  const DwsSource *src, Reservoir *r, MemoryContext rowcxt)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	Datum	   *values = palloc(sizeof(Datum) * tupdesc->natts);
@@ -942,7 +989,7 @@ sample_record(Relation rel, DwsTableDesc *desc, json_t *rec, json_t *raw,
 		if (k < 0)
 			continue;
 		old = MemoryContextSwitchTo(rowcxt);
-		dws_build_row(desc, rec, raw, i, values, nulls);
+		dws_build_row(desc, rec, src, i, values, nulls);
 		MemoryContextSwitchTo(old);
 		if (r->items[k] != NULL)
 			heap_freetuple((HeapTuple) r->items[k]);
@@ -986,8 +1033,8 @@ dws_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows,
 				per_id_fields;
 	List	   *used = NIL;
 	Reservoir	sample;
-	json_t	   *rec,
-			   *raw;
+	json_t	   *rec;
+	DwsSource	src;
 	double		ntasks = 0;
 	double		nrecords = 0;
 	int			i;
@@ -1010,6 +1057,7 @@ dws_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows,
 	spec->serverid = server->serverid;
 	spec->projects = list_make1(pstrdup(default_project(server, &topts)));
 	spec->need_list = spec->list_fields = true;
+	spec->page_size = topts.page_size;
 	fetch = dws_fetch_begin(conn, spec, desc, &stats, NULL);
 	MemoryContextSwitchTo(old);
 
@@ -1021,14 +1069,14 @@ dws_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows,
 											   Min(targrows, DWS_ANALYZE_MAX_CALLS)),
 						Min(targrows, DWS_ANALYZE_MAX_CALLS));
 	memset(sample.items, 0, sizeof(void *) * sample.size);
-	while ((rec = dws_fetch_next(fetch, &raw)) != NULL)
+	while ((rec = dws_fetch_next(fetch, &src)) != NULL)
 	{
 		CHECK_FOR_INTERRUPTS();
 		ntasks += 1;
 		if (!whole.per_id)
 		{
 			nrecords += 1;
-			sample_record(rel, desc, rec, raw, &sample, rowcxt);
+			sample_record(rel, desc, rec, &src, &sample, rowcxt);
 		}
 		else
 		{
@@ -1062,11 +1110,11 @@ dws_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows,
 
 		reservoir_start(&rowsample, (void **) rows, targrows);
 		memset(rows, 0, sizeof(HeapTuple) * targrows);
-		while ((rec = dws_fetch_next(fetch, &raw)) != NULL)
+		while ((rec = dws_fetch_next(fetch, &src)) != NULL)
 		{
 			CHECK_FOR_INTERRUPTS();
 			nrecords += 1;
-			sample_record(rel, desc, rec, raw, &rowsample, rowcxt);
+			sample_record(rel, desc, rec, &src, &rowsample, rowcxt);
 		}
 		sample = rowsample;
 	}
@@ -1132,7 +1180,8 @@ stats_row(Oid serverid, DwsStats *s, void *arg)
 		return;					/* dropped since */
 	values[i++] = CStringGetTextDatum(server->servername);	/* text */
 	values[i++] = Int64GetDatum(s->calls[DWS_CALL_LIST] + s->calls[DWS_CALL_DETAIL] +
-								s->calls[DWS_CALL_PROGRESS]);
+								s->calls[DWS_CALL_PROGRESS] +
+								s->calls[DWS_CALL_EVENTS]);
 	values[i++] = Int64GetDatum(s->calls[DWS_CALL_LIST]);
 	values[i++] = Int64GetDatum(s->calls[DWS_CALL_DETAIL]);
 	values[i++] = Int64GetDatum(s->calls[DWS_CALL_PROGRESS]);

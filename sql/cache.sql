@@ -23,14 +23,14 @@ SET search_path = cache_s, public;
 -- No call twice within a query (no cache_ttl)
 -- ---------------------------------------------------------------------
 -- the same id twice in IN: one detail call
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, side, status FROM dr_clusters
  WHERE dr_id IN ('b303b78d-438c-41dd-aaf6-c98eea1fc2a6', 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6');
 SELECT dr_id, side, status FROM dr_clusters
  WHERE dr_id IN ('b303b78d-438c-41dd-aaf6-c98eea1fc2a6', 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6')
  ORDER BY side;
 -- = ANY with duplicates and a NULL: one call per distinct non-null id
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, side FROM dr_clusters
  WHERE dr_id = ANY(ARRAY['6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a', NULL,
                          '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a',
@@ -52,14 +52,14 @@ INSERT INTO cache_inventory VALUES
   ('x2', 'cache-no-such-task');
 ANALYZE cache_inventory;
 SET enable_memoize = off;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT i.owner, d.side, d.status, d.progress
   FROM cache_inventory i JOIN dr_clusters d USING (dr_id);
 SELECT i.owner, d.side, d.status, d.progress
   FROM cache_inventory i JOIN dr_clusters d USING (dr_id)
  ORDER BY i.owner, d.side;
 -- the same through a correlated subquery (a rescan per outer row)
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT i.owner,
        (SELECT d.status FROM disaster_recoveries d WHERE d.dr_id = i.dr_id) AS status
   FROM cache_inventory i;
@@ -70,9 +70,9 @@ RESET enable_memoize;
 
 -- without cache_ttl nothing is kept across queries: the same query again
 -- makes its call again
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT status FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT status FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
 
 -- ---------------------------------------------------------------------
@@ -86,50 +86,74 @@ ALTER SERVER cache_dws OPTIONS (ADD cache_ttl '300');
 SELECT srvoptions FROM pg_foreign_server WHERE srvname = 'cache_dws';
 
 -- the same query twice: the second makes no call, its answer is a cache hit
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
 SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
 -- the answer is kept per call, not per table: disaster_recoveries reads the
 -- same detail answer
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT name, dr_sync_period FROM disaster_recoveries
  WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
 -- a full scan: the list and every detail are kept, so a dashboard that
 -- reads the whole project again makes no call
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, side, status, progress FROM dr_clusters;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, side, status, progress FROM dr_clusters;
 SELECT dr_id, side, status, progress FROM dr_clusters ORDER BY dr_id, side;
 -- a list-only query reuses the kept list answer
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT count(*) FROM disaster_recoveries;
 -- another project is another answer
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT count(*) FROM disaster_recoveries WHERE project_id = 'e1c3a2d4f5b6a7c8d9e0f1a2b3c4d5e6';
 
 -- dwsdr_cache_clear(): the next query calls again
 SELECT dwsdr_cache_clear();
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
 -- anyone may call it
 SELECT has_function_privilege('public', 'dwsdr_cache_clear()', 'EXECUTE') AS public_may_clear;
 
 -- ALTER SERVER drops the connection, and the answers with it
 ALTER SERVER cache_dws OPTIONS (SET cache_ttl '600');
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
 -- ... and so does ALTER USER MAPPING
 ALTER USER MAPPING FOR CURRENT_USER SERVER cache_dws
   OPTIONS (SET secret_key 'demo-secret-key-0001');
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+-- a role's change drops only the connections whose server it owns or whose
+-- mapping is its own: another role's new password keeps the answers
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS regress_cache_owner;
+DROP ROLE IF EXISTS regress_cache_other;
+RESET client_min_messages;
+CREATE ROLE regress_cache_owner SUPERUSER;
+CREATE ROLE regress_cache_other;
+ALTER SERVER cache_dws OWNER TO regress_cache_owner;
+SELECT count(*) FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+ALTER ROLE regress_cache_other PASSWORD 'another-role-password';
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
+SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+-- the server's owner changes: a new connection, the answers gone
+ALTER ROLE regress_cache_owner CONNECTION LIMIT 5;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
+SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+-- the mapping's role changes (CONNECTION LIMIT -1 is its default): the same
+ALTER ROLE CURRENT_USER CONNECTION LIMIT -1;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
+SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
+ALTER SERVER cache_dws OWNER TO CURRENT_USER;
+DROP ROLE regress_cache_owner;
+DROP ROLE regress_cache_other;
 
 -- ---------------------------------------------------------------------
 -- Staleness: within cache_ttl, an answer stays what it was when fetched
@@ -138,7 +162,7 @@ SELECT status, progress FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-
 -- after that the stand-in answers it as a task.  The cached "no such task"
 -- hides the task until the answer expires or is cleared.
 SELECT dr_id, side FROM dr_clusters WHERE dr_id = 'fault-404missing-once-cache1';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, side FROM dr_clusters WHERE dr_id = 'fault-404missing-once-cache1';
 SELECT dwsdr_cache_clear();
 SELECT dr_id, side FROM dr_clusters WHERE dr_id = 'fault-404missing-once-cache1'
@@ -153,12 +177,37 @@ SELECT dr_id, side FROM dr_clusters WHERE dr_id = 'fault-missing-once-cache2'
 -- answers expire after cache_ttl seconds
 ALTER SERVER cache_dws OPTIONS (SET cache_ttl '2');
 SELECT count(*) FROM dr_clusters WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT count(*) FROM dr_clusters WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
 SELECT pg_sleep(2.2);
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT count(*) FROM dr_clusters WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
 ALTER SERVER cache_dws OPTIONS (SET cache_ttl '300');
+
+-- ---------------------------------------------------------------------
+-- Keys that cannot collide: project P with id "fault-gzip-once-k1/x", and
+-- project "P/fault-gzip-once-k1" with id "x", are two answers, however a
+-- key would join the parts.  The first is a task (the stand-in serves any
+-- fault id as one), the second is no task (no such project): the second
+-- query makes its own call and gets no row.  (In 1.1.0 they shared a key:
+-- the second query got the first one's answer, an error.)
+-- ---------------------------------------------------------------------
+SELECT dwsdr_stats_reset();
+SELECT project_id, dr_id, side FROM dr_clusters
+ WHERE project_id = '0536cdee2200d5912f7cc00b877980f1'
+   AND dr_id = 'fault-gzip-once-k1/x' ORDER BY side;
+SELECT project_id, dr_id, side FROM dr_clusters
+ WHERE project_id = '0536cdee2200d5912f7cc00b877980f1/fault-gzip-once-k1'
+   AND dr_id = 'x';
+SELECT * FROM calls;
+-- asked again, each is its own cache hit
+SELECT count(*) FROM dr_clusters
+ WHERE project_id = '0536cdee2200d5912f7cc00b877980f1/fault-gzip-once-k1'
+   AND dr_id = 'x';
+SELECT count(*) FROM dr_clusters
+ WHERE project_id = '0536cdee2200d5912f7cc00b877980f1'
+   AND dr_id = 'fault-gzip-once-k1/x';
+SELECT * FROM calls;
 
 -- ---------------------------------------------------------------------
 -- Errors are never kept
@@ -178,9 +227,9 @@ SELECT dr_id, side, status FROM dr_clusters WHERE dr_id = 'fault-503-once-cache3
 SELECT * FROM calls;
 -- without cache_ttl, the server's answers are no longer kept
 ALTER SERVER cache_dws OPTIONS (DROP cache_ttl);
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT status FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT status FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
 
 -- clean up

@@ -1,7 +1,9 @@
 --
 -- Concurrency: the calls of one scan run at once, never more than the
--- server's max_concurrency (EXPLAIN ANALYZE VERBOSE shows the peak), and
--- give the same rows whatever the bound.
+-- server's max_concurrency, and give the same rows whatever the bound.
+-- The peak is the stand-in's own count (the most requests it held at
+-- once: mock_peak_start() and mock_control() of sql/setup.sql), beside
+-- the one EXPLAIN ANALYZE VERBOSE reports.
 --
 SET client_min_messages = warning;
 CREATE SERVER conc_dws FOREIGN DATA WRAPPER dwsdr_fdw
@@ -15,24 +17,33 @@ RESET client_min_messages;
 SET search_path = conc_s, public;
 
 -- 20 calls that each take 300 ms: the default bound, 8, is reached
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT mock_peak_start();
+EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT count(*) FROM dr_clusters
  WHERE dr_id = ANY (ARRAY(SELECT 'fault-slow-300-once-a' || g FROM generate_series(1, 20) g));
+SELECT mock_control('GET', 'stats') -> 'max_in_flight' AS stand_in_peak;
 
 -- max_concurrency 3: never more than 3 at once
 ALTER SERVER conc_dws OPTIONS (ADD max_concurrency '3');
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT mock_peak_start();
+EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT count(*) FROM dr_clusters
  WHERE dr_id = ANY (ARRAY(SELECT 'fault-slow-300-once-b' || g FROM generate_series(1, 12) g));
+SELECT mock_control('GET', 'stats') -> 'max_in_flight' AS stand_in_peak;
 
 -- a full scan: the list, then its 5 detail calls, 3 at a time
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT count(dr_sync_period) FROM disaster_recoveries;
 
 -- max_concurrency 1: one call at a time, the same rows
 ALTER SERVER conc_dws OPTIONS (SET max_concurrency '1');
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT count(dr_sync_period) FROM disaster_recoveries;
+-- three calls of 300 ms: the stand-in never holds two at once
+SELECT mock_peak_start();
+SELECT count(*) FROM dr_clusters
+ WHERE dr_id = ANY (ARRAY(SELECT 'fault-slow-300-once-e' || g FROM generate_series(1, 3) g));
+SELECT mock_control('GET', 'stats') -> 'max_in_flight' AS stand_in_peak;
 SELECT dr_id, side, status, progress FROM dr_clusters ORDER BY dr_id, side;
 ALTER SERVER conc_dws OPTIONS (SET max_concurrency '8');
 SELECT dr_id, side, status, progress FROM dr_clusters ORDER BY dr_id, side;

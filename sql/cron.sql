@@ -2,10 +2,11 @@
 -- pg_cron's background workers (cron.use_background_workers = on, set by
 -- scripts/test) in this database, as the user who scheduled them, with
 -- the default search_path.  One job records DR state into a history table
--- (the README's history recipe) and one refreshes the README's dashboard;
--- others fail: on an API error, on purpose (the README's abnormal-task
--- alert), and for a user without a user mapping.  cron.job_run_details
--- must show the successes and the clear error texts.
+-- (the cookbook's history recipe) and one refreshes the cookbook's
+-- dashboard; others fail: on an API error, on purpose (the cookbook's
+-- abnormal-task alert and its alert on failed DR events), and for a user
+-- without a user mapping.  cron.job_run_details must show the successes
+-- and the clear error texts.
 -- Debian 12's pg_cron 1.4 has no seconds schedules: the jobs run at the
 -- next minute, and this file waits for them (up to 130 s).
 \set VERBOSITY default
@@ -21,8 +22,11 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER cron_dws
   OPTIONS (access_key 'DEMOACCESSKEY000001', secret_key 'demo-secret-key-0001');
 CREATE USER MAPPING FOR CURRENT_USER SERVER cron_fail
   OPTIONS (access_key 'DEMOACCESSKEY000001', secret_key 'demo-secret-key-0001');
--- jobs see the default search_path: the README's tables go to public
-IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters) FROM SERVER cron_dws INTO public;
+-- jobs see the default search_path: the cookbook's tables go to public
+IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters, dr_events) FROM SERVER cron_dws INTO public;
+-- the events of a stand-in project whose events are recent (one every 10 s,
+-- the newest now): the last 5 minutes hold failed DR events
+ALTER FOREIGN TABLE public.dr_events OPTIONS (ADD project_id 'events-n40-recent');
 CREATE SCHEMA cron_s;
 IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters) FROM SERVER cron_fail INTO cron_s;
 -- a user who may read the table but has no user mapping
@@ -30,55 +34,26 @@ CREATE ROLE regress_cron_nomap LOGIN;
 GRANT SELECT ON public.dr_clusters TO regress_cron_nomap;
 RESET client_min_messages;
 
--- the README's history table and dashboard
-CREATE TABLE public.dr_history (
-  seen_at           timestamptz NOT NULL DEFAULT now(),
-  dr_id             text NOT NULL,
-  dr_name           text,
-  side              text NOT NULL,
-  dr_status         text,
-  status            text,
-  progress          numeric,
-  last_success_time timestamptz
-);
-CREATE MATERIALIZED VIEW public.dr_dashboard AS
-SELECT dr_id, dr_name, dr_status, side, role, status, progress,
-       last_success_time, dr_sync_interval, now() AS refreshed_at
-  FROM dr_clusters WITH NO DATA;
-CREATE UNIQUE INDEX ON public.dr_dashboard (dr_id, side);
-REFRESH MATERIALIZED VIEW public.dr_dashboard;
+-- every job in one transaction, so that pg_cron sees them only with their
+-- every-minute schedules, and they all run in the same minute
+\getenv builddir PG_ABS_BUILDDIR
+BEGIN;
+-- the cookbook's history table and job, its dashboard and refresh job,
+-- its abnormal-task alert (which fails on purpose) and its alert on failed
+-- DR events (which fails, naming the recent events), as the doc writes
+-- them (scripts/cookbook-recipes); then every minute instead of the doc's
+-- schedules
+\i :builddir/recipes/history.sql
+\i :builddir/recipes/dashboard.sql
+\i :builddir/recipes/abnormal-alert-job.sql
+\i :builddir/recipes/events-alert-job.sql
+SELECT jobname, cron.alter_job(jobid, schedule => '* * * * *')
+  FROM cron.job ORDER BY jobid;
 CREATE TEMP TABLE cron_started AS
   SELECT clock_timestamp() AS at, (SELECT max(refreshed_at) FROM public.dr_dashboard) AS first_refresh;
-
--- every job in one transaction, so that they all run in the same minute
-BEGIN;
--- the README's history job, as written
-SELECT cron.schedule('dr-history', '* * * * *', $$
-  INSERT INTO dr_history (dr_id, dr_name, side, dr_status, status, progress, last_success_time)
-  SELECT dr_id, dr_name, side, dr_status, status, progress, last_success_time FROM dr_clusters
-$$);
--- the README's dashboard job, as written
-SELECT cron.schedule('dr-dashboard', '* * * * *',
-                     'REFRESH MATERIALIZED VIEW CONCURRENTLY dr_dashboard');
 -- an API error (HTTP 500, no retry)
 SELECT cron.schedule('dr-api-error', '* * * * *', $$
   SELECT status FROM cron_s.dr_clusters WHERE dr_id = 'fault-500'
-$$);
--- the README's abnormal-task alert, as written: fails on purpose
-SELECT cron.schedule('dr-abnormal-alert', '* * * * *', $$
-DO $alert$
-DECLARE
-  bad text;
-BEGIN
-  SELECT string_agg(DISTINCT dr_name, ', ') INTO bad
-    FROM dr_clusters
-   WHERE dr_status IN ('create_failed', 'start_failed', 'stop_failed', 'abnormal')
-      OR status IN ('abnormal', 'drDeleted');
-  IF bad IS NOT NULL THEN
-    RAISE EXCEPTION 'DR tasks in a failed state: %', bad;
-  END IF;
-END
-$alert$
 $$);
 -- a job that waits 4 s on the API (seen in pg_stat_activity below)
 SELECT cron.schedule('dr-slow', '* * * * *', $$
@@ -94,7 +69,7 @@ SELECT jobname, schedule, database = current_database() AS here,
   FROM cron.job ORDER BY jobid;
 
 -- wait until every job has a finished run (up to 130 s); meanwhile, note
--- what README's "waiting on the API" query shows
+-- what the cookbook's "waiting on the API" query (fdw-waits) shows
 CREATE TEMP TABLE cron_seen (usename name, backend_type text, query text);
 DO $$
 DECLARE
@@ -104,7 +79,7 @@ BEGIN
   LOOP
     SELECT count(DISTINCT jobid) INTO done
       FROM cron.job_run_details WHERE status IN ('succeeded', 'failed');
-    EXIT WHEN done = 6 OR i >= 260;
+    EXIT WHEN done = 7 OR i >= 260;
     PERFORM pg_stat_clear_snapshot();
     INSERT INTO cron_seen
     SELECT usename, backend_type, query
@@ -116,8 +91,8 @@ SELECT pid, usename, backend_type, now() - query_start AS running_for, query
     PERFORM pg_sleep(0.5);
     i := i + 1;
   END LOOP;
-  IF done < 6 THEN
-    RAISE NOTICE 'only % of 6 jobs ran in 130 s', done;
+  IF done < 7 THEN
+    RAISE NOTICE 'only % of 7 jobs ran in 130 s', done;
   END IF;
 END $$;
 -- no more runs (cron.unschedule deletes the job: keep the names)
@@ -129,8 +104,7 @@ SELECT jobname, cron.unschedule(jobid) FROM cron_jobs ORDER BY jobid;
 SELECT DISTINCT ON (j.jobid) j.jobname, d.status,
        regexp_replace(d.return_message, '[0-9a-f]{32}', '<request-id>', 'g') AS return_message,
        CASE WHEN d.username = current_user THEN '(me)' ELSE d.username END AS username,
-       d.database = current_database() AS here,
-       d.end_time >= d.start_time AS timed
+       d.database = current_database() AS here
   FROM cron.job_run_details d JOIN cron_jobs j USING (jobid)
  ORDER BY j.jobid, d.runid;
 -- the slow job, seen while it waited on the API (the other jobs wait on it
@@ -160,7 +134,7 @@ DROP EXTENSION pg_cron;
 DROP MATERIALIZED VIEW public.dr_dashboard;
 DROP TABLE public.dr_history;
 DROP SCHEMA cron_s CASCADE;
-DROP FOREIGN TABLE public.dr_clusters;
+DROP FOREIGN TABLE public.dr_clusters, public.dr_events;
 DROP SERVER cron_fail CASCADE;
 DROP SERVER cron_dws CASCADE;
 DROP ROLE regress_cron_nomap;

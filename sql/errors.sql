@@ -130,9 +130,9 @@ SELECT 'fault-503-once-' || md5(random()::text) AS id_503,
        'fault-close-once-' || md5(random()::text) AS id_close \gset
 SET plan_cache_mode = force_generic_plan;
 PREPARE errors_one(text) AS SELECT side, status FROM dr_clusters WHERE dr_id = $1;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE errors_one(:'id_503');
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF) EXECUTE errors_one(:'id_503');
 EXECUTE errors_one(:'id_503');
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE errors_one(:'id_429');
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF) EXECUTE errors_one(:'id_429');
 -- a connection closed without an answer, once (libcurl may retry this
 -- one itself on a reused connection, so only the answer is shown)
 EXECUTE errors_one(:'id_close');
@@ -147,7 +147,7 @@ CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-503date'$$);
 ALTER SERVER errors_srv OPTIONS (SET max_retry_time_ms '10000');
 SELECT 'fault-503date-once-' || md5(random()::text) AS id_date \gset
 SET plan_cache_mode = force_generic_plan;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE errors_one(:'id_date');
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF) EXECUTE errors_one(:'id_date');
 RESET plan_cache_mode;
 
 --

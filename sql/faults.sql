@@ -6,7 +6,7 @@
 --
 -- The stand-in's id fault-seq-<step>.<step>...-<nonce> answers its n-th
 -- request with the n-th step (truncated: cut off mid-body; close: no
--- answer; 404missing: 404 "not found"; 404: the gateway's 404; ok: the
+-- answer; 404missing: 404 with DWS.10101; 404: the gateway's 404; ok: the
 -- normal answer), and normally after the last step.  As a project id it
 -- drives the list call, whose one item is a task with that same id.
 \set VERBOSITY default
@@ -51,10 +51,10 @@ SET search_path = faults, public;
 -- The list call (the project's tasks) with a column only the per-task call
 -- has: the list gives ids only.
 --
--- cut off, then 404 "not found" (the backend crashed here): no such
--- project, no rows
-SELECT count(progress) FROM dr_clusters
- WHERE project_id = 'fault-seq-truncated.404missing-l1';
+-- cut off, then 404 (the backend crashed here): a clean error (the list
+-- call has no "missing" answer; 1.1.0 gave no rows)
+CALL try($$SELECT count(progress) FROM dr_clusters
+ WHERE project_id = 'fault-seq-truncated.404missing-l1'$$);
 -- cut off, then 503, then fine: the task's two clusters
 SELECT count(progress) FROM dr_clusters
  WHERE project_id = 'fault-seq-truncated.503.ok-l2';
@@ -68,16 +68,72 @@ CALL try($$SELECT count(progress) FROM dr_clusters
 CALL try($$SELECT count(progress) FROM dr_clusters
  WHERE project_id = 'fault-seq-truncated.truncated.truncated.truncated-l5'$$);
 -- the session goes on: the same sequence again, on a new id
-SELECT count(progress) FROM dr_clusters
- WHERE project_id = 'fault-seq-truncated.404missing-l6';
+CALL try($$SELECT count(progress) FROM dr_clusters
+ WHERE project_id = 'fault-seq-truncated.404missing-l6'$$);
 
 -- the list with its items kept (a column only the list has)
 SELECT dr_id, last_disaster_time IS NULL AS no_disaster FROM disaster_recoveries
  WHERE project_id = 'fault-seq-truncated.500.ok-l7';
-SELECT count(*) FROM disaster_recoveries
- WHERE project_id = 'fault-seq-close.404missing-l8';
+CALL try($$SELECT count(*) FROM disaster_recoveries
+ WHERE project_id = 'fault-seq-close.404missing-l8'$$);
 CALL try($$SELECT count(last_disaster_time) FROM disaster_recoveries
  WHERE project_id = 'fault-seq-truncated.notobject-l9'$$);
+
+--
+-- List items that are no task: not an object (7, null, a string), or an
+-- "id" that is not a non-empty string ("", a number, 2**64, absent, null).
+-- Each is an error naming the project and the item's index (counting from
+-- 0; the bad item is the second), never skipped and never a per-task call
+-- without an id.  Each id answers its first list call so, then normally:
+-- the next query gets the list's one good task, so nothing of the bad
+-- answer stayed behind.
+--
+SELECT dwsdr_stats_reset();
+-- the items are the rows (count(*): the list only)
+CALL try($$SELECT count(*) FROM disaster_recoveries
+ WHERE project_id = 'fault-seq-itemnumber.ok-i1'$$);
+CALL try($$SELECT count(*) FROM disaster_recoveries
+ WHERE project_id = 'fault-seq-itemnumber.ok-i1'$$);
+CALL try($$SELECT count(*) FROM disaster_recoveries
+ WHERE project_id = 'fault-seq-itemnull.ok-i2'$$);
+CALL try($$SELECT count(*) FROM disaster_recoveries
+ WHERE project_id = 'fault-seq-itemnull.ok-i2'$$);
+CALL try($$SELECT count(name) FROM disaster_recoveries
+ WHERE project_id = 'fault-seq-itemstring.ok-i3'$$);
+CALL try($$SELECT count(name) FROM disaster_recoveries
+ WHERE project_id = 'fault-seq-itemstring.ok-i3'$$);
+-- the list gives ids for per-task calls (count(progress): detail calls)
+CALL try($$SELECT count(progress) FROM dr_clusters
+ WHERE project_id = 'fault-seq-idempty.ok-i4'$$);
+CALL try($$SELECT count(progress) FROM dr_clusters
+ WHERE project_id = 'fault-seq-idempty.ok-i4'$$);
+CALL try($$SELECT count(progress) FROM dr_clusters
+ WHERE project_id = 'fault-seq-idnumber.ok-i5'$$);
+CALL try($$SELECT count(progress) FROM dr_clusters
+ WHERE project_id = 'fault-seq-idnumber.ok-i5'$$);
+CALL try($$SELECT count(progress) FROM dr_clusters
+ WHERE project_id = 'fault-seq-idbig.ok-i6'$$);
+CALL try($$SELECT count(progress) FROM dr_clusters
+ WHERE project_id = 'fault-seq-idbig.ok-i6'$$);
+-- list items and per-task calls (last_disaster_time and primary_az)
+CALL try($$SELECT count(primary_az) FROM disaster_recoveries
+ WHERE project_id = 'fault-seq-idmissing.ok-i7' AND last_disaster_time IS NULL$$);
+CALL try($$SELECT count(primary_az) FROM disaster_recoveries
+ WHERE project_id = 'fault-seq-idmissing.ok-i7' AND last_disaster_time IS NULL$$);
+-- the list asked for one id, whose answer has it and a bad item: an error
+-- all the same
+CALL try($$SELECT count(*) FROM disaster_recoveries
+ WHERE project_id = 'fault-seq-idnull.ok-i8' AND dr_id = 'fault-seq-idnull.ok-i8'
+   AND last_disaster_time IS NULL$$);
+CALL try($$SELECT count(*) FROM disaster_recoveries
+ WHERE project_id = 'fault-seq-idnull.ok-i8' AND dr_id = 'fault-seq-idnull.ok-i8'
+   AND last_disaster_time IS NULL$$);
+-- the whole message, with its detail (HV00K; the detail shows the body)
+CALL public.try($$SELECT dr_id FROM disaster_recoveries WHERE project_id = 'fault-idbig'$$);
+-- each counted as an error of the server kind; no detail call was made
+-- for the bad items (the detail calls are those of the good answers)
+SELECT list_calls, detail_calls, errors, server_errors
+  FROM dwsdr_stats() WHERE server = 'faults_dws';
 
 --
 -- Per-task calls, across the retries of one call.
@@ -134,10 +190,18 @@ SELECT * FROM calls;
 SELECT dwsdr_stats_reset();
 SELECT count(*) FROM disaster_recoveries WHERE dr_id = 'fault-seq-missing.ok-c5';
 SELECT count(*) FROM disaster_recoveries WHERE dr_id = 'fault-seq-missing.ok-c5';
-SELECT count(*) FROM disaster_recoveries WHERE project_id = 'fault-seq-404missing.ok-c6';
-SELECT count(*) FROM disaster_recoveries WHERE project_id = 'fault-seq-404missing.ok-c6';
+SELECT count(*) FROM disaster_recoveries WHERE project_id = 'fault-seq-missing.ok-c6';
+SELECT count(*) FROM disaster_recoveries WHERE project_id = 'fault-seq-missing.ok-c6';
 SELECT name FROM disaster_recoveries WHERE dr_id = 'fault-seq-ok.badjson-c7';
 SELECT name FROM disaster_recoveries WHERE dr_id = 'fault-seq-ok.badjson-c7';
+SELECT * FROM calls;
+-- a list with a bad item is refused and not kept: the second query asks
+-- again and gets the list (two list calls, no cache hit)
+SELECT dwsdr_stats_reset();
+CALL try($$SELECT count(*) FROM disaster_recoveries
+ WHERE project_id = 'fault-seq-idnumber.ok-c8'$$);
+CALL try($$SELECT count(*) FROM disaster_recoveries
+ WHERE project_id = 'fault-seq-idnumber.ok-c8'$$);
 SELECT * FROM calls;
 -- an answer for another task is refused and not kept: the second query
 -- asks the API again (two detail calls, no cache hit)

@@ -33,6 +33,10 @@ SELECT table_name, ordinal_position AS pos, column_name, data_type
   FROM information_schema.columns
  WHERE table_schema = 'import_all' AND table_name = 'dr_progress'
  ORDER BY ordinal_position;
+SELECT table_name, ordinal_position AS pos, column_name, data_type
+  FROM information_schema.columns
+ WHERE table_schema = 'import_all' AND table_name = 'dr_events'
+ ORDER BY ordinal_position;
 \d+ import_all.dr_clusters
 
 -- LIMIT TO and EXCEPT
@@ -41,7 +45,7 @@ IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (disaster_recoveries, no_such_table)
   FROM SERVER "import Server" INTO import_limit;
 IMPORT FOREIGN SCHEMA dwsdr EXCEPT (dr_progress) FROM SERVER "import Server" INTO import_except;
 IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (no_such_table) FROM SERVER "import Server" INTO "import Odd";
-IMPORT FOREIGN SCHEMA dwsdr EXCEPT (dr_clusters, disaster_recoveries, dr_progress)
+IMPORT FOREIGN SCHEMA dwsdr EXCEPT (dr_clusters, disaster_recoveries, dr_progress, dr_events)
   FROM SERVER "import Server" INTO "import Odd";
 SELECT n.nspname, c.relname
   FROM pg_foreign_table ft
@@ -50,7 +54,7 @@ SELECT n.nspname, c.relname
  WHERE n.nspname IN ('import_limit', 'import_except', 'import Odd')
  ORDER BY 1, 2;
 -- a schema whose name needs quoting
-IMPORT FOREIGN SCHEMA dwsdr EXCEPT (dr_clusters, disaster_recoveries)
+IMPORT FOREIGN SCHEMA dwsdr EXCEPT (dr_clusters, disaster_recoveries, dr_events)
   FROM SERVER "import Server" INTO "import Odd";
 SELECT n.nspname, c.relname
   FROM pg_foreign_table ft
@@ -81,6 +85,8 @@ SELECT dr_id, name, primary_name, standby_name FROM import_except.disaster_recov
  ORDER BY dr_id;
 SELECT dr_id, recovery_point_object, primary_key FROM "import Odd".dr_progress
  WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
+SELECT name, source_id, occur_time AT TIME ZONE 'UTC' AS occur_utc
+  FROM import_all.dr_events ORDER BY occur_time DESC LIMIT 2;
 
 -- the generated DDL holds no credential, before or after the mapping exists
 IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_progress) FROM SERVER "import Server" INTO import_limit;

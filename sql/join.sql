@@ -89,7 +89,7 @@ SELECT d.dr_id, d.name FROM disaster_recoveries d
  WHERE d.dr_id IN (SELECT dr_id FROM inventory)
  ORDER BY d.dr_id;
 -- a local filter on the inventory: fewer outer rows, fewer calls
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT i.owner, d.status FROM inventory i JOIN disaster_recoveries d USING (dr_id)
  WHERE i.owner IN ('bob', 'carol');
 SELECT i.owner, d.status FROM inventory i JOIN disaster_recoveries d USING (dr_id)
@@ -113,7 +113,7 @@ SELECT dr_id, side, status, progress FROM dr_clusters
  WHERE dr_id = ANY(ARRAY(SELECT dr_id FROM inventory))
  ORDER BY dr_id, side;
 -- five values, four distinct ids: four detail calls
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, side, status, progress FROM dr_clusters
  WHERE dr_id = ANY(ARRAY(SELECT dr_id FROM inventory));
 
@@ -259,7 +259,7 @@ SELECT d.project_id, d.dr_id, d.name FROM disaster_recoveries d
 SELECT d.project_id, d.dr_id, d.name FROM disaster_recoveries d
  WHERE d.project_id = ANY(ARRAY(SELECT project_id FROM projects))
  ORDER BY d.project_id, d.dr_id;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT d.project_id, d.dr_id, d.name FROM disaster_recoveries d
  WHERE d.project_id = ANY(ARRAY(SELECT project_id FROM projects));
 

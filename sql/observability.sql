@@ -22,12 +22,12 @@ CREATE SCHEMA obs_s;
 IMPORT FOREIGN SCHEMA dwsdr FROM SERVER obs_dws INTO obs_s;
 CREATE SCHEMA obs_r;
 IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters) FROM SERVER obs_retry INTO obs_r;
--- EXPLAIN (ANALYZE, FORMAT JSON) of a query, as json
+-- EXPLAIN (ANALYZE, FORMAT JSON, BUFFERS OFF) of a query, as json
 CREATE FUNCTION obs_s.explain_json(q text) RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
   j json;
 BEGIN
-  EXECUTE 'EXPLAIN (ANALYZE, FORMAT JSON) ' || q INTO j;
+  EXECUTE 'EXPLAIN (ANALYZE, FORMAT JSON, BUFFERS OFF) ' || q INTO j;
   RETURN j -> 0 -> 'Plan';
 END $$;
 RESET client_min_messages;
@@ -118,7 +118,7 @@ SELECT p ->> 'DWS Requests' AS requests,
        dwsdr_stats() AS s
  WHERE s.server = 'obs_dws';
 -- TIMING OFF leaves out the bytes and the wait
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id FROM dr_clusters WHERE dr_id = 'obs-no-such-task';
 
 -- ---------------------------------------------------------------------

@@ -128,6 +128,36 @@ SET ROLE regress_dwsdr_priv;
 EXECUTE priv_q;
 DEALLOCATE priv_q;
 RESET plan_cache_mode;
+-- every batch of calls is checked, not only a new scan: an open cursor
+-- before each call it still has to make, a rescan before it starts (the
+-- tables name their project, so nothing else reads the server's options)
+CREATE SERVER priv_cursor FOREIGN DATA WRAPPER dwsdr_fdw
+  OPTIONS (endpoint 'http://127.0.0.1:18931', max_concurrency '1', max_retries '0');
+CREATE USER MAPPING FOR CURRENT_USER SERVER priv_cursor
+  OPTIONS (access_key 'DEMOACCESSKEY000001', secret_key 'demo-secret-key-0001');
+CREATE FOREIGN TABLE priv_cursor_tasks (dr_id text, name text) SERVER priv_cursor
+  OPTIONS (resource 'disaster_recoveries', project_id '0536cdee2200d5912f7cc00b877980f1');
+BEGIN;
+-- one call at a time: the first fetch leaves the missing ids' calls to come
+DECLARE priv_c CURSOR FOR SELECT dr_id, name FROM priv_cursor_tasks
+  WHERE dr_id IN ('b303b78d-438c-41dd-aaf6-c98eea1fc2a6', 'missing-1', 'missing-2', 'missing-3');
+FETCH 1 FROM priv_c;
+RESET ROLE;
+SET dwsdr_fdw.allowed_hosts = 'dws.*.myhuaweicloud.com';
+FETCH 1 FROM priv_c;
+ROLLBACK;
+\echo :LAST_ERROR_SQLSTATE
+BEGIN;
+-- a parameterized scan, rescanned for each outer row
+DECLARE priv_r CURSOR FOR SELECT v.id, t.name
+  FROM (VALUES ('b303b78d-438c-41dd-aaf6-c98eea1fc2a6'), ('missing-1')) v(id),
+       LATERAL (SELECT name FROM priv_cursor_tasks t WHERE t.dr_id = v.id LIMIT 1) t;
+FETCH 1 FROM priv_r;
+RESET ROLE;
+SET dwsdr_fdw.allowed_hosts = 'dws.*.myhuaweicloud.com';
+FETCH 1 FROM priv_r;
+ROLLBACK;
+\echo :LAST_ERROR_SQLSTATE
 -- the endpoint a region derives is checked the same way
 CREATE FOREIGN TABLE priv_cn_tasks (dr_id text) SERVER priv_region_cn
   OPTIONS (resource 'disaster_recoveries', project_id 'p');
@@ -226,3 +256,17 @@ DROP SERVER priv_trusted CASCADE;
 DROP OWNED BY regress_dwsdr_priv, regress_dwsdr_priv_reader CASCADE;
 DROP ROLE regress_dwsdr_priv;
 DROP ROLE regress_dwsdr_priv_reader;
+RESET client_min_messages;
+
+--
+-- The way README.md and the 42501 hint give to set the hosts for every
+-- session, exactly as README.md writes it, in a new session that has not
+-- loaded the library (the extension exists in the database); then undone.
+--
+\c
+SELECT count(*) AS known_before_load FROM pg_settings WHERE name = 'dwsdr_fdw.allowed_hosts';
+LOAD 'dwsdr_fdw'; ALTER SYSTEM SET dwsdr_fdw.allowed_hosts = 'dws.*.myhuaweicloud.com, 127.0.0.1'; SELECT pg_reload_conf();
+SELECT setting, error FROM pg_file_settings WHERE name = 'dwsdr_fdw.allowed_hosts';
+ALTER SYSTEM RESET dwsdr_fdw.allowed_hosts;
+SELECT pg_reload_conf();
+SELECT count(*) AS left_in_files FROM pg_file_settings WHERE name = 'dwsdr_fdw.allowed_hosts';

@@ -21,7 +21,7 @@ SELECT dr_id, side, status, progress FROM dr_clusters
  WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6' ORDER BY side;
 SELECT dr_id, side, status, progress FROM dr_clusters
  WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6' ORDER BY side;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, side, status, progress FROM dr_clusters
  WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6';
 
@@ -33,7 +33,7 @@ SELECT dr_id, name FROM disaster_recoveries
  WHERE '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a' = dr_id;
 
 -- an id that does not exist: one detail call, no row
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id FROM disaster_recoveries
  WHERE dr_id = '00000000-dead-4bee-8fff-000000000000';
 
@@ -52,7 +52,7 @@ SELECT dr_id, name, status FROM disaster_recoveries
                  'b303b78d-438c-41dd-aaf6-c98eea1fc2a6')
  ORDER BY dr_id;
 -- three values, two distinct ids: two detail calls
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, name, status FROM disaster_recoveries
  WHERE dr_id IN ('b303b78d-438c-41dd-aaf6-c98eea1fc2a6',
                  '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
@@ -72,7 +72,7 @@ SELECT dr_id, side, cluster_name FROM dr_clusters
                          NULL,
                          'f0e1d2c3-b4a5-4968-8776-655443322110'])
  ORDER BY dr_id, side;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, side, cluster_name FROM dr_clusters
  WHERE dr_id = ANY(ARRAY['c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f',
                          '00000000-dead-4bee-8fff-000000000000',
@@ -87,7 +87,7 @@ SELECT dr_id, dr_sync_period FROM disaster_recoveries
 SELECT dr_id, dr_sync_period FROM disaster_recoveries
  WHERE dr_id = ANY('{6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a,c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f}'::text[])
  ORDER BY dr_id;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, dr_sync_period FROM disaster_recoveries
  WHERE dr_id = ANY('{6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a,c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f}'::text[]);
 
@@ -118,10 +118,10 @@ DEALLOCATE q;
 -- EXPLAIN ANALYZE shows no sort)
 PREPARE qn(text) AS SELECT dr_id, side, status FROM dr_clusters WHERE dr_id = $1;
 SET plan_cache_mode = force_generic_plan;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 EXECUTE qn('6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a');
 -- a NULL parameter: no call at all
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 EXECUTE qn(NULL);
 RESET plan_cache_mode;
 DEALLOCATE qn;
@@ -143,10 +143,10 @@ PREPARE qan(text[]) AS
   SELECT dr_id, name FROM disaster_recoveries WHERE dr_id = ANY($1);
 SET plan_cache_mode = force_generic_plan;
 -- three values, two distinct ids: two detail calls
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 EXECUTE qan('{b303b78d-438c-41dd-aaf6-c98eea1fc2a6,9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d,b303b78d-438c-41dd-aaf6-c98eea1fc2a6}');
 -- an empty array: no call
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 EXECUTE qan('{}');
 RESET plan_cache_mode;
 DEALLOCATE qan;
@@ -177,7 +177,7 @@ DECLARE
   v text := id;
   line text;
 BEGIN
-  FOR line IN EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  FOR line IN EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
       SELECT status FROM disaster_recoveries WHERE dr_id = v
   LOOP
     RETURN NEXT line;
@@ -192,14 +192,14 @@ SELECT * FROM pushdown_explain('6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a');
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT dr_id, status FROM disaster_recoveries ORDER BY dr_id;
 SELECT dr_id, status FROM disaster_recoveries ORDER BY dr_id;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, status FROM disaster_recoveries;
 
 -- dr_sync_period comes only from the detail call: list, then detail per task
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT dr_id, dr_sync_period FROM disaster_recoveries ORDER BY dr_id;
 SELECT dr_id, dr_sync_period FROM disaster_recoveries ORDER BY dr_id;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, dr_sync_period FROM disaster_recoveries;
 
 -- a detail-only column used only in WHERE also needs the detail call
@@ -211,14 +211,14 @@ SELECT dr_id FROM disaster_recoveries WHERE primary_progress < 50 ORDER BY dr_id
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT dr_id, side, cluster_name, role, status FROM dr_clusters ORDER BY dr_id, side;
 SELECT dr_id, side, cluster_name, role, status FROM dr_clusters ORDER BY dr_id, side;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, side, cluster_name, role, status FROM dr_clusters;
 
 -- count(*) needs no column: the list call alone
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT count(*) FROM disaster_recoveries;
 SELECT count(*) FROM disaster_recoveries;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT count(*) FROM disaster_recoveries;
 
 -- ---------------------------------------------------------------------
@@ -229,11 +229,11 @@ SELECT dr_id, last_disaster_time FROM disaster_recoveries
  WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
 SELECT dr_id, last_disaster_time FROM disaster_recoveries
  WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, last_disaster_time FROM disaster_recoveries
  WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
 -- several ids: still one list call, filtered locally
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, last_disaster_time, primary_project_id FROM disaster_recoveries
  WHERE dr_id IN ('6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a',
                  'b303b78d-438c-41dd-aaf6-c98eea1fc2a6');
@@ -247,7 +247,7 @@ SELECT dr_id, last_disaster_time, dr_sync_period, primary_az FROM disaster_recov
  WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
 SELECT dr_id, last_disaster_time, dr_sync_period, primary_az FROM disaster_recoveries
  WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, last_disaster_time, dr_sync_period, primary_az FROM disaster_recoveries
  WHERE dr_id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
 
@@ -259,7 +259,7 @@ SELECT project_id, dr_id, name, status FROM disaster_recoveries
  WHERE project_id = 'e1c3a2d4f5b6a7c8d9e0f1a2b3c4d5e6' ORDER BY dr_id;
 SELECT project_id, dr_id, name, status FROM disaster_recoveries
  WHERE project_id = 'e1c3a2d4f5b6a7c8d9e0f1a2b3c4d5e6' ORDER BY dr_id;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT project_id, dr_id, name, status FROM disaster_recoveries
  WHERE project_id = 'e1c3a2d4f5b6a7c8d9e0f1a2b3c4d5e6';
 -- both projects: one list call each
@@ -270,7 +270,7 @@ SELECT project_id, dr_id, name FROM disaster_recoveries
 SELECT project_id, dr_id, name FROM disaster_recoveries
  WHERE project_id IN ('e1c3a2d4f5b6a7c8d9e0f1a2b3c4d5e6', '0536cdee2200d5912f7cc00b877980f1')
  ORDER BY project_id, dr_id;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT project_id, dr_id, name FROM disaster_recoveries
  WHERE project_id IN ('e1c3a2d4f5b6a7c8d9e0f1a2b3c4d5e6', '0536cdee2200d5912f7cc00b877980f1');
 -- project and id together: one detail call in that project
@@ -281,7 +281,7 @@ SELECT project_id, dr_id, side, cluster_az, progress FROM dr_clusters
 SELECT project_id, dr_id, side, cluster_az, progress FROM dr_clusters
  WHERE project_id = 'e1c3a2d4f5b6a7c8d9e0f1a2b3c4d5e6'
    AND dr_id = '66666666-7777-4888-8999-aaaaaaaaaaaa' ORDER BY side;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT project_id, dr_id, side, cluster_az, progress FROM dr_clusters
  WHERE project_id = 'e1c3a2d4f5b6a7c8d9e0f1a2b3c4d5e6'
    AND dr_id = '66666666-7777-4888-8999-aaaaaaaaaaaa';
@@ -289,7 +289,7 @@ SELECT project_id, dr_id, side, cluster_az, progress FROM dr_clusters
 SELECT dr_id FROM disaster_recoveries WHERE dr_id = '66666666-7777-4888-8999-aaaaaaaaaaaa';
 -- an id of each project, asked in both projects: one detail call per
 -- (project, id); each task found in its own project only
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT project_id, dr_id FROM disaster_recoveries
  WHERE project_id IN ('e1c3a2d4f5b6a7c8d9e0f1a2b3c4d5e6', '0536cdee2200d5912f7cc00b877980f1')
    AND dr_id IN ('11111111-2222-4333-8444-555555555555', 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6');
@@ -331,7 +331,7 @@ SELECT dr_id, status FROM disaster_recoveries
 SELECT dr_id, status FROM disaster_recoveries
  WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6' OR status = 'abnormal'
  ORDER BY dr_id;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, status FROM disaster_recoveries
  WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6' OR status = 'abnormal';
 -- ids ORed: not pushed, a full scan, still right
@@ -374,14 +374,14 @@ SELECT dr_id FROM disaster_recoveries WHERE dr_id LIKE 'b303%';
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT dr_id FROM disaster_recoveries WHERE dr_id = NULL;
 SELECT dr_id FROM disaster_recoveries WHERE dr_id = NULL;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id FROM disaster_recoveries WHERE dr_id = NULL;
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT dr_id FROM disaster_recoveries WHERE dr_id = ANY('{}'::text[]);
 SELECT dr_id FROM disaster_recoveries WHERE dr_id = ANY('{}'::text[]);
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id FROM disaster_recoveries WHERE dr_id = ANY('{}'::text[]);
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id FROM disaster_recoveries WHERE dr_id = ANY(ARRAY[NULL, NULL]::text[]);
 
 -- ---------------------------------------------------------------------
@@ -394,7 +394,7 @@ SELECT dr_id, name FROM disaster_recoveries
 SELECT dr_id, name FROM disaster_recoveries
  WHERE dr_id = lower('B303B78D-438C-41DD-AAF6-C98EEA1FC2A6');
 -- upper() of the id finds nothing (ids are case-sensitive), with one call
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, name FROM disaster_recoveries
  WHERE dr_id = upper('b303b78d-438c-41dd-aaf6-c98eea1fc2a6');
 -- a stable function of a session setting
@@ -404,7 +404,7 @@ SELECT dr_id, name FROM disaster_recoveries
  WHERE dr_id = current_setting('pushdown.wanted_id');
 SELECT dr_id, name FROM disaster_recoveries
  WHERE dr_id = current_setting('pushdown.wanted_id');
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, name FROM disaster_recoveries
  WHERE dr_id = current_setting('pushdown.wanted_id');
 RESET pushdown.wanted_id;
@@ -412,7 +412,7 @@ RESET pushdown.wanted_id;
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT dr_id FROM disaster_recoveries WHERE dr_id = (random()::text);
 SELECT dr_id FROM disaster_recoveries WHERE dr_id = (random()::text);
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id FROM disaster_recoveries WHERE dr_id = (random()::text);
 -- a condition using another column of the same table is not pushed
 EXPLAIN (VERBOSE, COSTS OFF)
@@ -425,7 +425,7 @@ SELECT dr_id, name FROM disaster_recoveries
 SELECT dr_id, name FROM disaster_recoveries
  WHERE dr_id = (SELECT 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'::text);
 -- a varchar value is cast to text and still pushed
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id FROM disaster_recoveries
  WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2a6'::varchar;
 
@@ -435,7 +435,7 @@ SELECT dr_id FROM disaster_recoveries
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT count(*) FROM dr_clusters WHERE dr_id = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 SELECT count(*) FROM dr_clusters WHERE dr_id = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT count(*) FROM dr_clusters WHERE dr_id = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 SELECT count(*) FROM disaster_recoveries
  WHERE dr_id IN ('b303b78d-438c-41dd-aaf6-c98eea1fc2a6', '00000000-dead-4bee-8fff-000000000000');

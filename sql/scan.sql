@@ -19,7 +19,7 @@ EXPLAIN (VERBOSE, COSTS OFF)
 SELECT dr_id, side, cluster_name, role, status, progress FROM dr_clusters;
 SELECT dr_id, side, cluster_name, role, status, progress FROM dr_clusters
  ORDER BY dr_id, side;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, side, cluster_name, role, status, progress FROM dr_clusters;
 
 -- columns the list call has: the list alone
@@ -27,7 +27,7 @@ EXPLAIN (VERBOSE, COSTS OFF)
 SELECT dr_id, name, status, primary_status, standby_status FROM disaster_recoveries;
 SELECT dr_id, name, status, primary_status, standby_status FROM disaster_recoveries
  ORDER BY dr_id;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, name, status FROM disaster_recoveries;
 
 -- count(*) needs no column: the list alone

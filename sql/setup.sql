@@ -47,8 +47,9 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 
 -- explain_masked(q, timing): the lines of EXPLAIN (ANALYZE, COSTS OFF,
--- SUMMARY OFF) of q, TIMING off unless asked, with what differs from run
--- to run masked: times, the bytes received and the wait on the API, and
+-- SUMMARY OFF, BUFFERS OFF) of q, TIMING off unless asked (buffer counts
+-- depend on what is cached; 18 shows them by default), with what differs
+-- from run to run masked: times, the bytes received and the wait on the API, and
 -- the memory figures of sorts, hashes and Memoize.  The DWS Requests
 -- counts, rows and loops are left as they are.
 CREATE FUNCTION explain_masked(q text, timing bool DEFAULT false)
@@ -56,7 +57,7 @@ RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
   ln text;
 BEGIN
-  FOR ln IN EXECUTE format('EXPLAIN (ANALYZE, COSTS OFF, TIMING %s, SUMMARY OFF) ',
+  FOR ln IN EXECUTE format('EXPLAIN (ANALYZE, COSTS OFF, TIMING %s, SUMMARY OFF, BUFFERS OFF) ',
                            CASE WHEN timing THEN 'ON' ELSE 'OFF' END) || q
   LOOP
     ln := regexp_replace(ln, 'actual time=[0-9.]+\.\.[0-9.]+', 'actual time=N..N');
@@ -90,6 +91,48 @@ BEGIN
       RETURN true;
     END IF;
     PERFORM pg_sleep(0.05);
+  END LOOP;
+  RETURN false;
+END $$;
+
+-- mock_control(method, route): the stand-in's answer to one of its control
+-- routes, e.g. ('GET', 'stats') for what it saw (its max_in_flight is the
+-- most API requests it held at once) or ('POST', 'reset_max_in_flight').
+-- The server fetches it with curl (COPY FROM PROGRAM; the tests run as a
+-- superuser), ignoring the proxies set in its environment.
+CREATE FUNCTION mock_control(method text, route text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  answer jsonb;
+BEGIN
+  -- both go into a shell command: plain words only
+  IF method NOT IN ('GET', 'POST') OR route !~ '^[a-z_]+$' THEN
+    RAISE EXCEPTION 'mock_control: bad method or route';
+  END IF;
+  IF to_regclass('pg_temp.mock_answer') IS NULL THEN
+    CREATE TEMP TABLE mock_answer (body text);
+  END IF;
+  TRUNCATE mock_answer;
+  EXECUTE format('COPY mock_answer FROM PROGRAM %L WITH (FORMAT csv, QUOTE %L, DELIMITER %L)',
+                 format('curl -sS --noproxy ''*'' -X %s http://127.0.0.1:18931/__mock/%s',
+                        method, route),
+                 E'\x01', E'\x02');
+  SELECT string_agg(body, E'\n')::jsonb INTO answer FROM mock_answer;
+  RETURN answer;
+END $$;
+
+-- mock_peak_start(): waits, up to 30 s, until the stand-in holds no
+-- request (the slow calls of a cancelled query go on there until their
+-- delay ends), then starts a new max_in_flight, so that the next figure
+-- the stand-in reports is the peak of what ran since; false if it never
+-- went idle
+CREATE FUNCTION mock_peak_start() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  FOR i IN 1..300 LOOP
+    IF (mock_control('GET', 'stats') ->> 'in_flight')::int = 0 THEN
+      RETURN (mock_control('POST', 'reset_max_in_flight') ->> 'ok')::boolean;
+    END IF;
+    PERFORM pg_sleep(0.1);
   END LOOP;
   RETURN false;
 END $$;

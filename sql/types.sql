@@ -49,7 +49,7 @@ SELECT pg_typeof(create_time) AS create_time, pg_typeof(start_time) AS start_tim
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT dr_id, name FROM types_tasks WHERE dr_id = 'c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f';
 SELECT dr_id, name FROM types_tasks WHERE dr_id = 'c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, name FROM types_tasks WHERE dr_id = 'c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f';
 
 -- varchar(n) follows the input function: a longer value is an error, not
@@ -149,7 +149,7 @@ SELECT dr_id, side, future FROM types_clusters ORDER BY dr_id, side;
 -- "cluster.name" is in the list call: no detail call
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT dr_id, side, cluster_name FROM types_clusters ORDER BY dr_id, side;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT dr_id, side, cluster_name FROM types_clusters;
 SELECT dr_id, side, cluster_name FROM types_clusters ORDER BY dr_id, side;
 
@@ -168,7 +168,7 @@ SELECT id, pct, sbucket, dstore, nothing, standby->>'name' AS standby_name
   FROM types_paths WHERE id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
 SELECT id, pct, sbucket, dstore, nothing, standby->>'name' AS standby_name
   FROM types_paths WHERE id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT id, pct FROM types_paths WHERE id = '6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a';
 -- a null standby_cluster object: NULL
 SELECT id, pct, sbucket, standby FROM types_paths
@@ -439,6 +439,39 @@ SELECT dr_id, name, status, dr_type FROM disaster_recoveries WHERE dr_id = 'faul
 SELECT dr_id, name, status, dr_type FROM disaster_recoveries WHERE dr_id = 'fault-wrongtypes';
 -- dr_clusters cannot make a row of a cluster that is not an object
 SELECT dr_id, side FROM dr_clusters WHERE dr_id = 'fault-wrongtypes';
+
+-- ---------------------------------------------------------------------
+-- numbers as the API wrote them (the stand-in's fault-digits): raw holds
+-- what jsonb reads from the answer's bytes, and numeric and text columns
+-- the digits written, however a double would print them
+-- ---------------------------------------------------------------------
+CREATE FOREIGN TABLE types_digits (
+  dr_id           text,
+  primary_progress numeric,
+  progress_text   text OPTIONS (field 'primary_cluster.progress'),
+  trailing_zero   numeric OPTIONS (field 'digits.trailing_zero'),
+  exponent        numeric OPTIONS (field 'digits.exponent'),
+  long_fraction   numeric OPTIONS (field 'digits.long_fraction'),
+  huge_integer    numeric OPTIONS (field 'digits.huge_integer'),
+  negative_zero   text OPTIONS (field 'digits.negative_zero'),
+  small           text OPTIONS (field 'digits.small'),
+  digits          jsonb OPTIONS (field 'digits'),
+  raw             jsonb
+) SERVER types_dws OPTIONS (resource 'disaster_recoveries');
+SELECT dr_id, primary_progress, progress_text, trailing_zero, exponent,
+       long_fraction, huge_integer, negative_zero, small
+  FROM types_digits WHERE dr_id = 'fault-digits';
+SELECT digits::text AS digits, (raw->'digits')::text AS raw_digits,
+       raw->'primary_cluster'->'progress' AS raw_progress
+  FROM types_digits WHERE dr_id = 'fault-digits';
+-- the list's items keep their digits too (its status is the number 1e2)
+SELECT dr_id, status FROM disaster_recoveries WHERE project_id = 'fault-digits';
+-- and a record made of both calls: the detail's digits, and raw the
+-- detail's object (no list-only field)
+SELECT dr_id, primary_project_id IS NOT NULL AS merged, primary_progress,
+       raw->'digits'->'long_fraction' AS long_fraction,
+       raw ? 'project_id' AS raw_has_project
+  FROM disaster_recoveries WHERE project_id = 'fault-digits';
 
 -- clean up
 RESET TimeZone;

@@ -44,12 +44,25 @@ struct DwsCache
 								 * share (shared.c), behind this one */
 };
 
+/*
+ * The key of an answer: the call kind, then the project and the task id
+ * each preceded by its length, so that no two (project, id) pairs share a
+ * key whatever characters they hold (project "p" with id "a/x" and project
+ * "p/a" with id "x" would both be "p/a/x" joined by a separator).  A list
+ * call without an id filter has no id part at all, which no id can spell.
+ * false when the key would not fit: such answers are not cached.
+ */
 static bool
 make_key(char *key, DwsCallKind kind, const char *project_id, const char *id)
 {
-	int			n = snprintf(key, DWS_CACHE_KEYLEN, "%d/%s/%s", (int) kind,
-							 project_id, id ? id : "");
+	int			n;
 
+	if (id)
+		n = snprintf(key, DWS_CACHE_KEYLEN, "%d:%zu:%s%zu:%s", (int) kind,
+					 strlen(project_id), project_id, strlen(id), id);
+	else
+		n = snprintf(key, DWS_CACHE_KEYLEN, "%d:%zu:%s", (int) kind,
+					 strlen(project_id), project_id);
 	return n > 0 && n < DWS_CACHE_KEYLEN;
 }
 

@@ -4,7 +4,7 @@
  *	  (15, 16, 17 and 18).
  *
  * What depends on PG_VERSION_NUM lives here, so the rest of the code is
- * written once against the names below; the one exception is jsonpg.c,
+ * written once against the names below; the one exception is jsonsource.c,
  * whose tests of PostgreSQL's JSON parser API (the semantic actions'
  * return type in 16, the lexer context in 17) stay in that file.  15 and
  * 18 are built and tested; 16 and 17 are covered by reading their headers:

@@ -21,15 +21,23 @@ dws_buf_init(DwsBuf *buf, DwsAllocFn alloc_fn, DwsFreeFn free_fn)
 	buf->len = 0;
 	buf->cap = 0;
 	buf->oom = 0;
+	buf->secret = 0;
 	buf->alloc_fn = alloc_fn;
 	buf->free_fn = free_fn;
 }
 
+/*
+ * Frees a block of the buffer (the current one, or the one a growth
+ * copied from, while buf->cap is still its size); a secret buffer's block
+ * is zeroed first, so that growing leaves no copy of it behind.
+ */
 static void
 buf_release(DwsBuf *buf, void *p)
 {
 	if (p == NULL)
 		return;
+	if (buf->secret)
+		explicit_bzero(p, buf->cap);
 	if (buf->free_fn != NULL)
 		buf->free_fn(p);
 	else

@@ -27,10 +27,13 @@ typedef struct DwsBuf
 	int			oom;			/* an allocation failed */
 	DwsAllocFn	alloc_fn;		/* NULL: malloc */
 	DwsFreeFn	free_fn;		/* NULL: free */
+	int			secret;			/* zero every block before it is freed */
 } DwsBuf;
 
 /* An empty buffer in malloc'd memory. */
-#define DWS_BUF_MALLOC {NULL, 0, 0, 0, NULL, NULL}
+#define DWS_BUF_MALLOC {NULL, 0, 0, 0, NULL, NULL, 0}
+/* The same for text that holds a secret: no copy is freed unwiped. */
+#define DWS_BUF_MALLOC_SECRET {NULL, 0, 0, 0, NULL, NULL, 1}
 
 extern void dws_buf_init(DwsBuf *buf, DwsAllocFn alloc_fn, DwsFreeFn free_fn);
 extern void dws_buf_append(DwsBuf *buf, const char *s, size_t len);

@@ -42,10 +42,11 @@ typedef enum DwsResource
 {
 	DWS_RES_CLUSTERS,			/* dr_clusters: a row per cluster of a task */
 	DWS_RES_RECOVERIES,			/* disaster_recoveries: a row per task */
-	DWS_RES_PROGRESS			/* dr_progress: a row per task's progress */
+	DWS_RES_PROGRESS,			/* dr_progress: a row per task's progress */
+	DWS_RES_EVENTS				/* dr_events: a row per DR event (events.c) */
 } DwsResource;
 
-#define DWS_NUM_RESOURCES 3
+#define DWS_NUM_RESOURCES 4
 
 /* ---- which call provides a field (bit set) ---- */
 #define DWS_SRC_LIST		0x01	/* GET /v2/{p}/disaster-recoveries */
@@ -57,8 +58,11 @@ typedef enum DwsCallKind
 {
 	DWS_CALL_LIST,
 	DWS_CALL_DETAIL,
-	DWS_CALL_PROGRESS
+	DWS_CALL_PROGRESS,
+	DWS_CALL_EVENTS				/* GET /v2/{p}/events, one page */
 } DwsCallKind;
+
+#define DWS_NUM_CALL_KINDS 4
 
 /* ---- options.c ---- */
 typedef struct DwsServerOptions
@@ -75,6 +79,7 @@ typedef struct DwsServerOptions
 	int64		max_response_bytes;
 	char	   *ca_file;
 	char	   *proxy;
+	const char *endpoint_option;	/* "endpoint" or "region": names it */
 } DwsServerOptions;
 
 typedef struct DwsUserOptions
@@ -89,9 +94,11 @@ typedef struct DwsTableOptions
 {
 	DwsResource resource;
 	char	   *project_id;		/* overrides the server's, or NULL */
+	int			page_size;		/* dr_events: events per page (limit) */
 } DwsTableOptions;
 
 extern void dws_server_options(ForeignServer *server, DwsServerOptions *opts);
+extern void dws_check_hosts(ForeignServer *server, const DwsServerOptions *opts);
 extern void dws_user_options(UserMapping *um, ForeignServer *server,
 							 DwsUserOptions *opts);
 extern void dws_table_options(Oid relid, DwsTableOptions *opts);
@@ -139,6 +146,8 @@ typedef struct DwsColumn
 	bool		cluster_relative;	/* path starts at the row's cluster */
 	int			sources;		/* DWS_SRC_* that provide it */
 	bool		unused;			/* the plan never reads it: left NULL */
+	bool		epoch_ms;		/* an integer of epoch milliseconds (a
+								 * time column reads it as an instant) */
 	Oid			typid;
 	int32		typmod;
 	Oid			basetypid;		/* typid, or a domain's base type */
@@ -158,7 +167,6 @@ typedef struct DwsTableDesc
 	DwsColumn  *columns;		/* indexed by attnum - 1 */
 	AttrNumber	id_attnum;		/* column holding the task id, or 0 */
 	AttrNumber	project_attnum; /* column holding the project id, or 0 */
-	bool		raw_used;		/* a raw column is read: keep the answer as is */
 } DwsTableDesc;
 
 extern DwsTableDesc *dws_table_desc(Relation rel, DwsResource res);
@@ -167,9 +175,30 @@ extern void dws_columns_needs(DwsTableDesc *desc, Bitmapset *attrs_used,
 							  bool *list_fields, bool *per_id_fields);
 extern List *dws_import_statements(ImportForeignSchemaStmt *stmt,
 								   ForeignServer *server);
+/*
+ * The bytes a record was read from, for the API's own text of its values
+ * (jsonsource.c): a per-task answer, whose record is its member "member",
+ * or a list item (member NULL), whose primary_cluster.X is its flat key
+ * primary_cluster_X.  body is NULL when there are none (a record read from
+ * a whole list parsed at once); it need not be NUL-terminated.
+ */
+typedef struct DwsSource
+{
+	const char *body;
+	size_t		len;
+	const char *member;
+	bool		list_item;
+} DwsSource;
+
 extern int	dws_record_rows(DwsTableDesc *desc, json_t *record);
-extern void dws_build_row(DwsTableDesc *desc, json_t *record, json_t *raw,
-						  int rowno, Datum *values, bool *nulls);
+extern void dws_build_row(DwsTableDesc *desc, json_t *record,
+						  const DwsSource *src, int rowno, Datum *values,
+						  bool *nulls);
+
+/* ---- jsonsource.c ---- */
+extern void dws_source_texts(const DwsSource *src, int n,
+							 const char *const *paths, json_t *const *values,
+							 char **texts);
 extern DwsCallKind dws_per_id_call(DwsResource res);
 
 /* ---- pushdown.c ---- */
@@ -193,7 +222,8 @@ typedef struct DwsBatch DwsBatch;
 
 typedef struct DwsStats
 {
-	int64		calls[3];		/* list, detail, progress: requests sent */
+	int64		calls[DWS_NUM_CALL_KINDS];	/* list, detail, progress, events:
+											 * requests sent */
 	int64		retries;		/* further attempts of those */
 	int64		bytes;			/* body bytes received */
 	double		wait_ms;		/* time spent waiting on the API */
@@ -244,6 +274,8 @@ typedef struct DwsRequest
 	char	   *project_id;
 	char	   *dr_id;			/* detail/progress: the task; list: NULL */
 	char	   *list_filter_id; /* list: the `id` query filter, or NULL */
+	int64		page;			/* events: the page index (offset) */
+	int			page_size;		/* events: the page size (limit) */
 	void	   *arg;			/* caller's */
 	DwsSink		sink;			/* receives the body */
 
@@ -285,6 +317,11 @@ extern DwsBatch *dws_batch_create(DwsConn *conn, DwsStats *stats);
 extern void dws_batch_add(DwsBatch *batch, DwsRequest *req);
 extern DwsRequest *dws_batch_next(DwsBatch *batch);
 extern int	dws_batch_outstanding(DwsBatch *batch);
+extern void dws_batch_set_advance(DwsBatch *batch,
+								  void (*advance) (void *arg), void *arg);
+extern DwsRequest *dws_batch_peek(DwsBatch *batch);
+extern DwsRequest *dws_batch_take(DwsBatch *batch);
+extern int	dws_batch_held(DwsBatch *batch);
 extern void dws_http_init(void);
 extern const char *dws_call_name(DwsCallKind kind);
 
@@ -299,6 +336,7 @@ typedef struct DwsFetchSpec
 	bool		ids_given;		/* task ids come from quals */
 	List	   *ids;			/* char *, distinct */
 	Oid			serverid;		/* for dws_plan_note_tasks, or InvalidOid */
+	int			page_size;		/* dr_events: events per page */
 } DwsFetchSpec;
 
 typedef struct DwsFetch DwsFetch;
@@ -337,6 +375,31 @@ extern double dws_plan_known_tasks(Oid serverid, const char *project_id);
 extern DwsFetch *dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec,
 								 DwsTableDesc *desc, DwsStats *stats,
 								 DwsCache *query_cache);
-extern json_t *dws_fetch_next(DwsFetch *fetch, json_t **raw);
+extern void dws_fetch_start(DwsFetch *fetch);
+extern json_t *dws_fetch_next(DwsFetch *fetch, DwsSource *src);
+
+/*
+ * What events.c borrows from fetch.c: a request whose body the scan keeps,
+ * the batch of the scan, and the one place an API failure is reported.
+ */
+extern DwsRequest *dws_fetch_new_request(DwsCallKind kind, char *project_id);
+extern void dws_fetch_free_request(DwsRequest *req);
+extern void dws_fetch_send(DwsFetch *f, DwsRequest *req);
+extern DwsRequest *dws_fetch_answer(DwsFetch *f);
+extern json_t *dws_fetch_parse(DwsFetch *f, DwsRequest *req, bool must_parse);
+extern void dws_fetch_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
+								 const char *problem);
+
+/* ---- events.c ---- */
+#define DWS_EVENTS_PAGE_SIZE 1000	/* the API's default and largest limit */
+
+typedef struct DwsEvents DwsEvents;
+
+extern DwsEvents *dws_events_begin(DwsFetch *f, DwsFetchSpec *spec,
+								   DwsTableDesc *desc, int window);
+extern json_t *dws_events_next(DwsEvents *ev, MemoryContext rowcxt);
+extern char *dws_events_describe(Oid serverid, const char *project_id,
+								 int page_size);
+extern double dws_events_known(Oid serverid, const char *project_id);
 
 #endif							/* DWSDR_H */

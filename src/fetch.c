@@ -7,6 +7,9 @@
  * the list call of each project runs first; its items are the records when
  * no column needs more, else each item's per-task call follows.  Per-task
  * calls run concurrently (http.c); records come back as calls complete.
+ * A scan's calls also move on while another scan of the backend waits
+ * (fetch_advance): its list taken, its per-task calls sent, ahead of the
+ * executor reading it.
  * A task that does not exist is no record.  Any other failure is an ERROR:
  * never a partial answer.  This file is also the one place where an API
  * failure becomes an ereport.
@@ -41,6 +44,8 @@ typedef struct ListResult
 	size_t		nitems;
 	size_t		cap;			/* entries allocated in the arrays */
 	size_t		kept;			/* bytes of the items kept parsed */
+	const char *bad;			/* what is wrong with item bad_index, or NULL */
+	size_t		bad_index;
 } ListResult;
 
 /*
@@ -53,6 +58,13 @@ typedef struct ListResult
  */
 #define LIST_TREE_MIN (64 * 1024)
 #define LIST_TREE_BUDGET ((size_t) 64 * 1024 * 1024)
+
+/*
+ * Per-task answers a scan may hold unread, in windows (2 x max_concurrency
+ * calls): enough for the scans of a query's other servers to fetch ahead
+ * while one is read, bounded for a project of many tasks.
+ */
+#define DWS_HELD_WINDOWS 8
 
 /*
  * The sink of one call: its body as it arrives, in req->body.  The state of
@@ -76,11 +88,15 @@ struct DwsFetch
 	DwsCallKind per_id_kind;
 	MemoryContext cxt;			/* lives as long as the fetch */
 	MemoryContext rowcxt;		/* the record last returned */
+	char	   *held_body;		/* the answer it was read from, or NULL */
 	DwsBatch   *batch;
 	DwsCache   *cache;			/* answers kept, or NULL */
 	List	   *ready;			/* DwsRequest * answered from the cache */
 	int			window;			/* per-task calls queued or running, at most */
+	int			held_max;		/* ... and with answers not yet read */
 	bool		started;
+	bool		busy;			/* in dws_fetch_next: advance leaves it be */
+	int			lists_left;		/* list calls whose answer is not taken */
 
 	/* ids x projects (no list call) */
 	ListCell   *proj_cell;
@@ -93,6 +109,9 @@ struct DwsFetch
 	size_t		item_i;
 	char	  **want_ids;		/* sorted ids from quals, for filtering */
 	int			nwant;
+
+	/* dr_events: its pages (events.c) */
+	DwsEvents  *events;
 };
 
 /* The record handed to the caller, kept in rowcxt. */
@@ -121,6 +140,9 @@ call_label(DwsRequest *req)
 {
 	if (req->kind == DWS_CALL_LIST)
 		return psprintf("list call for project \"%s\"", req->project_id);
+	if (req->kind == DWS_CALL_EVENTS)
+		return psprintf("events call for project \"%s\" (page " INT64_FORMAT ")",
+						req->project_id, req->page);
 	return psprintf("%s call for DR task \"%s\"",
 					dws_call_name(req->kind), req->dr_id);
 }
@@ -152,6 +174,42 @@ count_error(DwsFetch *f, DwsRequest *req, bool bad_body)
 		else
 			s->err_client++;
 	}
+}
+
+/*
+ * The one definition of "the task does not exist", an answer that is no
+ * row rather than an error: a per-task call answered with the DWS error
+ * DWS.10101, as the API does with HTTP 400 (and, should it ever, with 404).
+ * Nothing else is: the API publishes no other code for a missing task, a
+ * 404 without a DWS error body is another server's answer (a wrong
+ * endpoint, or an ordinary web server), and the list call has no "missing"
+ * answer at all (a project without tasks is an empty list).  root is the
+ * parsed error body, or NULL.
+ */
+static bool
+is_missing(DwsRequest *req, json_t *root)
+{
+	const char *code = NULL;
+
+	if (req->kind == DWS_CALL_LIST ||
+		(req->status != 400 && req->status != 404))
+		return false;
+	dws_error_fields(root, &code, NULL, NULL);
+	return code != NULL && strcmp(code, "DWS.10101") == 0;
+}
+
+/*
+ * Whether a 404 that is not "missing" should say the endpoint is wrong:
+ * always for the list call (the API has no 404 answer for it), and for a
+ * per-task call unless the body is a DWS error (DWS.*), which only the API
+ * itself sends.
+ */
+static bool
+foreign_404(DwsRequest *req, const char *code)
+{
+	return req->status == 404 &&
+		(req->kind == DWS_CALL_LIST || code == NULL ||
+		 strncmp(code, "DWS.", 4) != 0);
 }
 
 /*
@@ -241,6 +299,8 @@ report_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
 				 errhint("The API is throttling requests; lower max_concurrency or raise max_retries.") :
 				 (req->status == 404 && code && strncmp(code, "APIGW.", 6) == 0) ?
 				 errhint("The API gateway does not know this path: check the endpoint option of the server (host and path).") :
+				 foreign_404(req, code) ?
+				 errhint("The endpoint does not look like the DWS API: check the endpoint option of the server (host and path).") :
 				 (req->status >= 300 && req->status < 400 && req->location[0]) ?
 				 errhint("The API redirected to \"%s\"; redirects are not followed: set the server's endpoint to the final URL.",
 						 clean_text(req->location, 200)) : 0));
@@ -254,28 +314,6 @@ report_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
 					   msg ? msg : "",
 					   rid ? rid : "(none)",
 					   req->body ? dws_msg_text(req->body, req->body_len, 120) : "")));
-}
-
-/*
- * The one definition of "the task (or project) does not exist", an answer
- * that is no row rather than an error: a 404, or for a per-task call an
- * HTTP 400 with DWS.10101.  Not a 404 of the API gateway itself (APIGW.*,
- * "the API does not exist"): that is a wrong endpoint, and must not read as
- * an empty answer.  root is the parsed error body, or NULL.
- */
-static bool
-is_missing(DwsRequest *req, json_t *root)
-{
-	const char *code = NULL,
-			   *msg,
-			   *rid;
-
-	dws_error_fields(root, &code, &msg, &rid);
-	if (req->status == 404)
-		return code == NULL || strncmp(code, "APIGW.", 6) != 0;
-	if (req->status != 400 || req->kind == DWS_CALL_LIST)
-		return false;
-	return code && strcmp(code, "DWS.10101") == 0;
 }
 
 /*
@@ -476,6 +514,22 @@ outstanding(DwsFetch *f)
 	return dws_batch_outstanding(f->batch) + list_length(f->ready);
 }
 
+/*
+ * Whether another per-task call may be queued: at most window calls in
+ * flight, and at most held_max in flight or answered but not yet read.
+ * The second bound is what lets the calls of a scan run ahead while the
+ * executor reads another scan (advance), without holding every answer of
+ * a large project in memory.
+ */
+static bool
+window_open(DwsFetch *f)
+{
+	int			flying = outstanding(f);
+
+	return flying < f->window &&
+		flying + dws_batch_held(f->batch) < f->held_max;
+}
+
 /* ---- set-up ---- */
 
 static int
@@ -503,6 +557,7 @@ dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
 									  ALLOCSET_DEFAULT_SIZES);
 	f->per_id_kind = dws_per_id_call(spec->resource);
 	f->window = 2 * dws_conn_max_concurrency(conn);
+	f->held_max = DWS_HELD_WINDOWS * f->window;
 	f->batch = dws_batch_create(conn, stats);
 
 	/*
@@ -525,6 +580,9 @@ dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
 			f->want_ids[i++] = (char *) lfirst(lc);
 		qsort(f->want_ids, f->nwant, sizeof(char *), cmp_cstr);
 	}
+	if (spec->resource == DWS_RES_EVENTS && spec->need_list)
+		f->events = dws_events_begin(f, spec, desc,
+									 dws_conn_max_concurrency(conn));
 	MemoryContextSwitchTo(old);
 	return f;
 }
@@ -552,6 +610,55 @@ drop_trees(ListResult *lr, size_t from)
 	}
 }
 
+/* A JSON value's kind, for a message. */
+static const char *
+json_kind(json_t *v)
+{
+	if (json_is_number(v))
+		return "a number";
+	switch (json_typeof(v))
+	{
+		case JSON_OBJECT:
+			return "an object";
+		case JSON_ARRAY:
+			return "an array";
+		case JSON_STRING:
+			return "a string";
+		case JSON_TRUE:
+		case JSON_FALSE:
+			return "a boolean";
+		default:
+			return "null";
+	}
+}
+
+/*
+ * What is wrong with a list item, or NULL when it is an object whose "id"
+ * is a non-empty string: a task id that the per-task call's path and the
+ * row need.  Such an item is the list's error, never skipped: skipped, a
+ * task would be silently left out.  A string holding a NUL byte is no id
+ * either.
+ */
+static const char *
+item_problem(json_t *item)
+{
+	json_t	   *id;
+
+	if (!json_is_object(item))
+		return psprintf("is not an object but %s", json_kind(item));
+	id = json_object_get(item, "id");
+	if (id == NULL || json_is_null(id))
+		return "has no \"id\"";
+	if (!json_is_string(id))
+		return psprintf("has an \"id\" that is %s, not a string",
+						json_kind(id));
+	if (json_string_length(id) == 0)
+		return "has an empty \"id\"";
+	if (strlen(json_string_value(id)) != json_string_length(id))
+		return "has an \"id\" holding a NUL character";
+	return NULL;
+}
+
 /*
  * Item callback of dws_list_walk: keeps the item's range (and a large item
  * parsed), or only its id.  It may throw (out of memory): the walk's tree
@@ -567,7 +674,10 @@ collect_item(void *arg, size_t index, json_t *item, size_t off, size_t len)
 		/* a repeated key: its array replaces the earlier one */
 		drop_trees(lr, 0);
 		lr->kept = 0;
+		lr->bad = NULL;
 	}
+	if (lr->bad == NULL && (lr->bad = item_problem(item)) != NULL)
+		lr->bad_index = index;
 	if (index >= lr->cap)
 	{
 		size_t		cap = Max(lr->cap * 2, 64);
@@ -619,24 +729,24 @@ note_list_size(DwsFetch *f, DwsRequest *req, ListResult *lr)
 }
 
 /*
- * Runs the list call of every project, concurrently, and keeps the items
- * (or, when no column needs list fields, only their ids).  A list is made
- * from its final answer only, once that answer is accepted.
+ * Sends the list call of every project (they run concurrently); their
+ * answers are taken one by one (take_list).
  */
 static void
-run_lists(DwsFetch *f)
+start_lists(DwsFetch *f)
 {
 	DwsFetchSpec *spec = f->spec;
 	ListCell   *lc;
-	DwsRequest *req;
 	int			i = 0;
 	bool		keep_items = spec->list_fields || !spec->need_per_id;
 
 	f->nlists = list_length(spec->projects);
 	f->lists = palloc0(sizeof(ListResult) * f->nlists);
+	f->lists_left = f->nlists;
 	foreach(lc, spec->projects)
 	{
-		req = new_request(DWS_CALL_LIST, (char *) lfirst(lc));
+		DwsRequest *req = new_request(DWS_CALL_LIST, (char *) lfirst(lc));
+
 		if (spec->ids_given && list_length(spec->ids) == 1)
 			req->list_filter_id = linitial(spec->ids);
 		req->arg = &f->lists[i];
@@ -645,68 +755,70 @@ run_lists(DwsFetch *f)
 		i++;
 		submit(f, req);
 	}
+}
 
-	while ((req = next_answer(f)) != NULL)
+/*
+ * Takes the answer of a list call: keeps the items (or, when no column
+ * needs list fields, only their ids).  A list is made from its final
+ * answer only, once that answer is accepted.
+ */
+static void
+take_list(DwsFetch *f, DwsRequest *req)
+{
+	DwsFetchSpec *spec = f->spec;
+	bool		keep_items = spec->list_fields || !spec->need_per_id;
+	ListResult *lr = (ListResult *) req->arg;
+	long		n;
+
+	f->lists_left--;
+
+	/* the list has no "missing" answer (is_missing): any other is an error */
+	if (req->status != 200)
+		report_call_error(f, req, parse_or_error(f, req, false), NULL);
+
+	/*
+	 * The list has no pagination: its body can be large.  Read the items
+	 * without building a tree of all of them (list.c); when no column
+	 * needs more than the ids, keep only those.
+	 */
+	n = dws_list_walk(req->body, req->body_len, collect_item, lr);
+	if (n < 0)
 	{
-		ListResult *lr = (ListResult *) req->arg;
-		long		n;
+		json_t	   *root = parse_or_error(f, req, true);
+		json_t	   *arr = dws_list_array(root);
+		size_t		k;
 
-		if (req->status != 200)
-		{
-			json_t	   *root = parse_or_error(f, req, false);
-
-			if (is_missing(req, root))
-			{
-				/* no such project: no tasks */
-				keep_answer(f, req);
-				json_decref(root);
-				free_request(req);
-				continue;
-			}
-			report_call_error(f, req, root, NULL);
-		}
+		if (dws_is_error_body(root) || arr == NULL)
+			report_call_error(f, req, root, dws_is_error_body(root) ?
+							  "the answer is an error object" :
+							  "the answer has no \"disaster_recovery\" array");
 
 		/*
-		 * The list has no pagination: its body can be large.  Read the items
-		 * without building a tree of all of them (list.c); when no column
-		 * needs more than the ids, keep only those.
+		 * A list that reads whole but not value by value (none is known:
+		 * the walk reads values as a whole parse does).  Its items are
+		 * taken from that tree, each kept parsed.
 		 */
-		n = dws_list_walk(req->body, req->body_len, collect_item, lr);
-		if (n < 0)
-		{
-			json_t	   *root = parse_or_error(f, req, true);
-			json_t	   *arr = dws_list_array(root);
-			size_t		k;
-
-			if (dws_is_error_body(root) || arr == NULL)
-				report_call_error(f, req, root, dws_is_error_body(root) ?
-								  "the answer is an error object" :
-								  "the answer has no \"disaster_recovery\" array");
-
-			/*
-			 * A list that reads whole but not value by value: a real number
-			 * beyond a double's range, which only a whole parse (with its
-			 * exact numbers) can place.  Its items are taken from that tree,
-			 * each kept parsed.
-			 */
-			for (k = 0; k < json_array_size(arr); k++)
-				(void) collect_item(lr, k, json_array_get(arr, k), 0, 0);
-			n = (long) json_array_size(arr);
-			json_decref(root);
-		}
-		keep_answer(f, req);
-		/* the last array counts (a repeated key, perhaps empty at last) */
-		drop_trees(lr, (size_t) n);
-		lr->nitems = (size_t) n;
-		note_list_size(f, req, lr);
-		if (keep_items)
-		{
-			/* the body moves to the list */
-			lr->body = req->body;
-			req->body = NULL;
-		}
-		free_request(req);
+		for (k = 0; k < json_array_size(arr); k++)
+			(void) collect_item(lr, k, json_array_get(arr, k), 0, 0);
+		n = (long) json_array_size(arr);
+		json_decref(root);
 	}
+	/* the last array counts (a repeated key, perhaps empty at last) */
+	if (lr->bad && lr->bad_index < (size_t) n)
+		report_call_error(f, req, NULL,
+						  psprintf("the item at index %zu (counting from 0) %s",
+								   lr->bad_index, lr->bad));
+	keep_answer(f, req);
+	drop_trees(lr, (size_t) n);
+	lr->nitems = (size_t) n;
+	note_list_size(f, req, lr);
+	if (keep_items)
+	{
+		/* the body moves to the list */
+		lr->body = req->body;
+		req->body = NULL;
+	}
+	free_request(req);
 }
 
 /* ---- iteration ---- */
@@ -724,11 +836,12 @@ per_id_request(DwsFetch *f, const char *project_id, const char *id,
 
 /*
  * The next item of the list results that the quals want; its canonical
- * form when with_record.  false when the lists are exhausted.
+ * form when with_record, and its bytes in src when src is not NULL.  false
+ * when the lists are exhausted.
  */
 static bool
 next_list_item(DwsFetch *f, bool with_record, char **project_id, char **id,
-			   json_t **record)
+			   json_t **record, DwsSource *src)
 {
 	while (f->list_i < f->nlists)
 	{
@@ -763,6 +876,7 @@ next_list_item(DwsFetch *f, bool with_record, char **project_id, char **id,
 			}
 			else
 				item_id = lr->ids[k];
+			/* every item has an id (item_problem); keep the wanted ones */
 			if (item_id == NULL || !wanted(f, item_id))
 			{
 				json_decref(item);
@@ -771,17 +885,20 @@ next_list_item(DwsFetch *f, bool with_record, char **project_id, char **id,
 			*project_id = lr->project_id;
 			*id = pstrdup(item_id);
 			*record = NULL;
+			if (src != NULL && lr->keep_items && lr->ranges[k].len > 0)
+			{
+				src->body = lr->body + lr->ranges[k].off;
+				src->len = lr->ranges[k].len;
+				src->list_item = true;
+			}
 			if (with_record && item)
 			{
+				/* an object (item_problem): NULL only when memory ran out */
 				*record = dws_list_item_canonical(item);
 				if (*record == NULL)
-				{
-					dws_msg_prepare();
 					ereport(ERROR,
-							(errcode(ERRCODE_FDW_REPLY_HANDLE),
-							 errmsg("list call for project \"%s\" returned an item that is not an object",
-									clean_text(lr->project_id, 100))));
-				}
+							(errcode(ERRCODE_OUT_OF_MEMORY),
+							 errmsg("out of memory")));
 				set_record_text(*record, "project_id", lr->project_id);
 			}
 			json_decref(item);
@@ -799,7 +916,7 @@ fill_window(DwsFetch *f)
 {
 	DwsFetchSpec *spec = f->spec;
 
-	while (outstanding(f) < f->window)
+	while (window_open(f))
 	{
 		if (spec->need_list)
 		{
@@ -807,7 +924,8 @@ fill_window(DwsFetch *f)
 					   *id;
 			json_t	   *rec;
 
-			if (!next_list_item(f, spec->list_fields, &project_id, &id, &rec))
+			if (!next_list_item(f, spec->list_fields, &project_id, &id, &rec,
+								NULL))
 				return;
 			submit(f, per_id_request(f, project_id, id, rec));
 		}
@@ -852,10 +970,11 @@ check_answer_id(DwsFetch *f, DwsRequest *req, json_t *root, const char *id)
 
 /*
  * Turns a finished per-task call into a canonical record, or NULL when the
- * task does not exist.  Runs in rowcxt.
+ * task does not exist; src gets the answer's bytes, which the fetch keeps
+ * until the next record.  Runs in rowcxt.
  */
 static json_t *
-per_id_record(DwsFetch *f, DwsRequest *req, json_t **raw)
+per_id_record(DwsFetch *f, DwsRequest *req, DwsSource *src)
 {
 	json_t	   *root;
 	json_t	   *obj;
@@ -882,11 +1001,8 @@ per_id_record(DwsFetch *f, DwsRequest *req, json_t **raw)
 						  "the answer has no \"disaster_recovery\" object" :
 						  "the answer has no \"disaster_recovery_progress\" object");
 
-	/* the record is the answer itself, unless raw must see it unchanged */
-	rec = f->desc->raw_used ? json_deep_copy(obj) : json_incref(obj);
-	if (rec == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
-						errmsg("out of memory")));
+	/* the record is the answer itself (raw is read from its bytes) */
+	rec = json_incref(obj);
 	if (!json_is_string(json_object_get(rec, "id")))
 		set_record_text(rec, "id", req->dr_id);
 	else
@@ -897,35 +1013,129 @@ per_id_record(DwsFetch *f, DwsRequest *req, json_t **raw)
 						errmsg("out of memory")));
 	/* only an answer found to be for this task is kept for cache_ttl */
 	keep_answer(f, req);
-	*raw = obj;
+	f->held_body = req->body;
+	req->body = NULL;
+	src->body = f->held_body;
+	src->len = req->body_len;
+	src->member = req->kind == DWS_CALL_DETAIL ? "disaster_recovery" :
+		"disaster_recovery_progress";
 	return rec;
 }
 
 /*
- * The next record of the scan, or NULL at the end.  The record (and *raw,
- * the object as the API sent it) stay valid until the next call.
+ * What the batch calls when answers of this scan came in while another scan
+ * waited (http.c): the scan takes its list answers and starts its per-task
+ * calls, or tops up its window, so that its next phase does not wait for
+ * the executor to read it.  Only accepted list answers are taken here: a
+ * failed call stays in the batch, and is reported where this scan is read
+ * (dws_fetch_next), as if it had been read first; a scan never read (a
+ * LIMIT met before it) reports nothing.  Never waits.
+ */
+static void
+fetch_advance(void *arg)
+{
+	DwsFetch   *f = (DwsFetch *) arg;
+	MemoryContext old;
+
+	if (f->busy || !f->started)
+		return;
+	old = MemoryContextSwitchTo(f->cxt);
+	f->busy = true;
+	while (f->lists_left > 0)
+	{
+		DwsRequest *req;
+
+		if (f->ready != NIL)
+		{
+			req = (DwsRequest *) linitial(f->ready);
+			f->ready = list_delete_first(f->ready);
+		}
+		else
+		{
+			req = dws_batch_peek(f->batch);
+			if (req == NULL || req->status != 200 || req->sink_failed)
+				break;
+			(void) dws_batch_take(f->batch);
+		}
+		take_list(f, req);
+	}
+	if (f->lists_left == 0 && f->spec->need_per_id)
+		fill_window(f);
+	f->busy = false;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Sends the first calls of the scan: its lists, or its first window of
+ * per-task calls.  Called when the scan begins, when nothing it needs is
+ * left to the executor's run time (dwsdr_fdw.c), else at its first row;
+ * from then on the scan's calls move on whenever any scan of the backend
+ * waits (fetch_advance).
+ */
+void
+dws_fetch_start(DwsFetch *f)
+{
+	DwsFetchSpec *spec = f->spec;
+	MemoryContext old;
+
+	if (f->started || spec->resource == DWS_RES_EVENTS)
+		return;
+	old = MemoryContextSwitchTo(f->cxt);
+	f->started = true;
+	if (spec->need_list)
+		start_lists(f);
+	else
+	{
+		f->proj_cell = list_head(spec->projects);
+		f->id_cell = list_head(spec->ids);
+	}
+	dws_batch_set_advance(f->batch, fetch_advance, f);
+	MemoryContextSwitchTo(old);
+	/* answers from the cache are taken now, and the window filled */
+	fetch_advance(f);
+}
+
+/*
+ * The next record of the scan, or NULL at the end.  The record (and src,
+ * the bytes it was read from) stay valid until the next call.
  */
 json_t *
-dws_fetch_next(DwsFetch *f, json_t **raw)
+dws_fetch_next(DwsFetch *f, DwsSource *src)
 {
 	DwsFetchSpec *spec = f->spec;
 	MemoryContext old;
 	json_t	   *rec = NULL;
 
 	MemoryContextReset(f->rowcxt);
-	*raw = NULL;
+	if (f->held_body)
+		pfree(f->held_body);
+	f->held_body = NULL;
+	memset(src, 0, sizeof(*src));
 	old = MemoryContextSwitchTo(f->cxt);
 
-	if (!f->started)
+	if (spec->resource == DWS_RES_EVENTS)
 	{
-		f->started = true;
-		if (spec->need_list)
-			run_lists(f);
-		else
-		{
-			f->proj_cell = list_head(spec->projects);
-			f->id_cell = list_head(spec->ids);
-		}
+		/*
+		 * pages of events, read as rows are asked for (events.c); no
+		 * source bytes: an event's values are written from jansson's
+		 */
+		if (f->events)
+			rec = dws_events_next(f->events, f->rowcxt);
+		MemoryContextSwitchTo(old);
+		return rec;
+	}
+
+	f->busy = true;
+	dws_fetch_start(f);
+	/* every list first: the per-task calls follow their items in order */
+	while (f->lists_left > 0)
+	{
+		DwsRequest *req = next_answer(f);
+
+		/* every list call ends with an answer: never a partial scan */
+		if (req == NULL)
+			elog(ERROR, "dwsdr_fdw: %d list answers never came", f->lists_left);
+		take_list(f, req);
 	}
 
 	if (!spec->need_per_id)
@@ -935,9 +1145,9 @@ dws_fetch_next(DwsFetch *f, json_t **raw)
 
 		/* the list items are the records */
 		MemoryContextSwitchTo(f->rowcxt);
-		if (next_list_item(f, true, &project_id, &id, &rec))
-			*raw = rec;
+		(void) next_list_item(f, true, &project_id, &id, &rec, src);
 		MemoryContextSwitchTo(old);
+		f->busy = false;
 		return rec;
 	}
 
@@ -950,7 +1160,7 @@ dws_fetch_next(DwsFetch *f, json_t **raw)
 		if (req == NULL)
 			break;
 		MemoryContextSwitchTo(f->rowcxt);
-		rec = per_id_record(f, req, raw);
+		rec = per_id_record(f, req, src);
 		MemoryContextSwitchTo(f->cxt);
 		if (req->arg)
 			json_decref((json_t *) req->arg);
@@ -959,5 +1169,55 @@ dws_fetch_next(DwsFetch *f, json_t **raw)
 			break;
 	}
 	MemoryContextSwitchTo(old);
+	f->busy = false;
 	return rec;
+}
+
+/* ---- for events.c ---- */
+
+/* A request whose body is kept in the current memory context. */
+DwsRequest *
+dws_fetch_new_request(DwsCallKind kind, char *project_id)
+{
+	return new_request(kind, project_id);
+}
+
+/* Frees a request and its body. */
+void
+dws_fetch_free_request(DwsRequest *req)
+{
+	free_request(req);
+}
+
+/*
+ * Sends a call on the scan's batch.  Not through the cache: pages of
+ * events are read fresh, as one consistent pass (a page kept from an
+ * earlier query beside a fresh one could hide an event between them).
+ */
+void
+dws_fetch_send(DwsFetch *f, DwsRequest *req)
+{
+	dws_batch_add(f->batch, req);
+}
+
+/* The next answered call of the scan (waits), or NULL when none is out. */
+DwsRequest *
+dws_fetch_answer(DwsFetch *f)
+{
+	return next_answer(f);
+}
+
+/* Parses a body; an unreadable one is an error when must_parse. */
+json_t *
+dws_fetch_parse(DwsFetch *f, DwsRequest *req, bool must_parse)
+{
+	return parse_or_error(f, req, must_parse);
+}
+
+/* Reports a failed call (counted in the scan's and the server's figures). */
+void
+dws_fetch_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
+					 const char *problem)
+{
+	report_call_error(f, req, root, problem);
 }

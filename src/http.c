@@ -10,11 +10,15 @@
  *
  * Ownership: a DwsConn lives in a backend-wide hash keyed by user mapping,
  * like postgres_fdw's connections, and is closed by the end of the
- * transaction that changes its server or user mapping (or when its last
- * scan ends, if that is later).  A DwsBatch belongs to a memory context of the scan;
+ * transaction that changes its server, its user mapping, or the role that
+ * owns the server or is mapped (or when its last scan ends, if that is
+ * later).  A DwsBatch belongs to a memory context of the scan;
  * when that context goes (end of scan or an ERROR unwinding), its reset
  * callback removes and frees every curl handle, header list and buffer it
- * still has.  Nothing here calls ereport from inside a curl callback.
+ * still has, and takes it out of the backend's list of batches: a wait of
+ * any batch drives them all (dws_batch_next), so that the scans of one
+ * query have their calls in flight together.  Nothing here calls ereport
+ * from inside a curl callback.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -26,6 +30,7 @@
 #include "common/pg_prng.h"
 #include "catalog/pg_user_mapping.h"
 #include "funcapi.h"
+#include "lib/ilist.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
@@ -43,6 +48,7 @@
 #include "record.h"
 #include "shared.h"
 #include "sign.h"
+#include "wipe.h"
 
 /*
  * Longest single wait on the API.  Interrupts, postmaster death and the
@@ -63,6 +69,8 @@ struct DwsConn
 	bool		orphaned;		/* out of the hash: freed when unpinned */
 	uint32		server_hashvalue;
 	uint32		mapping_hashvalue;
+	uint32		owner_hashvalue;	/* AUTHOID hash of the server's owner */
+	uint32		role_hashvalue; /* of the mapping's role; 0 for PUBLIC */
 	int			refcount;		/* scans and batches using it */
 	int			in_flight;		/* transfers added to multi */
 	MemoryContext cxt;			/* this struct, options and strings */
@@ -82,6 +90,7 @@ struct DwsConn
 	int			nsocks;
 	int			socks_cap;
 	bool		socks_changed;	/* curl changed socks since the last wait */
+	bool		shared_changed; /* ... since SharedWes was built */
 	WaitEventSet *wes;			/* latch, postmaster death, socks */
 	struct DwsWatched *watched; /* the sockets wes holds, nwatched of them */
 	int			nwatched;
@@ -134,12 +143,37 @@ struct DwsBatch
 	List	   *queued;			/* DwsRequest * waiting to start */
 	List	   *running;		/* DwsTransfer * in the multi handle */
 	List	   *done;			/* DwsRequest * finished for good */
+	uint64		checked_epoch;	/* conn_check_epoch of the last check */
 	MemoryContextCallback cb;
+	dlist_node	node;			/* in ActiveBatches */
+	bool		done_new;		/* done grew since advance last ran */
+	void		(*advance) (void *arg); /* dws_batch_set_advance */
+	void	   *advance_arg;
 	/* shared.c: dwsdr_activity() and the budget */
 	int			act_total;		/* requests added */
 	int			act_done;		/* ... finished for good */
 	bool		budget_wait;	/* the next call waits for its budget */
 };
+
+/*
+ * Every batch of this backend, whichever scan and connection it belongs to:
+ * a wait of any of them drives them all (dws_batch_next), so that the scans
+ * of one query (the servers of a UNION ALL view, the sides of a join) have
+ * their calls in flight at the same time.  A batch is in it from
+ * dws_batch_create until its memory context goes (batch_cleanup).
+ */
+static dlist_head ActiveBatches = DLIST_STATIC_INIT(ActiveBatches);
+
+/*
+ * The wait set of a wait that drives several connections: the latch,
+ * postmaster death and the sockets of each (user_data: its DwsConn).  Kept
+ * while the same connections wait on the same sockets; any change of a
+ * socket (shared_changed) or of the connections, or a connection freed,
+ * builds it anew.
+ */
+static WaitEventSet *SharedWes = NULL;
+static List *SharedWesConns = NIL;	/* in TopMemoryContext */
+static bool SharedWesValid = false;
 
 /* The current connection of each user mapping. */
 typedef struct ConnEntry
@@ -156,6 +190,13 @@ static HTAB *ConnHash = NULL;
  * their last user frees them.  In TopMemoryContext.
  */
 static List *OrphanConns = NIL;
+
+/*
+ * Moves on whenever something the host check of a batch reads may have
+ * changed (dwsdr_fdw.allowed_hosts, a server, a role): a running batch
+ * checks again before its next call (batch_check).
+ */
+static uint64 conn_check_epoch = 1;
 
 /* Per-server figures of this backend, for dwsdr_stats(); never dropped. */
 typedef struct ServerStatsEntry
@@ -235,7 +276,7 @@ dws_conn_stats(DwsConn *conn)
 	return conn->server_stats;
 }
 
-static const char *const call_names[] = {"list", "detail", "progress"};
+static const char *const call_names[] = {"list", "detail", "progress", "events"};
 
 const char *
 dws_call_name(DwsCallKind kind)
@@ -266,8 +307,7 @@ dws_json_free(void *p)
 }
 
 /*
- * Called once from _PG_init: curl's global state, jansson's allocator, and
- * PostgreSQL's parser for the numbers jansson cannot hold (jsonpg.c).
+ * Called once from _PG_init: curl's global state and jansson's allocator.
  */
 void
 dws_http_init(void)
@@ -277,7 +317,6 @@ dws_http_init(void)
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("could not initialize libcurl")));
 	json_set_alloc_funcs(dws_json_malloc, dws_json_free);
-	dws_set_number_spans(dws_pg_number_spans);
 }
 
 /* ---- connection cache ---- */
@@ -299,6 +338,8 @@ conn_destroy(DwsConn *conn)
 	if (conn->wes)
 		FreeWaitEventSet(conn->wes);
 	conn->wes = NULL;
+	/* a shared wait set may hold its sockets or its address */
+	SharedWesValid = false;
 	/* scrub secrets before the memory goes back to the allocator */
 	if (conn->creds.secret_key)
 		explicit_bzero(conn->creds.secret_key, strlen(conn->creds.secret_key));
@@ -374,13 +415,18 @@ dws_conn_pin(DwsConn *conn, MemoryContext owner)
 
 /*
  * Syscache callback: a server or user mapping changed (ALTER, DROP, or a
- * rollback undoing one), or a role did (a server owner that is no longer a
- * superuser is held to dwsdr_fdw.allowed_hosts: roles change rarely, so
- * every connection is checked again).  Only marks the connections: this
- * can run in the middle of anything, even while a caller holds a
- * connection it has not pinned yet.  They are closed at the end of the
- * transaction (conn_xact_callback), when their last scan ends, or when the
- * next scan asks for the mapping's connection, whichever comes first.
+ * rollback undoing one), or a role did.  A role matters only to the
+ * connections whose server it owns (an owner that is no longer a
+ * superuser is held to dwsdr_fdw.allowed_hosts) or whose mapping is its
+ * own, found by hash value as postgres_fdw finds servers and mappings:
+ * another role's ALTER ROLE ... PASSWORD keeps every connection and its
+ * cache_ttl answers.  (A hash shared by two roles only closes a connection
+ * for nothing.)  Only marks the connections: this can run in the middle of
+ * anything, even while a caller holds a connection it has not pinned yet.
+ * They are closed at the end of the transaction (conn_xact_callback), when
+ * their last scan ends, or when the next scan asks for the mapping's
+ * connection, whichever comes first.  Running batches check their hosts
+ * again before their next call (conn_check_epoch).
  */
 static void
 conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
@@ -388,6 +434,7 @@ conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 	HASH_SEQ_STATUS scan;
 	ConnEntry  *e;
 
+	conn_check_epoch++;
 	if (ConnHash == NULL)
 		return;
 	hash_seq_init(&scan, ConnHash);
@@ -395,7 +442,10 @@ conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 	{
 		DwsConn    *conn = e->conn;
 
-		if (hashvalue == 0 || cacheid == AUTHOID ||
+		if (hashvalue == 0 ||
+			(cacheid == AUTHOID && (conn->owner_hashvalue == hashvalue ||
+									(OidIsValid(conn->userid) &&
+									 conn->role_hashvalue == hashvalue))) ||
 			(cacheid == FOREIGNSERVEROID && conn->server_hashvalue == hashvalue) ||
 			(cacheid == USERMAPPINGOID && conn->mapping_hashvalue == hashvalue))
 			conn->invalidated = true;
@@ -541,6 +591,11 @@ dws_get_conn(ForeignServer *server, UserMapping *um)
 												   ObjectIdGetDatum(server->serverid));
 	conn->mapping_hashvalue = GetSysCacheHashValue1(USERMAPPINGOID,
 													ObjectIdGetDatum(um->umid));
+	conn->owner_hashvalue = GetSysCacheHashValue1(AUTHOID,
+												  ObjectIdGetDatum(server->owner));
+	if (OidIsValid(role))
+		conn->role_hashvalue = GetSysCacheHashValue1(AUTHOID,
+													 ObjectIdGetDatum(role));
 	conn->opts = opts;
 	conn->opts.endpoint = cxt_strdup(cxt, opts.endpoint);
 	conn->opts.project_id = cxt_strdup(cxt, opts.project_id);
@@ -789,6 +844,25 @@ dws_request_path(DwsRequest *req, char **query)
 		case DWS_CALL_DETAIL:
 			path = psprintf("/v2/%s/disaster-recovery/%s", p, id);
 			break;
+		case DWS_CALL_EVENTS:
+			{
+				/* one page: offset is a page index, limit its size */
+				char		offset[32],
+							limit[32];
+				DwsKV		kv[2] = {{"limit", limit}, {"offset", offset}};
+				char	   *q;
+
+				snprintf(offset, sizeof(offset), INT64_FORMAT, req->page);
+				snprintf(limit, sizeof(limit), "%d", req->page_size);
+				q = dws_canonical_query(kv, 2);
+				if (q == NULL)
+					ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+									errmsg("out of memory")));
+				*query = pstrdup(q);
+				free(q);
+				path = psprintf("/v2/%s/events", p);
+			}
+			break;
 		default:
 			path = psprintf("/v1/%s/disaster-recovery/%s/show-progress", p, id);
 			break;
@@ -870,7 +944,7 @@ slist_add(struct curl_slist *list, const char *name, const char *value)
 	pfree(line);
 	if (l == NULL)
 	{
-		curl_slist_free_all(list);
+		dws_slist_free_wiped(list);
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 						errmsg("out of memory")));
 	}
@@ -922,7 +996,7 @@ build_headers(DwsConn *conn, DwsRequest *req, const char *path,
 						c->access_key, c->secret_key, NULL);
 		if (auth == NULL)
 		{
-			curl_slist_free_all(h);
+			dws_slist_free_wiped(h);
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 							errmsg("out of memory")));
 		}
@@ -934,7 +1008,7 @@ build_headers(DwsConn *conn, DwsRequest *req, const char *path,
 		free(auth);
 		if (l == NULL)
 		{
-			curl_slist_free_all(h);
+			dws_slist_free_wiped(h);
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 							errmsg("out of memory")));
 		}
@@ -969,7 +1043,7 @@ transfer_release(DwsConn *conn, DwsTransfer *x, bool reuse_handle)
 		x->easy = NULL;
 	}
 	if (x->headers)
-		curl_slist_free_all(x->headers);
+		dws_slist_free_wiped(x->headers);
 	x->headers = NULL;
 }
 
@@ -1000,8 +1074,24 @@ easy_static_options(DwsConn *conn, CURL *easy)
 	/* only the proxy option counts: no http_proxy, no no_proxy */
 	curl_easy_setopt(easy, CURLOPT_PROXY, o->proxy ? o->proxy : "");
 	curl_easy_setopt(easy, CURLOPT_NOPROXY, "");
+	/*
+	 * ca_file is the only trust store when set: libcurl's compiled-in CA
+	 * path (Debian's: /etc/ssl/certs) would otherwise still be searched
+	 * beside it, so a certificate the system store trusts would pass.
+	 * CURLOPT_CAPATH NULL turns that path off; no CA blob and no native CA
+	 * store are ever set.  With no CA path, libcurl 7.87 and later would
+	 * keep the store built from the file for a day (CA_CACHE_TIMEOUT):
+	 * 0 keeps reading the file at each new TLS connection, as before, so
+	 * a replaced ca_file counts from the next one.
+	 */
 	if (o->ca_file)
+	{
 		curl_easy_setopt(easy, CURLOPT_CAINFO, o->ca_file);
+		curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
+#if LIBCURL_VERSION_NUM >= 0x075700
+		curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+#endif
+	}
 }
 
 /* Starts one attempt of a request: a handle, signed headers, into multi. */
@@ -1189,9 +1279,37 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 		}
 	}
 	batch->done = lappend(batch->done, req);
+	batch->done_new = true;
 	batch->act_done++;
 	dws_activity_count(0, 1, 0);	/* shared.c */
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The check every batch of calls passes when it starts, and again before
+ * its next call whenever something it reads may have changed meanwhile
+ * (conn_check_epoch): a server whose owner is not a superuser reaches only
+ * the hosts dwsdr_fdw.allowed_hosts lists.  The owner and the setting are
+ * read as they are now; the hosts are the ones this connection calls (a
+ * running scan keeps its connection when its server changes).  Without
+ * it, an open cursor or a rescan of a table naming its own project would
+ * go on calling a host a superuser has since taken out of the setting.
+ */
+static void
+batch_check(DwsBatch *batch)
+{
+	DwsConn    *conn = batch->conn;
+	uint64		epoch = conn_check_epoch;
+	ForeignServer *server;
+
+	/* the catalog lookup may itself run invalidations: the epoch first */
+	server = GetForeignServerExtended(conn->serverid, FSV_MISSING_OK);
+	if (server == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("the foreign server of a dwsdr_fdw scan no longer exists")));
+	dws_check_hosts(server, &conn->opts);
+	batch->checked_epoch = epoch;
 }
 
 /* Frees everything a batch still has in curl: end of scan or ERROR. */
@@ -1202,6 +1320,7 @@ batch_cleanup(void *arg)
 	DwsConn    *conn = batch->conn;
 	ListCell   *lc;
 
+	dlist_delete(&batch->node);
 	foreach(lc, batch->running)
 		transfer_release(conn, (DwsTransfer *) lfirst(lc), false);
 	batch->running = NIL;
@@ -1210,7 +1329,8 @@ batch_cleanup(void *arg)
 }
 
 /*
- * A batch of calls on conn, owned by the current memory context.
+ * A batch of calls on conn, owned by the current memory context: a scan's
+ * calls, made anew at each rescan.  It passes batch_check before anything.
  */
 DwsBatch *
 dws_batch_create(DwsConn *conn, DwsStats *stats)
@@ -1225,8 +1345,49 @@ dws_batch_create(DwsConn *conn, DwsStats *stats)
 	dws_activity_begin(conn->serverid, conn->userid);	/* shared.c; ended by
 														 * batch_cleanup */
 	conn->refcount++;			/* released by batch_cleanup */
+	dlist_push_tail(&ActiveBatches, &batch->node);
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &batch->cb);
+	batch_check(batch);
 	return batch;
+}
+
+/*
+ * What to call when answers of this batch come in while another batch
+ * waits (dws_batch_next): the owner takes the answers it can use now
+ * (dws_batch_peek, dws_batch_take) and queues its next calls, so that its
+ * next phase starts without waiting for its own turn to be read.  It must
+ * not wait itself.
+ */
+void
+dws_batch_set_advance(DwsBatch *batch, void (*advance) (void *arg), void *arg)
+{
+	batch->advance = advance;
+	batch->advance_arg = arg;
+}
+
+/* The first finished request of the batch, left there; NULL when none. */
+DwsRequest *
+dws_batch_peek(DwsBatch *batch)
+{
+	return batch->done != NIL ? (DwsRequest *) linitial(batch->done) : NULL;
+}
+
+/* The first finished request of the batch, taken; NULL when none.  Never waits. */
+DwsRequest *
+dws_batch_take(DwsBatch *batch)
+{
+	DwsRequest *req = dws_batch_peek(batch);
+
+	if (req != NULL)
+		batch->done = list_delete_first(batch->done);
+	return req;
+}
+
+/* Finished requests the batch holds that its owner has not taken. */
+int
+dws_batch_held(DwsBatch *batch)
+{
+	return list_length(batch->done);
 }
 
 void
@@ -1260,6 +1421,8 @@ start_due(DwsBatch *batch)
 	ListCell   *lc;
 
 	batch->budget_wait = false;
+	if (batch->queued != NIL && batch->checked_epoch != conn_check_epoch)
+		batch_check(batch);
 	foreach(lc, batch->queued)
 	{
 		DwsRequest *req = (DwsRequest *) lfirst(lc);
@@ -1336,6 +1499,7 @@ conn_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 		{
 			conn->socks[i] = conn->socks[--conn->nsocks];
 			conn->socks_changed = true;
+			conn->shared_changed = true;
 		}
 		return 0;
 	}
@@ -1362,7 +1526,7 @@ conn_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 		conn->nsocks++;
 	}
 	if (conn->socks[i].what != what)
-		conn->socks_changed = true;
+		conn->socks_changed = conn->shared_changed = true;
 	conn->socks[i].what = what;
 	return 0;
 }
@@ -1494,33 +1658,212 @@ conn_wait_set(DwsConn *conn)
 }
 
 /*
+ * The connections that have work, each once: those of every batch with a
+ * call queued or running.  In the current memory context.
+ */
+static List *
+active_conns(void)
+{
+	dlist_iter	it;
+	List	   *conns = NIL;
+
+	dlist_foreach(it, &ActiveBatches)
+	{
+		DwsBatch   *b = dlist_container(DwsBatch, node, it.cur);
+
+		if (b->queued != NIL || b->running != NIL)
+			conns = list_append_unique_ptr(conns, b->conn);
+	}
+	return conns;
+}
+
+/*
+ * Starts the due calls of every batch, whichever scan it belongs to; the
+ * time until the next retry of any of them is due or the budget (shared.c)
+ * has a token for one of them, or -1.  A batch the budget holds back does
+ * not hold back the others: each takes its own tokens.  dwsdr_activity()
+ * shows the backend waiting for its budget while any batch is.
+ */
+static long
+start_all(void)
+{
+	dlist_iter	it;
+	long		next_ms = -1;
+	bool		budget_wait = false;
+
+	dlist_foreach(it, &ActiveBatches)
+	{
+		DwsBatch   *b = dlist_container(DwsBatch, node, it.cur);
+		long		ms;
+
+		if (b->queued == NIL)
+		{
+			b->budget_wait = false;
+			continue;
+		}
+		ms = start_due(b);
+		if (ms >= 0 && (next_ms < 0 || ms < next_ms))
+			next_ms = ms;
+		budget_wait |= b->budget_wait;
+	}
+	dws_activity_waiting(budget_wait);
+	return next_ms;
+}
+
+/*
+ * The wait event of a wait that drives every batch: the budget's
+ * (DwsdrBudget, shared.c) when a batch waits for a token and no call of
+ * any batch is in flight, else the API's (DwsdrApi): while a transfer
+ * runs, the wait is also for its answer.
+ */
+static uint32
+wait_event_now(void)
+{
+	dlist_iter	it;
+	bool		budget_wait = false;
+
+	dlist_foreach(it, &ActiveBatches)
+	{
+		DwsBatch   *b = dlist_container(DwsBatch, node, it.cur);
+
+		if (b->running != NIL)
+			return dws_wait_event_api();
+		budget_wait |= b->budget_wait;
+	}
+	return budget_wait ? dws_wait_event_budget() : dws_wait_event_api();
+}
+
+/*
+ * Lets the owner of every other batch that got answers since it last
+ * looked take them and queue its next calls (dws_batch_set_advance): a
+ * scan whose list came in while another scan was being read starts its
+ * per-task calls now, not when its turn comes.  An owner keeps a failed
+ * call where it is, for its own scan to report when read.  true when an
+ * owner ran, so that the caller starts what it may have queued before
+ * waiting.
+ */
+static bool
+advance_others(DwsBatch *waiter)
+{
+	dlist_iter	it;
+	bool		ran = false;
+
+	dlist_foreach(it, &ActiveBatches)
+	{
+		DwsBatch   *b = dlist_container(DwsBatch, node, it.cur);
+
+		if (b == waiter || !b->done_new || b->advance == NULL)
+			continue;
+		b->done_new = false;
+		b->advance(b->advance_arg);
+		ran = true;
+	}
+	return ran;
+}
+
+/*
+ * The wait set of a wait that drives several connections: the latch,
+ * postmaster death, and each connection's sockets with the connection as
+ * their user_data.  Kept while the same connections wait on the same
+ * sockets, else built anew (see conn_wait_set, whose rules it follows:
+ * SharedWes is set before anything is added, so an ERROR in between
+ * leaves nothing that the next call does not free).
+ */
+static WaitEventSet *
+shared_wait_set(List *conns)
+{
+	ListCell   *lc;
+	int			nevents = 2;
+	MemoryContext old;
+
+	if (SharedWesValid && list_length(conns) == list_length(SharedWesConns))
+	{
+		bool		same = true;
+		ListCell   *lc2;
+
+		forboth(lc, conns, lc2, SharedWesConns)
+		{
+			if (lfirst(lc) != lfirst(lc2) ||
+				((DwsConn *) lfirst(lc))->shared_changed)
+				same = false;
+		}
+		if (same)
+			return SharedWes;
+	}
+	SharedWesValid = false;
+	if (SharedWes != NULL)
+		FreeWaitEventSet(SharedWes);
+	SharedWes = NULL;
+	list_free(SharedWesConns);
+	SharedWesConns = NIL;
+
+	foreach(lc, conns)
+		nevents += ((DwsConn *) lfirst(lc))->nsocks;
+	SharedWes = dws_create_wait_event_set(TopMemoryContext, nevents);
+	AddWaitEventToSet(SharedWes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(SharedWes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
+					  NULL, NULL);
+	foreach(lc, conns)
+	{
+		DwsConn    *conn = (DwsConn *) lfirst(lc);
+		int			i;
+
+		for (i = 0; i < conn->nsocks; i++)
+		{
+			int			events = sock_events(conn->socks[i].what);
+			struct stat st;
+
+			/* a descriptor no longer open is left out, as conn_wait_set does */
+			if (events == 0 || fstat(conn->socks[i].fd, &st) != 0)
+				continue;
+			AddWaitEventToSet(SharedWes, events, conn->socks[i].fd, NULL, conn);
+		}
+		conn->shared_changed = false;
+	}
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	SharedWesConns = list_copy(conns);
+	MemoryContextSwitchTo(old);
+	SharedWesValid = true;
+	return SharedWes;
+}
+
+/*
  * The next request of the batch that is finished for good (answered, or
  * out of retries), or NULL when the batch has nothing left.
  *
+ * While it waits, it drives every batch of the backend, not only its own
+ * (ActiveBatches): their due calls start, their connections' transfers
+ * move on, and their owners take what came in (advance_others).  The
+ * scans of one query so proceed together, whichever of them the executor
+ * is reading; an answer for another batch stays with that batch, so a
+ * failure is reported by the scan it belongs to, when that scan is read.
+ *
  * Waits on a WaitEventSet of the latch, postmaster death and the sockets
- * curl asked for, with the wait event reported, for at most the time curl
- * wants to be called back in (its timeouts) or the next retry is due.
- * Every wake resets the latch before interrupts are checked, so a signal
- * that comes meanwhile sets it again and is not lost.  curl is driven with
- * curl_multi_socket_action: a timeout call first (new transfers and
- * expired timers), then each socket that is ready.
+ * curl asked for (of one connection: conn_wait_set; of several:
+ * shared_wait_set), with the wait event reported, for at most the time
+ * curl wants to be called back in (its timeouts, of every connection) or
+ * the next retry is due.  Every wake resets the latch before interrupts
+ * are checked, so a signal that comes meanwhile sets it again and is not
+ * lost.  curl is driven with curl_multi_socket_action: a timeout call
+ * first (new transfers and expired timers), then each socket that is
+ * ready.
  */
 DwsRequest *
 dws_batch_next(DwsBatch *batch)
 {
-	DwsConn    *conn = batch->conn;
 	MemoryContext old = MemoryContextSwitchTo(batch->cxt);
 
 	for (;;)
 	{
-		long		wait_ms;
-		long		curl_ms = -1;
+		long		wait_ms = DWS_POLL_MS;
 		long		due_ms;
 		int			still;
 		int			n;
 		int			i;
-		WaitEvent	events[8];
+		WaitEvent	events[16];
 		WaitEventSet *wes;
+		List	   *conns;
+		ListCell   *lc;
 		instr_time	t0,
 					t1;
 
@@ -1539,33 +1882,52 @@ dws_batch_next(DwsBatch *batch)
 			return NULL;
 		}
 
-		due_ms = start_due(batch);
-		dws_activity_waiting(batch->budget_wait);
-		curl_multi_socket_action(conn->multi, CURL_SOCKET_TIMEOUT, 0, &still);
-		collect_done(conn);
-		if (batch->done != NIL)
-			continue;
+		due_ms = start_all();
+		conns = active_conns();
+		foreach(lc, conns)
+		{
+			DwsConn    *c = (DwsConn *) lfirst(lc);
 
-		curl_multi_timeout(conn->multi, &curl_ms);
-		wait_ms = DWS_POLL_MS;
-		if (curl_ms >= 0 && curl_ms < wait_ms)
-			wait_ms = curl_ms;
+			curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &still);
+			collect_done(c);
+		}
+		if (advance_others(batch) || batch->done != NIL)
+		{
+			list_free(conns);
+			continue;
+		}
+
+		foreach(lc, conns)
+		{
+			long		curl_ms = -1;
+
+			curl_multi_timeout(((DwsConn *) lfirst(lc))->multi, &curl_ms);
+			if (curl_ms >= 0 && curl_ms < wait_ms)
+				wait_ms = curl_ms;
+		}
 		if (due_ms >= 0 && due_ms < wait_ms)
 			wait_ms = due_ms;
 		if (wait_ms <= 0)
+		{
+			list_free(conns);
 			continue;
+		}
 
-		wes = conn_wait_set(conn);
+		/* the waiter's own connection is among them: it has work */
+		if (list_length(conns) == 1)
+			wes = conn_wait_set((DwsConn *) linitial(conns));
+		else
+			wes = shared_wait_set(conns);
 		INSTR_TIME_SET_CURRENT(t0);
 		n = WaitEventSetWait(wes, wait_ms, events, lengthof(events),
-							 batch->budget_wait && batch->running == NIL ?
-							 dws_wait_event_budget() : dws_wait_event_api());
+							 wait_event_now());
 		INSTR_TIME_SET_CURRENT(t1);
 		INSTR_TIME_SUBTRACT(t1, t0);
 		BUMP(batch, wait_ms, INSTR_TIME_GET_MILLISEC(t1));
 
 		for (i = 0; i < n; i++)
 		{
+			DwsConn    *c;
 			int			mask = 0;
 
 			if (events[i].events & WL_LATCH_SET)
@@ -1573,14 +1935,18 @@ dws_batch_next(DwsBatch *batch)
 				ResetLatch(MyLatch);
 				continue;
 			}
+			c = events[i].user_data ? (DwsConn *) events[i].user_data :
+				(DwsConn *) linitial(conns);
 			if (events[i].events & WL_SOCKET_READABLE)
 				mask |= CURL_CSELECT_IN;
 			if (events[i].events & WL_SOCKET_WRITEABLE)
 				mask |= CURL_CSELECT_OUT;
 			if (mask != 0)
-				curl_multi_socket_action(conn->multi, events[i].fd, mask,
-										 &still);
+				curl_multi_socket_action(c->multi, events[i].fd, mask, &still);
 		}
-		collect_done(conn);
+		foreach(lc, conns)
+			collect_done((DwsConn *) lfirst(lc));
+		(void) advance_others(batch);
+		list_free(conns);
 	}
 }

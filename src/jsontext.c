@@ -3,11 +3,15 @@
  *	  JSON values as the text a column reads.
  *
  * A scalar becomes its text (a string as is, a number in decimal), an
- * object or array compact JSON.  json_dumps is not enough, for two reasons:
- * it prints reals with 17 digits (0.1 as 0.10000000000000001, which jsonb
- * keeps as another number), and it cannot print a number kept as its exact
- * text (see dws_exact_number in record.h).  No PostgreSQL headers; memory
- * comes from jansson's allocator.
+ * object or array compact JSON.  This is the text of a value as jansson
+ * holds it, for the values that have no text of the API's own (an object
+ * the FDW built: see jsonsource.c).  json_dumps is not enough: it prints
+ * reals with 17 digits (0.1 as 0.10000000000000001, which jsonb keeps as
+ * another number), where PostgreSQL's shortest decimal (the one float8out
+ * prints, common/shortest_dec.h) reads back as the same double.  No other
+ * PostgreSQL code: libpgcommon has that function for the unit tests and
+ * fuzzers, the server for the extension.  Memory comes from jansson's
+ * allocator.
  *-------------------------------------------------------------------------
  */
 #include <stdio.h>
@@ -16,49 +20,19 @@
 
 #include <jansson.h>
 
+#include "common/shortest_dec.h"
 #include "dwsbuf.h"
 #include "record.h"
 
 /*
  * Shortest text of a double that reads back as the same double: 0.1 shows
- * as "0.1", not "0.10000000000000001".
+ * as "0.1", not "0.10000000000000001"; 1e22 as "1e+22".  buf holds at least
+ * DOUBLE_SHORTEST_DECIMAL_LEN bytes.
  */
 static void
-format_real(double d, char *buf, size_t buflen)
+format_real(double d, char *buf)
 {
-	int			prec;
-
-	for (prec = 15; prec <= 17; prec++)
-	{
-		snprintf(buf, buflen, "%.*g", prec, d);
-		if (strtod(buf, NULL) == d)
-			return;
-	}
-}
-
-/*
- * A number kept as its exact text: a string whose first byte is NUL (which
- * no parsed string can hold) followed by the number's text, as
- * dws_parse_body makes it (see record.h).
- */
-int
-dws_exact_number(json_t *v, const char **text, size_t *len)
-{
-	const char *s;
-	size_t		n;
-
-	if (!json_is_string(v))
-		return 0;
-	s = json_string_value(v);
-	n = json_string_length(v);
-	if (n < 2 || s[0] != '\0' ||
-		strspn(s + 1, "0123456789+-.eE") != n - 1)
-		return 0;
-	if (text != NULL)
-		*text = s + 1;
-	if (len != NULL)
-		*len = n - 1;
-	return 1;
+	(void) double_to_shortest_decimal_buf(d, buf);
 }
 
 /* Appends a JSON string literal: quotes, and escapes where JSON needs them. */
@@ -113,9 +87,8 @@ append_string(DwsBuf *buf, const char *s, size_t len)
 
 /*
  * Appends v as compact JSON.  Unlike json_dumps, which prints reals with 17
- * digits (0.1 -> 0.10000000000000001), reals get their shortest form, with
- * ".0" added when that form looks like an integer so that the type
- * survives a re-read, and an exact number its own text.  Parsed bodies are at most DWS_MAX_JSON_DEPTH deep;
+ * digits (0.1 -> 0.10000000000000001), reals get their shortest form.
+ * Parsed bodies are at most DWS_MAX_JSON_DEPTH deep;
  * anything deeper (a tree built by other code) is left to json_dumps so
  * that this recursion stays bounded.
  */
@@ -129,14 +102,7 @@ append_json(DwsBuf *buf, json_t *v, int depth)
 	size_t		i;
 	int			first = 1;
 	char	   *dumped;
-	const char *exact;
-	size_t		exactlen;
 
-	if (dws_exact_number(v, &exact, &exactlen))
-	{
-		dws_buf_append(buf, exact, exactlen);
-		return;
-	}
 	switch (json_typeof(v))
 	{
 		case JSON_NULL:
@@ -154,9 +120,7 @@ append_json(DwsBuf *buf, json_t *v, int depth)
 			dws_buf_append(buf, num, strlen(num));
 			return;
 		case JSON_REAL:
-			format_real(json_real_value(v), num, sizeof(num) - 2);
-			if (strpbrk(num, ".eE") == NULL)
-				strcat(num, ".0");
+			format_real(json_real_value(v), num);
 			dws_buf_append(buf, num, strlen(num));
 			return;
 		case JSON_STRING:
@@ -215,13 +179,9 @@ dws_json_text(json_t *v)
 {
 	char		buf[64];
 	DwsBuf		jbuf;
-	const char *exact;
-	size_t		exactlen;
 
 	if (v == NULL)
 		return NULL;
-	if (dws_exact_number(v, &exact, &exactlen))
-		return dws_strndup(exact, exactlen);
 	switch (json_typeof(v))
 	{
 		case JSON_NULL:
@@ -233,7 +193,7 @@ dws_json_text(json_t *v)
 					 json_integer_value(v));
 			return dws_strndup(buf, strlen(buf));
 		case JSON_REAL:
-			format_real(json_real_value(v), buf, sizeof(buf));
+			format_real(json_real_value(v), buf);
 			return dws_strndup(buf, strlen(buf));
 		case JSON_TRUE:
 			return dws_strndup("true", 4);

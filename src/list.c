@@ -106,27 +106,9 @@ read_value(Cursor *c)
 
 	if (peek(c) < 0)
 		return NULL;
+	/* as dws_parse_body reads a body, one value at a time */
 	v = json_loadb(c->body + c->pos, c->len - c->pos,
-				   JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &jerr);
-	if (v == NULL && json_error_code(&jerr) == json_error_numeric_overflow)
-	{
-		/*
-		 * An integer jansson cannot hold: find the value's end reading
-		 * integers as reals, then read the value as dws_parse_body reads a
-		 * body (exact numbers, where the FDW has set that up), so that the
-		 * split accepts what a whole parse accepts.
-		 */
-		json_t	   *shape = json_loadb(c->body + c->pos, c->len - c->pos,
-									   JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK |
-									   JSON_DECODE_INT_AS_REAL, &jerr);
-
-		if (shape == NULL)
-			return NULL;
-		json_decref(shape);
-		if (jerr.position <= 0 || (size_t) jerr.position > c->len - c->pos)
-			return NULL;
-		v = dws_parse_body(c->body + c->pos, (size_t) jerr.position, NULL, 0);
-	}
+				   DWS_JSON_FLAGS | JSON_DISABLE_EOF_CHECK, &jerr);
 	if (v == NULL)
 		return NULL;
 	/* position is an int: a value that long cannot be placed, refuse it */

@@ -90,13 +90,16 @@ static const DwsOption dws_options[] = {
 	/* foreign table */
 	{"resource", ForeignTableRelationId, OPT_RESOURCE},
 	{"project_id", ForeignTableRelationId, OPT_ID},
+	/* dr_events: events per page (the API's limit); for tests of paging */
+	{"page_size", ForeignTableRelationId, OPT_INT, 1, DWS_EVENTS_PAGE_SIZE,
+	DWS_EVENTS_PAGE_SIZE},
 	/* column */
 	{"field", AttributeRelationId, OPT_PATH},
 	{NULL}
 };
 
 static const char *const dws_resource_names[DWS_NUM_RESOURCES] = {
-	"dr_clusters", "disaster_recoveries", "dr_progress"
+	"dr_clusters", "disaster_recoveries", "dr_progress", "dr_events"
 };
 
 PG_FUNCTION_INFO_V1(dwsdr_fdw_validator);
@@ -599,7 +602,7 @@ check_hosts_at_ddl(const char *optname, const char *url)
 					host ? dws_msg_text(host, strlen(host), 200) : "?",
 					optname),
 			 errdetail("Only a superuser may point a foreign server at a host that dwsdr_fdw.allowed_hosts does not list."),
-			 errhint("A superuser can add the host to dwsdr_fdw.allowed_hosts (ALTER SYSTEM SET dwsdr_fdw.allowed_hosts = '...'; SELECT pg_reload_conf();).")));
+			 errhint("A superuser can add the host to dwsdr_fdw.allowed_hosts (LOAD 'dwsdr_fdw'; ALTER SYSTEM SET dwsdr_fdw.allowed_hosts = '...'; SELECT pg_reload_conf();).")));
 }
 
 /*
@@ -718,7 +721,7 @@ check_option_value(const DwsOption *opt, const char *value)
 							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 							 errmsg("invalid value for option \"resource\": \"%s\"",
 									value),
-							 errhint("Valid resources are: dr_clusters, disaster_recoveries, dr_progress.")));
+							 errhint("Valid resources are: dr_clusters, disaster_recoveries, dr_progress, dr_events.")));
 				return;
 			}
 		case OPT_PATH:
@@ -890,9 +893,9 @@ dws_server_options(ForeignServer *server, DwsServerOptions *opts)
 {
 	ListCell   *lc;
 	char	   *region = NULL;
-	const char *endpoint_option = "endpoint";
 
 	memset(opts, 0, sizeof(*opts));
+	opts->endpoint_option = "endpoint";
 	opts->max_concurrency = (int) int_default("max_concurrency");
 	opts->connect_timeout_ms = (int) int_default("connect_timeout_ms");
 	opts->timeout_ms = (int) int_default("timeout_ms");
@@ -943,7 +946,7 @@ dws_server_options(ForeignServer *server, DwsServerOptions *opts)
 	if (opts->endpoint == NULL && region != NULL)
 	{
 		opts->endpoint = dws_region_endpoint(region);
-		endpoint_option = "region";
+		opts->endpoint_option = "region";
 	}
 	if (opts->endpoint == NULL)
 		ereport(ERROR,
@@ -961,12 +964,24 @@ dws_server_options(ForeignServer *server, DwsServerOptions *opts)
 			opts->endpoint[--len] = '\0';
 	}
 
+	dws_check_hosts(server, opts);
+}
+
+/*
+ * The check of every use of a server: when its owner (as server says) is
+ * not a superuser, the endpoint and proxy of opts must be hosts that
+ * dwsdr_fdw.allowed_hosts lists now.  Called when the options are read
+ * (planning, EXPLAIN, a new connection) and at the start of every batch of
+ * calls (http.c), with the options the connection calls.
+ */
+void
+dws_check_hosts(ForeignServer *server, const DwsServerOptions *opts)
+{
 	/* a server a superuser owns is trusted as it is */
-	if (!superuser_arg(server->owner))
-	{
-		check_hosts_at_use(server, endpoint_option, opts->endpoint);
-		check_hosts_at_use(server, "proxy", opts->proxy);
-	}
+	if (superuser_arg(server->owner))
+		return;
+	check_hosts_at_use(server, opts->endpoint_option, opts->endpoint);
+	check_hosts_at_use(server, "proxy", opts->proxy);
 }
 
 /*
@@ -1019,6 +1034,7 @@ dws_table_options(Oid relid, DwsTableOptions *opts)
 	bool		have_resource = false;
 
 	memset(opts, 0, sizeof(*opts));
+	opts->page_size = DWS_EVENTS_PAGE_SIZE;
 	foreach(lc, ft->options)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
@@ -1028,13 +1044,17 @@ dws_table_options(Oid relid, DwsTableOptions *opts)
 												   &opts->resource);
 		else if (strcmp(def->defname, "project_id") == 0)
 			opts->project_id = defGetString(def);
+		else if (strcmp(def->defname, "page_size") == 0)
+			opts->page_size = (int)
+				parse_int_option(find_option("page_size", ForeignTableRelationId),
+								 defGetString(def));
 	}
 	if (!have_resource)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("foreign table \"%s\" has no resource option",
 						get_rel_name(relid)),
-				 errhint("Add one: ALTER FOREIGN TABLE %s OPTIONS (ADD resource 'dr_clusters'); valid resources are dr_clusters, disaster_recoveries, dr_progress.",
+				 errhint("Add one: ALTER FOREIGN TABLE %s OPTIONS (ADD resource 'dr_clusters'); valid resources are dr_clusters, disaster_recoveries, dr_progress, dr_events.",
 						 quote_identifier(get_rel_name(relid)))));
 }
 

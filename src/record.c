@@ -3,8 +3,8 @@
  *	  DWS DR API response bodies (jansson) -> canonical records and field
  *	  values.
  *
- * Parses response bodies with a nesting limit (keeping numbers jansson
- * cannot hold as their exact text), recognises error bodies, turns flat
+ * Parses response bodies with a nesting limit, recognises error bodies,
+ * turns flat
  * list items into the nested shape of the detail call, merges records and
  * walks JSON paths.  No PostgreSQL headers; every allocation goes through jansson's
  * allocator (json_get_alloc_funcs), which the FDW replaces with a
@@ -120,131 +120,13 @@ nesting_within(const char *s, size_t len, int maxdepth)
 	return 1;
 }
 
-/* Set by the PostgreSQL side; see dws_set_number_spans. */
-static DwsNumberSpansFn number_spans_fn = NULL;
-
-void
-dws_set_number_spans(DwsNumberSpansFn fn)
-{
-	number_spans_fn = fn;
-}
-
-/*
- * Counts the strings holding a NUL byte under v, or returns -1 when one of
- * them is not an exact number.  Only parse_exact_numbers makes such
- * strings; one the body itself spelled with "\u0000" (refused by the
- * first parse) must not slip in through the second.
- */
-static long
-count_nul_strings(json_t *v, int depth)
-{
-	const char *key;
-	json_t	   *member;
-	size_t		i;
-	long		n = 0;
-	long		sub;
-
-	if (json_is_string(v))
-	{
-		if (memchr(json_string_value(v), '\0', json_string_length(v)) == NULL)
-			return 0;
-		return dws_exact_number(v, NULL, NULL) ? 1 : -1;
-	}
-	if (depth > DWS_MAX_JSON_DEPTH)
-		return -1;
-	if (json_is_object(v))
-	{
-		json_object_foreach(v, key, member)
-		{
-			if ((sub = count_nul_strings(member, depth + 1)) < 0)
-				return -1;
-			n += sub;
-		}
-	}
-	else if (json_is_array(v))
-	{
-		json_array_foreach(v, i, member)
-		{
-			if ((sub = count_nul_strings(member, depth + 1)) < 0)
-				return -1;
-			n += sub;
-		}
-	}
-	return n;
-}
-
-/*
- * The body parsed again, after jansson refused a number it cannot hold,
- * with every such number (found by number_spans_fn) written as the JSON
- * string "\u0000<its text>", which jansson reads (JSON_ALLOW_NUL) as the
- * exact-number string of dws_exact_number.  A copy of the body is edited,
- * so the cost is one more pass over it however many numbers there are.
- * NULL when no span function is set, or anything fails: the caller then
- * reports jansson's first refusal.
- */
-static json_t *
-parse_exact_numbers(const char *body, size_t len)
-{
-	DwsSpan    *spans = NULL;
-	long		n;
-	long		i;
-	size_t		at = 0;
-	DwsBuf		copy;
-	char	   *text;
-	json_t	   *root = NULL;
-
-	if (number_spans_fn == NULL)
-		return NULL;
-	n = number_spans_fn(body, len, &spans);
-	if (n <= 0)
-	{
-		dws_free(spans);
-		return NULL;
-	}
-
-	dws_buf_init(&copy, dws_alloc, dws_free);
-	for (i = 0; i < n; i++)
-	{
-		/* spans come in order, inside the body, each a number token */
-		if (spans[i].off < at || spans[i].len == 0 ||
-			spans[i].len > len - spans[i].off)
-			break;
-		dws_buf_append(&copy, body + at, spans[i].off - at);
-		dws_buf_append(&copy, "\"\\u0000", 7);
-		dws_buf_append(&copy, body + spans[i].off, spans[i].len);
-		dws_buf_append(&copy, "\"", 1);
-		at = spans[i].off + spans[i].len;
-	}
-	dws_free(spans);
-	if (i < n)
-	{
-		dws_free(dws_buf_finish(&copy));
-		return NULL;
-	}
-	dws_buf_append(&copy, body + at, len - at);
-	text = dws_buf_finish(&copy);
-	if (text != NULL)
-		root = json_loadb(text, copy.len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
-						  NULL);
-	dws_free(text);
-	if (root != NULL)
-	{
-		long		nul = count_nul_strings(root, 0);
-
-		/* duplicate keys may drop some of ours, never add one */
-		if (nul < 0 || nul > n)
-		{
-			json_decref(root);
-			root = NULL;
-		}
-	}
-	return root;
-}
-
 /*
  * Parses a body.  Any JSON value is accepted as the root so that the
  * caller can tell "not an object" from "not JSON"; duplicate keys keep the
- * last value, as most JSON readers do.
+ * last value, as most JSON readers do.  Numbers are read as doubles
+ * (DWS_JSON_FLAGS), so that an integer beyond 64 bits does not make
+ * jansson refuse the whole body; what a number's digits were is read from
+ * the body itself when a column needs them (jsonsource.c).
  */
 json_t *
 dws_parse_body(const char *body, size_t len, char *errbuf, size_t errlen)
@@ -275,10 +157,7 @@ dws_parse_body(const char *body, size_t len, char *errbuf, size_t errlen)
 		return NULL;
 	}
 
-	root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
-	if (root == NULL &&
-		json_error_code(&jerr) == json_error_numeric_overflow)
-		root = parse_exact_numbers(body, len);
+	root = json_loadb(body, len, DWS_JSON_FLAGS, &jerr);
 	if (root == NULL)
 	{
 		snprintf(msg, sizeof(msg), "invalid JSON at line %d, column %d: %s",
@@ -296,6 +175,32 @@ string_member(json_t *obj, const char *key)
 	json_t	   *v = json_object_get(obj, key);
 
 	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/*
+ * A JSON number that is a whole number, as an integer.  Every number is
+ * read as a double (DWS_JSON_FLAGS), which holds each integer up to 2^53
+ * exactly: enough for the counts and epoch milliseconds read this way.
+ * False for anything else (a string, a fraction, a larger magnitude).
+ */
+int
+dws_json_whole(json_t *v, long long *out)
+{
+	double		d;
+
+	if (json_is_integer(v))
+	{
+		*out = (long long) json_integer_value(v);
+		return 1;
+	}
+	if (!json_is_real(v))
+		return 0;
+	d = json_real_value(v);
+	if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0) ||
+		d != (double) (long long) d)
+		return 0;
+	*out = (long long) d;
+	return 1;
 }
 
 /* Reads the error fields so that error reports can quote them. */

@@ -31,6 +31,15 @@
 #define DWS_MAX_JSON_DEPTH 64	/* deeper bodies are rejected */
 
 /*
+ * How every body is read: any value as the root (callers check), and every
+ * number as a double, so that an integer beyond 64 bits is not refused
+ * (jansson refuses a whole body for one).  A number's double only tells
+ * that it is a number; its digits are read from the bytes (jsonsource.c).
+ * A real beyond a double's range (1e400) is refused, whole body and all.
+ */
+#define DWS_JSON_FLAGS (JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL)
+
+/*
  * Parses a response body.  Returns a new reference to the root value, or
  * NULL with a short reason in errbuf ("invalid JSON at line 1, column 5:
  * ...", "JSON nested deeper than 64 levels", "empty body").  Bodies that are
@@ -39,33 +48,8 @@
 extern json_t *dws_parse_body(const char *body, size_t len,
 							  char *errbuf, size_t errlen);
 
-/*
- * Numbers jansson cannot hold.  jansson refuses a whole body for one
- * integer beyond 64 bits ("too big integer") or one real beyond a double,
- * even where no query reads it.  When that happens, dws_parse_body asks
- * this function (set by the PostgreSQL side, which has PostgreSQL's JSON
- * parser) for the byte spans of every such number token, in order, and
- * parses the body again with each of them kept as its exact text (see
- * dws_exact_number).  The function returns the number of spans, with
- * *spans allocated by dws_alloc, or -1 when the body is not JSON or memory
- * ran out.  Bodies are parsed after their transfer ends, never inside a
- * libcurl callback, so it may throw (PostgreSQL's parser checks the stack
- * depth).  Without one (unit tests, fuzzers) jansson's refusal stands.
- */
-typedef struct DwsSpan
-{
-	size_t		off;
-	size_t		len;
-} DwsSpan;
-
-typedef long (*DwsNumberSpansFn) (const char *body, size_t len,
-								  DwsSpan **spans);
-
-extern void dws_set_number_spans(DwsNumberSpansFn fn);
-
-/* The PostgreSQL side's DwsNumberSpansFn (jsonpg.c). */
-extern long dws_pg_number_spans(const char *body, size_t len,
-								DwsSpan **spans);
+/* A number that is a whole number (up to 2^53), as an integer: 1, or 0. */
+extern int	dws_json_whole(json_t *v, long long *out);
 
 /*
  * The error fields of a body, borrowed from root: error_code, error_msg
@@ -109,24 +93,14 @@ extern int	dws_merge_missing(json_t *dst, json_t *src);
 extern json_t *dws_json_path(json_t *root, const char *path);
 
 /*
- * (jsontext.c) Text of a JSON value: a string as is, an integer in decimal, a real in the
- * shortest form that reads back the same (0.1 -> "0.1"), true/false,
- * objects and arrays as compact JSON, an exact number as its text.  NULL
+ * (jsontext.c) Text of a JSON value as jansson holds it: a string as is,
+ * a number as the shortest decimal that reads back as the same double
+ * (0.1 -> "0.1"), true/false, objects and arrays as compact JSON.  NULL
  * for a JSON null or a NULL pointer (or out of memory).  Free with
- * dws_free().
+ * dws_free().  Where the API's own text of a value is at hand, the FDW
+ * uses that instead (jsonsource.c).
  */
 extern char *dws_json_text(json_t *v);
-
-/*
- * (jsontext.c) True when v is a number kept as its exact text because
- * jansson cannot hold it (an integer beyond 64 bits, a real beyond a
- * double): a string whose first byte is NUL, then the number's JSON text.
- * No parsed string can start so (both parsers refuse "\u0000").  *text and
- * *len (either may be NULL) get the number's text, not NUL-terminated.
- * Code that reads a value as a string must ask this first; dws_json_text
- * does.
- */
-extern int	dws_exact_number(json_t *v, const char **text, size_t *len);
 
 /* Memory from jansson's current allocator (NULL when it fails). */
 extern void *dws_alloc(size_t size);

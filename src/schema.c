@@ -15,6 +15,7 @@
 #include "access/htup_details.h"
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
+#include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "nodes/parsenodes.h"
@@ -22,6 +23,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 
 #include "record.h"
 
@@ -34,6 +36,7 @@ typedef struct DwsField
 	int			sources;		/* DWS_SRC_* providing it */
 	DwsColKind	kind;
 	bool		import_field;	/* IMPORT writes OPTIONS (field 'path') */
+	bool		epoch_ms;		/* an integer of epoch milliseconds */
 } DwsField;
 
 #define L	DWS_SRC_LIST
@@ -43,6 +46,7 @@ typedef struct DwsField
 #define C	DWS_RES_CLUSTERS
 #define R	DWS_RES_RECOVERIES
 #define G	DWS_RES_PROGRESS
+#define E	DWS_RES_EVENTS
 #define F(res, col, type, path, src) {res, col, type, path, src, DWS_COL_PATH}
 #define CLUSTER_FIELDS(pfx, obj) \
 	F(R, pfx "_id", "text", obj ".id", L | D), \
@@ -124,6 +128,28 @@ static const DwsField dws_fields[] = {
 	PROGRESS_FIELDS("primary", "primary_cluster"),
 	PROGRESS_FIELDS("standby", "standby_cluster"),
 	{G, "raw", "-", NULL, P, DWS_COL_RAW},
+
+	/*
+	 * dr_events: one row per event of source type disaster-recovery, from
+	 * the pages of GET /v2/{p}/events (events.c; "the list" of this
+	 * resource).  name_space (always "dws") is known but not imported.
+	 */
+	F(E, "event_id", "text", "event_id", L),
+	{E, "occur_time", "timestamptz", "occur_time", L, DWS_COL_PATH, false, true},
+	F(E, "name", "text", "name", L),
+	F(E, "display_name", "text", "display_name", L),
+	F(E, "category", "text", "category", L),
+	F(E, "severity", "text", "severity", L),
+	F(E, "source_type", "text", "source_type", L),
+	F(E, "source_id", "text", "source_id", L),
+	F(E, "source_name", "text", "source_name", L),
+	F(E, "context", "text", "context", L),
+	F(E, "description", "text", "description", L),
+	F(E, "subject", "text", "subject", L),
+	F(E, "status", "integer", "status", L),
+	F(E, "project_id", "text", "project_id", ANY),
+	{E, "raw", "jsonb", NULL, L, DWS_COL_RAW},
+	F(E, "name_space", "-", "name_space", L),
 };
 
 #undef L
@@ -133,6 +159,7 @@ static const DwsField dws_fields[] = {
 #undef C
 #undef R
 #undef G
+#undef E
 #undef F
 
 /* The call that gives a task's per-id fields for each resource. */
@@ -161,13 +188,14 @@ field_by_column(DwsResource res, const char *column)
 }
 
 /*
- * The calls that provide a path given by a column's field option.  A path
- * the table does not know is assumed to come from the per-task call, the
- * richer one.  On dr_clusters, "primary_cluster.x" and "standby_cluster.x"
- * are looked up as "cluster.x".
+ * The field of a path given by a column's field option, or NULL: it says
+ * which calls provide the path (a path the table does not know is assumed
+ * to come from the per-task call, the richer one; on dr_events from the
+ * events call) and how it reads.  On dr_clusters, "primary_cluster.x" and
+ * "standby_cluster.x" are looked up as "cluster.x".
  */
-static int
-path_sources(DwsResource res, const char *path)
+static const DwsField *
+field_by_path(DwsResource res, const char *path)
 {
 	const char *lookup = path;
 	int			i;
@@ -182,8 +210,8 @@ path_sources(DwsResource res, const char *path)
 	for (i = 0; i < lengthof(dws_fields); i++)
 		if (dws_fields[i].resource == res && dws_fields[i].path &&
 			strcmp(dws_fields[i].path, lookup) == 0)
-			return dws_fields[i].sources;
-	return per_id_source(res);
+			return &dws_fields[i];
+	return NULL;
 }
 
 /*
@@ -231,9 +259,13 @@ dws_table_desc(Relation rel, DwsResource res)
 		field = dws_column_field(desc->relid, att->attnum);
 		if (field != NULL)
 		{
+			const DwsField *f = field_by_path(res, field);
+
 			col->kind = DWS_COL_PATH;
 			col->path = field;
-			col->sources = path_sources(res, field);
+			col->sources = f ? f->sources : res == DWS_RES_EVENTS ?
+				DWS_SRC_LIST : per_id_source(res);
+			col->epoch_ms = f ? f->epoch_ms : false;
 		}
 		else
 		{
@@ -251,6 +283,7 @@ dws_table_desc(Relation rel, DwsResource res)
 			col->kind = f->kind;
 			col->path = (char *) f->path;
 			col->sources = f->sources;
+			col->epoch_ms = f->epoch_ms;
 		}
 
 		if (col->kind == DWS_COL_PATH)
@@ -281,16 +314,11 @@ dws_table_desc_restrict(DwsTableDesc *desc, List *used_attnums)
 {
 	int			i;
 
-	desc->raw_used = false;
 	for (i = 0; i < desc->ncolumns; i++)
 	{
 		DwsColumn  *col = &desc->columns[i];
 
 		col->unused = !list_member_int(used_attnums, col->attnum);
-		if (col->unused || (col->kind == DWS_COL_PATH && col->path == NULL))
-			continue;
-		if (col->kind == DWS_COL_RAW)
-			desc->raw_used = true;
 	}
 }
 
@@ -401,6 +429,13 @@ dws_import_statements(ImportForeignSchemaStmt *stmt, ForeignServer *server)
 #define MSG_ID_BYTES	100
 #define MSG_VALUE_BYTES 200
 
+/* What a record of the table is called in messages. */
+static const char *
+record_noun(DwsTableDesc *desc)
+{
+	return desc->resource == DWS_RES_EVENTS ? "event" : "DR task";
+}
+
 /* A task id from the API, fit for a message (see msgtext.c). */
 static char *
 task_label(const char *task_id)
@@ -468,8 +503,8 @@ conversion_error_callback(void *arg)
 	ConvContext *cc = (ConvContext *) arg;
 
 	/* API text: cleaned and bounded, with lookups made beforehand */
-	errcontext("column \"%s\" of foreign table \"%s\", DR task \"%s\", value \"%s\"",
-			   cc->col->name, cc->desc->relname,
+	errcontext("column \"%s\" of foreign table \"%s\", %s \"%s\", value \"%s\"",
+			   cc->col->name, cc->desc->relname, record_noun(cc->desc),
 			   task_label(cc->task_id),
 			   cc->value ? dws_msg_text(cc->value, strlen(cc->value),
 										MSG_VALUE_BYTES) : "");
@@ -495,12 +530,15 @@ value_to_server(DwsTableDesc *desc, DwsColumn *col, const char *task_id,
 				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
 				 errmsg("value of column \"%s\" of foreign table \"%s\" is not valid UTF-8",
 						col->name, desc->relname),
-				 errdetail("DR task \"%s\".", task_label(task_id))));
+				 errdetail("%s \"%s\".",
+						   desc->resource == DWS_RES_EVENTS ? "Event" : "DR task",
+						   task_label(task_id))));
 	ereport(ERROR,
 			(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
 			 errmsg("value of column \"%s\" of foreign table \"%s\" has a character that encoding \"%s\" cannot hold",
 					col->name, desc->relname, GetDatabaseEncodingName()),
-			 errdetail("DR task \"%s\": character U+%04X has no equivalent in encoding \"%s\".",
+			 errdetail("%s \"%s\": character U+%04X has no equivalent in encoding \"%s\".",
+					   desc->resource == DWS_RES_EVENTS ? "Event" : "DR task",
 					   task_label(task_id), (unsigned int) bad,
 					   GetDatabaseEncodingName()),
 			 errhint("Read this column in a database whose encoding is UTF8, or leave it out of the query.")));
@@ -556,18 +594,76 @@ time_value(DwsColumn *col, char *text)
 	return d;
 }
 
+/* Largest epoch millisecond read: 9999-12-31 23:59:59.999 UTC */
+#define DWS_MAX_EPOCH_MS INT64CONST(253402300799999)
+/* Milliseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01 */
+#define DWS_PG_EPOCH_MS ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * \
+						 SECS_PER_DAY * 1000)
+
+/*
+ * An API time given as epoch milliseconds (dr_events' occur_time) as a
+ * timestamptz, timestamp or date, exactly: milliseconds become
+ * microseconds, no text and no time zone in between (a timestamp column
+ * gets the UTC wall time, a date column the UTC date, as time_value does).
+ * Only a JSON integer from 0 (1970) to the end of year 9999 is a time: a
+ * string, a real, a negative or a larger number is an error naming the
+ * field, never a guess.
+ */
+static Datum
+epoch_ms_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
+			   const char *task_id)
+{
+	long long	ms = -1;
+	Datum		d;
+	Oid			base = col->basetypid;
+
+	if (!dws_json_whole(v, &ms) || ms < 0 || ms > DWS_MAX_EPOCH_MS)
+	{
+		char	   *text = dws_json_text(v);
+		char	   *shown;
+
+		dws_msg_prepare();
+		shown = text ? dws_msg_text(text, strlen(text), MSG_VALUE_BYTES) :
+			pstrdup("?");
+		dws_free(text);
+		ereport(ERROR,
+				(errcode(json_is_number(v) ?
+						 ERRCODE_DATETIME_VALUE_OUT_OF_RANGE :
+						 ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("field \"%s\" of %s \"%s\" is not a time in epoch milliseconds: %s",
+						col->path, record_noun(desc), task_label(task_id), shown),
+				 errdetail("Column \"%s\" of foreign table \"%s\" reads an integer from 0 to %lld (1970-01-01 to 9999-12-31 UTC).",
+						   col->name, desc->relname,
+						   (long long) DWS_MAX_EPOCH_MS)));
+	}
+	d = TimestampTzGetDatum((TimestampTz) ((int64) ms - DWS_PG_EPOCH_MS) * 1000);
+	if (base == DATEOID)
+		d = DirectFunctionCall1(timestamp_date, d);
+	else if (base == TIMESTAMPOID && col->basetypmod >= 0)
+		d = DirectFunctionCall2(timestamp_scale, d,
+								Int32GetDatum(col->basetypmod));
+	else if (base == TIMESTAMPTZOID && col->basetypmod >= 0)
+		d = DirectFunctionCall2(timestamptz_scale, d,
+								Int32GetDatum(col->basetypmod));
+	if (base != col->typid)
+		domain_check(d, false, col->typid, NULL, NULL);
+	return d;
+}
+
 /*
  * Converts one JSON value to the column's type through the type's input
  * function.  Times go through time_value (UTC whatever the session); an
  * interval fed from the sync period reads "3H"; an empty string is NULL for
- * non-string types.
+ * non-string types.  api_text, when not NULL, is the value as the API wrote
+ * it (jsonsource.c: a number's digits, raw's object), read instead of
+ * jansson's value; v is then only tested for NULL.
  */
 static Datum
 convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
-			  const char *task_id, bool *isnull)
+			  char *api_text, const char *task_id, bool *isnull)
 {
 	char	   *text;
-	char	   *owned;			/* text as dws_json_text made it */
+	char	   *owned;			/* the UTF-8 text read */
 	size_t		textlen;
 	char		buf[64];
 	ConvContext cc;
@@ -582,8 +678,14 @@ convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 		*isnull = true;
 		return (Datum) 0;
 	}
-	if (json_is_string(v) && col->typid == TEXTOID &&
-		!dws_exact_number(v, NULL, NULL))
+	if (col->epoch_ms && (col->basetypid == TIMESTAMPTZOID ||
+						  col->basetypid == TIMESTAMPOID ||
+						  col->basetypid == DATEOID))
+	{
+		*isnull = false;
+		return epoch_ms_value(desc, col, v, task_id);
+	}
+	if (json_is_string(v) && col->typid == TEXTOID && api_text == NULL)
 	{
 		size_t		len;
 		const char *conv = value_to_server(desc, col, task_id,
@@ -594,7 +696,7 @@ convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 		return PointerGetDatum(cstring_to_text_with_len(conv, len));
 	}
 
-	text = dws_json_text(v);
+	text = api_text ? api_text : dws_json_text(v);
 	if (text == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 						errmsg("out of memory")));
@@ -642,16 +744,29 @@ convert_value(DwsTableDesc *desc, DwsColumn *col, json_t *v,
 }
 
 /*
- * Fills values/nulls of row rowno of a record (see dws_record_rows).  raw is
- * the record as the API returned it, for the raw column.
+ * Fills values/nulls of row rowno of a record (see dws_record_rows).  src
+ * holds the bytes the record was read from: raw's object, and the digits
+ * of its numbers.  The values of the used columns are found first, so
+ * that the API's text of every number, object and array among them (and
+ * raw's) comes from one pass over those bytes (jsonsource.c); a string,
+ * boolean or null is read from jansson's value as it is.
  */
 void
-dws_build_row(DwsTableDesc *desc, json_t *record, json_t *raw, int rowno,
-			  Datum *values, bool *nulls)
+dws_build_row(DwsTableDesc *desc, json_t *record, const DwsSource *src,
+			  int rowno, Datum *values, bool *nulls)
 {
 	json_t	   *cluster = NULL;
 	int			side = 0;
-	const char *task_id = json_string_value(json_object_get(record, "id"));
+	const char *task_id = json_string_value(json_object_get(record,
+															desc->resource == DWS_RES_EVENTS ?
+															"event_id" : "id"));
+	json_t	  **found = palloc0(sizeof(json_t *) * desc->ncolumns);
+	int		   *wanted = palloc(sizeof(int) * desc->ncolumns);
+	const char **paths = palloc(sizeof(char *) * desc->ncolumns);
+	json_t	  **pvalues = palloc(sizeof(json_t *) * desc->ncolumns);
+	char	  **texts = palloc(sizeof(char *) * desc->ncolumns);
+	char	  **api = palloc0(sizeof(char *) * desc->ncolumns);
+	int			nwanted = 0;
 	int			i;
 
 	/* what messages about this row need, looked up while lookups are safe */
@@ -670,10 +785,46 @@ dws_build_row(DwsTableDesc *desc, json_t *record, json_t *raw, int rowno,
 		Assert(side < 2);
 	}
 
+	/* the value of each used column, and which need the API's text */
 	for (i = 0; i < desc->ncolumns; i++)
 	{
 		DwsColumn  *col = &desc->columns[i];
-		json_t	   *v = NULL;
+		json_t	   *v;
+
+		if (col->unused)
+			continue;
+		if (col->kind == DWS_COL_RAW)
+		{
+			found[i] = record;
+			paths[nwanted] = NULL;
+		}
+		else if (col->kind == DWS_COL_PATH && col->path != NULL)
+		{
+			v = dws_json_path(col->cluster_relative ? cluster : record,
+							  col->path);
+			found[i] = v;
+			if (v == NULL || !(json_is_number(v) || json_is_object(v) ||
+							   json_is_array(v)))
+				continue;
+			paths[nwanted] = col->cluster_relative ?
+				psprintf("%s.%s", side_keys[side], col->path) : col->path;
+		}
+		else
+			continue;
+		pvalues[nwanted] = found[i];
+		wanted[nwanted++] = i;
+	}
+	if (nwanted > 0)
+	{
+		dws_source_texts(src, nwanted, paths, pvalues, texts);
+		for (i = 0; i < nwanted; i++)
+			api[wanted[i]] = texts[i];
+	}
+
+	for (i = 0; i < desc->ncolumns; i++)
+	{
+		DwsColumn  *col = &desc->columns[i];
+		json_t	   *v;
 
 		nulls[i] = true;
 		values[i] = (Datum) 0;
@@ -683,18 +834,17 @@ dws_build_row(DwsTableDesc *desc, json_t *record, json_t *raw, int rowno,
 		{
 			case DWS_COL_SIDE:
 				v = json_string(side_names[side]);
-				values[i] = convert_value(desc, col, v, task_id, &nulls[i]);
+				values[i] = convert_value(desc, col, v, NULL, task_id,
+										  &nulls[i]);
 				json_decref(v);
 				break;
 			case DWS_COL_RAW:
-				values[i] = convert_value(desc, col, raw, task_id, &nulls[i]);
-				break;
 			case DWS_COL_PATH:
-				if (col->path == NULL)
+				/* raw: the record's object as sent, else as jansson has it */
+				if (col->kind == DWS_COL_PATH && col->path == NULL)
 					break;		/* dropped column */
-				v = dws_json_path(col->cluster_relative ? cluster : record,
-								  col->path);
-				values[i] = convert_value(desc, col, v, task_id, &nulls[i]);
+				values[i] = convert_value(desc, col, found[i], api[i],
+										  task_id, &nulls[i]);
 				break;
 		}
 	}

@@ -445,10 +445,10 @@ dws_sign(const char *method, const char *path, const char *query,
 	char	   *uri = NULL;
 	char	   *canonical = NULL;
 	char	   *result = NULL;
-	DwsBuf		creq = DWS_BUF_MALLOC;
+	DwsBuf		creq = DWS_BUF_MALLOC_SECRET;	/* holds X-Security-Token */
 	DwsBuf		signedh = DWS_BUF_MALLOC;
 	DwsBuf		sts = DWS_BUF_MALLOC;
-	DwsBuf		auth = DWS_BUF_MALLOC;
+	DwsBuf		auth = DWS_BUF_MALLOC_SECRET;
 	char		bodyhex[DWS_SHA256_HEX_LEN + 1];
 	char		creqhex[DWS_SHA256_HEX_LEN + 1];
 	char		sighex[2 * EVP_MAX_MD_SIZE + 1];
@@ -559,6 +559,11 @@ done:
 		free(sh);
 	}
 	free(uri);
+	/* the canonical request holds X-Security-Token; the MAC is the signature */
+	if (canonical != NULL)
+		explicit_bzero(canonical, strlen(canonical));
+	explicit_bzero(mac, sizeof(mac));
+	explicit_bzero(sighex, sizeof(sighex));
 	free(canonical);
 	free(signedh.data);
 	free(sts.data);

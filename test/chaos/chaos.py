@@ -209,7 +209,9 @@ def fault_catalogue():
         "close": Outcome("retry"),
         "gzip": Outcome("rows"),
         "missing": Outcome("none"),
-        "404missing": Outcome("none"),
+        "404missing": Outcome("none"),     # DWS.10101 on a 404 (list: LIST_ONLY)
+        "404dws": Outcome("error", {"HV000"}),
+        "404html": Outcome("error", {"HV000"}),
         "redirect": Outcome("error", {"HV000"}),
         "503date": Outcome("retry"),
         # extra fields the scan does not read: odd time spellings, numbers
@@ -219,6 +221,8 @@ def fault_catalogue():
         "hostile": Outcome("error", {"HV000"}),
         "hostilebody": Outcome("retry"),
     }
+    # a bad list item: only the list call serves one (LIST_ONLY)
+    plain.update({kind: Outcome("rows") for kind in M.BAD_LIST_ITEMS})
     for kind in sorted(M._PLAIN_KINDS):
         out.append((kind, plain.get(kind, Outcome("unpredictable", ALLOWED)), False))
     args = {
@@ -240,6 +244,10 @@ def fault_catalogue():
 
 
 CATALOGUE = fault_catalogue()
+# Outcomes that differ on the list call: it has no "missing" answer (any 404
+# is an error), and a list with a bad item is an error naming it.
+LIST_ONLY = {"404missing": Outcome("error", {"HV000"}),
+             **{kind: Outcome("error", {"HV00K"}) for kind in M.BAD_LIST_ITEMS}}
 OUTCOME = {name: o for name, o, _ in CATALOGUE}
 # faults a rule may give (a rule refuses an unknown name; heavy ones are
 # kept to magic ids, whose answers the stand-in caches)
@@ -247,13 +255,15 @@ RULE_FAULTS = [name for name, o, heavy in CATALOGUE
                if not heavy and name != "nonsense"]
 
 
-def through_retries(seq):
-    """The Outcome of a call whose attempts get the faults of seq in turn,
-    then the normal answer."""
+def through_retries(seq, route=None):
+    """The Outcome of a call (of that route) whose attempts get the faults
+    of seq in turn, then the normal answer."""
     retried = False
     for attempt in range(MAX_RETRIES + 1):
         if attempt >= len(seq):
             o = Outcome("rows")
+        elif route == "list" and seq[attempt] in LIST_ONLY:
+            o = LIST_ONLY[seq[attempt]]
         else:
             o = OUTCOME[seq[attempt]]
         if o.kind == "retry":
@@ -494,7 +504,7 @@ class Generator:
         if schema == "plain" and project != P_MAIN and project != P_EU:
             seq = fault_sequence(rng)
             rules = [(f, "list", project) for f in seq]
-        o = through_retries(seq)
+        o = through_retries(seq, "list")
         tasks = ([M.fault_task(project, project)] if M.is_magic(project) or o.synthetic else
                  [TASKS[(project, i)] for i in IDS[project]])
         if o.kind in ("none",):

@@ -10,8 +10,8 @@
  * through the functions the FDW uses on it, and every result is checked
  * against properties that must hold whatever the input (abort() on a
  * violation, which libFuzzer reports as a crash):
- *   - dws_parse_body accepts exactly what jansson accepts with nesting
- *     depth <= DWS_MAX_JSON_DEPTH, and says why otherwise;
+ *   - dws_parse_body accepts exactly what jansson accepts (DWS_JSON_FLAGS)
+ *     with nesting depth <= DWS_MAX_JSON_DEPTH, and says why otherwise;
  *   - dws_json_text renders every value so that it reads back the same;
  *   - dws_list_item_canonical moves flat cluster fields into the nested
  *     objects and keeps everything else;
@@ -278,7 +278,7 @@ check_text(json_t *v)
 			{
 				/* compact JSON that reads back equal, type for type */
 				json_error_t jerr;
-				json_t	   *back = json_loads(text, JSON_DECODE_ANY, &jerr);
+				json_t	   *back = json_loads(text, DWS_JSON_FLAGS, &jerr);
 
 				CHECK(back != NULL, text);
 				CHECK(json_typeof(back) == json_typeof(v), text);
@@ -800,7 +800,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* parse, and compare with jansson itself */
 	err[0] = '\0';
 	root = dws_parse_body(body, size, err, sizeof(err));
-	ref = size > 0 ? json_loadb(body, size, JSON_DECODE_ANY, &jerr) : NULL;
+	ref = size > 0 ? json_loadb(body, size, DWS_JSON_FLAGS, &jerr) : NULL;
 
 	if (root == NULL)
 	{

@@ -28,14 +28,38 @@ HTTPS on, ``CONNECT host:port`` (how a client reaches an https endpoint
 through a proxy) opens a tunnel to the HTTPS port, whatever host it names,
 counted as "tunnels".
 
+Unknown paths get the API gateway's 404: {"error_code": "APIGW.0101",
+"error_msg": "The API does not exist or has not been published in the
+environment", "request_id": ...}.
+
+Path prefixes (an endpoint such as http://127.0.0.1:18931/__www):
+
+  /__www/...       an ordinary web server, not the API: every request gets
+                   HTTP 404 with an HTML page (what `python3 -m http.server`
+                   sends); no authentication, not counted
+  /__legacy/...    the API as older versions serve it: the list call
+                   ignores its query filters (?id=, primary_cluster_id,
+                   standby_cluster_id) and answers the whole project;
+                   otherwise the same API (signed over the full path,
+                   counted, faults included)
+  /__delay<ms>/... the API (or /__legacy below it) answering each request
+                   <ms> milliseconds (at most 60000) after it came in,
+                   counted in flight meanwhile: one stand-in plays several
+                   distant regions, each endpoint with its own delay
+
 Control routes (no authentication, not counted in the statistics):
 
   GET  /__mock/health      {"ok": true}
   GET  /__mock/stats       request counters (see MockState.snapshot)
   POST /__mock/reset       zero the counters, the once/twice state and rules
+  POST /__mock/reset_max_in_flight
+                           start a new peak: max_in_flight (the most API
+                           requests held at once) becomes the number in
+                           flight now; nothing else changes
   POST /__mock/fault       add a fault rule, body
                            {"fault": "fault-503", "times": 1,
-                            "route": "detail|list|progress|any", "id": null}
+                            "route": "detail|list|progress|events|any",
+                            "id": null}
                            (the next `times` matching requests get the fault;
                            times <= 0 means forever; id matches the task id,
                            or the project id for the list route)
@@ -122,8 +146,20 @@ REDIRECT_BODY = b"<html><body>302 Found</body></html>"
 
 MAX_REQUEST_BODY = 1 << 20
 
+# Path prefixes that make the stand-in something else (see the docstring).
+PLAIN_WEB_PREFIX = "/__www"       # an ordinary web server: HTML 404s
+LEGACY_PREFIX = "/__legacy"       # an older API: list filters ignored
+DELAY_PREFIX = re.compile(r"/__delay([0-9]{1,5})(?=/|$)")  # a distant API
+MAX_DELAY_MS = 60000
+# What Python's http.server sends for a path it does not have.
+PLAIN_404 = (b'<!DOCTYPE HTML>\n<html lang="en">\n<head>\n'
+             b'<meta charset="utf-8">\n<title>Error response</title>\n'
+             b'</head>\n<body>\n<h1>Error response</h1>\n'
+             b'<p>Error code: 404</p>\n<p>Message: File not found.</p>\n'
+             b'</body>\n</html>\n')
+
 API_NOT_FOUND = ("APIGW.0101",
-                 "The API does not exist or has not been published in the environment.")
+                 "The API does not exist or has not been published in the environment")
 TASK_MISSING = ("DWS.10101", "The disaster recovery does not exist.")
 
 # ---------------------------------------------------------------------------
@@ -601,6 +637,190 @@ def list_envelope(items: Iterable[bytes]) -> bytes:
 
 
 # ---------------------------------------------------------------------------
+# Events: GET /v2/{project_id}/events?offset=<page index>&limit=<size>
+# ---------------------------------------------------------------------------
+#
+# The API answers {"events": [...], "count": N} for a page; offset is a page
+# INDEX (0-based here unless told otherwise), limit the page size (1 to
+# 1000, default 1000), newest event first.  Projects:
+#
+#   PROJECT_MAIN           a fixed set (FIXED_EVENTS): the published
+#                          example, DR events of its DR tasks (source_id =
+#                          the task id), cluster and backup events
+#   events-<part>-<part>...  a generated set, shaped by the parts:
+#     n<N>          N events (default 25), source types cycling
+#                   disaster-recovery, cluster, backup; a DR event's
+#                   source_id is one of PROJECT_MAIN's DR tasks
+#     recent        occur_time counts back from now, one event every 10 s
+#                   (else from EVENTS_NEWEST_MS, one a minute)
+#     base1         offset counts from 1 (page 0 answers as page 1)
+#     base1empty    offset counts from 1, page 0 is empty (count kept)
+#     slow<ms>      every page waits ms first
+#     fail<K>       page K answers 500, always
+#     flaky<K>      page K answers 500 the first time, then normally
+#     dup<K>        from page K on, pages start 2 events earlier (two new
+#                   events arrived at the top): page K repeats the last 2
+#                   events of page K-1
+#     ignoreoffset  every page is the first one
+#     negtime strtime realtime bigtime
+#                   the newest event's occur_time is -1000, a string of
+#                   digits, 1664331248330.5, or 10**17
+#     nocount<K> strcount<K> noarray<K> notobject<K> html<K>
+#                   page K: no count / count as a string / "events" an
+#                   object / an event that is not an object / an HTML page
+#     x<anything>   a nonce (ignored)
+#   anything else  no events (count 0)
+
+EVENTS_NEWEST_MS = 1664331248330   # the published example's occur_time
+
+DR_EVENT_NAMES = [
+    ("beginCreateDisasterRecovery", "normal"),
+    ("createDisasterRecoverySuccess", "normal"),
+    ("beginSwitchoverDisasterRecovery", "normal"),
+    ("switchoverDisasterRecoverySuccess", "normal"),
+    ("disasterRecoveryAbnormal", "warning"),
+    ("startDisasterRecoveryFail", "warning"),
+    ("stopDisasterRecoverySuccess", "normal"),
+    ("switchoverDisasterRecoveryFail", "warning"),
+]
+
+
+def event_obj(event_id, name, severity, source_type, source_id, source_name,
+              occur_time, project, context=None, status=2) -> dict:
+    """An event, keys in the published example's order."""
+    return {"category": "management",
+            "description": f"{source_type} %s: {name}",
+            "name": name, "severity": severity, "status": status,
+            "subject": "DWS event notification",
+            "context": context or f"{source_type} {source_name}: {name}",
+            "event_id": event_id, "display_name": name,
+            "name_space": "dws", "source_type": source_type,
+            "occur_time": occur_time, "project_id": project,
+            "source_id": source_id, "source_name": source_name}
+
+
+def fixed_events() -> list[dict]:
+    """PROJECT_MAIN's events, newest first."""
+    p = PROJECT_MAIN
+    published = {
+        "category": "management", "description": "集群%s删除成功",
+        "name": "deleteClusterSuccess", "severity": "normal", "status": 2,
+        "subject": "DWS服务事件通知", "context": "集群test-ty-820-1006删除成功",
+        "event_id": "f63ccf96-e3e0-474a-835a-fd1a779f68bd",
+        "display_name": "集群删除成功", "name_space": "dws",
+        "source_type": "cluster", "occur_time": 1664331248330,
+        "project_id": p,
+        "source_id": "9defa0ce-b11c-47b2-abbc-5cad09ced772",
+        "source_name": "test-ty-820-1006"}
+    ev = [
+        event_obj("e0000001-0000-4000-8000-000000000001",
+                  "disasterRecoveryAbnormal", "warning", "disaster-recovery",
+                  TASK_ABNORMAL, "dr-abnormal", 1682747196000, p),
+        event_obj("e0000001-0000-4000-8000-000000000002",
+                  "switchoverDisasterRecoverySuccess", "normal",
+                  "disaster-recovery", TASK_PUBLISHED, "dws-it-02",
+                  1682745396000, p),
+        event_obj("e0000001-0000-4000-8000-000000000003",
+                  "beginSwitchoverDisasterRecovery", "normal",
+                  "disaster-recovery", TASK_PUBLISHED, "dws-it-02",
+                  1682745000000, p),
+        event_obj("e0000001-0000-4000-8000-000000000004",
+                  "createBackupSuccess", "normal", "backup",
+                  "0c5b8f2e-1111-4aaa-8bbb-000000000001", "daily-backup",
+                  1682700000000, p),
+        event_obj("e0000001-0000-4000-8000-000000000005",
+                  "stopDisasterRecoveryFail", "warning", "disaster-recovery",
+                  TASK_FINANCE, "finance-dr", 1682650000000, p),
+        event_obj("e0000001-0000-4000-8000-000000000006",
+                  "createDisasterRecoverySuccess", "normal",
+                  "disaster-recovery", TASK_PUBLISHED, "dws-it-02",
+                  1682640000000, p),
+        event_obj("e0000001-0000-4000-8000-000000000007",
+                  "beginCreateDisasterRecovery", "normal",
+                  "disaster-recovery", TASK_PUBLISHED, "dws-it-02",
+                  1682639999001, p, status=1),
+        event_obj("e0000001-0000-4000-8000-000000000008",
+                  "rebootClusterSuccess", "normal", "cluster",
+                  "3de21046-e65e-4fcf-86bf-583115b39c27", "dws-203-primary",
+                  1682600000000, p),
+        published,
+    ]
+    return ev
+
+
+_EVENT_PART = re.compile(
+    r"(n[0-9]{1,6}|recent|base1|base1empty|slow[0-9]{1,6}|ignoreoffset"
+    r"|negtime|strtime|realtime|bigtime"
+    r"|(fail|flaky|dup|nocount|strcount|noarray|notobject|html)[0-9]{1,4}"
+    r"|x[0-9a-zA-Z]*)")
+
+
+def parse_events_project(project: str) -> dict | None:
+    """The shape of a generated events project, None when it is not one;
+    {"invalid": part} for a part the grammar does not know."""
+    if not project.startswith("events-"):
+        return None
+    shape: dict = {"n": 25, "base": 0, "empty0": False, "slow": 0,
+                   "recent": False, "ignoreoffset": False, "pages": {}}
+    for part in project[7:].split("-"):
+        if not _EVENT_PART.fullmatch(part):
+            return {"invalid": part}
+        m = re.fullmatch(r"([a-z]+?)([0-9]*)", part)
+        word, num = (m.group(1), m.group(2)) if m else (part, "")
+        if part.startswith("x"):
+            continue
+        if word == "n":
+            shape["n"] = int(num)
+        elif part in ("base1", "base1empty"):
+            shape["base"] = 1
+            shape["empty0"] = part == "base1empty"
+        elif word == "slow":
+            shape["slow"] = int(num)
+        elif part in ("recent", "ignoreoffset"):
+            shape[part] = True
+        elif part.endswith("time"):
+            shape["badtime"] = part
+        else:
+            shape["pages"][int(num)] = word
+    return shape
+
+
+def generated_events(project: str, n: int, recent: bool) -> list[dict]:
+    """n events of a generated project, newest first (one a minute, or
+    every 10 s counting back from now when recent)."""
+    newest = (int(time.time() * 1000) // 1000 * 1000 if recent
+              else EVENTS_NEWEST_MS)
+    tasks = [(TASK_PUBLISHED, "dws-it-02"), (TASK_FINANCE, "finance-dr"),
+             (TASK_ABNORMAL, "dr-abnormal")]
+    tag = hashlib.sha256(project.encode()).hexdigest()[:12]
+    out = []
+    for i in range(n):
+        eid = f"{i:08x}-0000-4000-8000-{tag}"
+        when = newest - i * (10000 if recent else 60000)
+        kind = i % 3
+        if kind == 0:
+            name, sev = DR_EVENT_NAMES[(i // 3) % len(DR_EVENT_NAMES)]
+            tid, tname = tasks[(i // 3) % len(tasks)]
+            out.append(event_obj(eid, name, sev, "disaster-recovery", tid,
+                                 tname, when, project))
+        elif kind == 1:
+            out.append(event_obj(eid, "rebootClusterSuccess", "normal",
+                                 "cluster",
+                                 "3de21046-e65e-4fcf-86bf-583115b39c27",
+                                 "dws-203-primary", when, project))
+        else:
+            out.append(event_obj(eid, "createBackupSuccess", "normal",
+                                 "backup",
+                                 "0c5b8f2e-1111-4aaa-8bbb-000000000001",
+                                 "daily-backup", when, project))
+    return out
+
+
+def events_envelope(events: list, count) -> bytes:
+    return to_json({"events": events, "count": count})
+
+
+# ---------------------------------------------------------------------------
 # AK/SK signing (SDK-HMAC-SHA256), our own implementation of signing.md
 # ---------------------------------------------------------------------------
 
@@ -836,6 +1056,19 @@ STATUS_ERRORS = {
     504: ("APIGW.0204", "Backend timeout."),                               # mock
 }
 
+# fault-<kind> on the list route: the list's second item (index 1) is this
+# (after a good one, the fault task); other routes answer normally.
+BAD_LIST_ITEMS = {
+    "itemnumber": 7,
+    "itemnull": None,
+    "itemstring": "b303b78d-438c-41dd-aaf6-c98eea1fc2a6",
+    "idempty": {"id": "", "name": "no id"},
+    "idnumber": {"id": 7, "name": "numeric id"},
+    "idbig": {"id": "__dws_mock_big_id__", "name": "id beyond int64"},
+    "idmissing": {"name": "no id"},
+    "idnull": {"id": None, "name": "null id"},
+}
+
 # Kinds that take an integer argument: name -> (default or None if
 # required, maximum).
 _ARG_KINDS = {
@@ -848,7 +1081,8 @@ _ARG_KINDS = {
 _PLAIN_KINDS = {"badjson", "html", "html502", "200error", "notobject",
                 "wrongtypes", "truncated", "close", "gzip", "missing",
                 "404missing", "redirect", "503date", "times", "bignum",
-                "hostile", "hostilebody", "otherid", "lastcall"}
+                "hugereal", "digits", "hostile", "hostilebody", "otherid", "lastcall",
+                "404dws", "404html"} | set(BAD_LIST_ITEMS)
 
 _FAULT_RE = re.compile(
     r"fault-(?P<body>.+?)(?:-(?P<rep>once|twice)-(?P<nonce>.+))?", re.S)
@@ -890,14 +1124,27 @@ def parse_fault(ident: str) -> Fault | None:
       fault-gzip         200, gzip body, Content-Encoding: gzip
       fault-gzipbomb-<MB> 200, gzip body inflating to MB megabytes
       fault-missing      400 DWS.10101 (task does not exist)
-      fault-404missing   404 DWS.0404
+      fault-404missing   404 DWS.10101 (the missing-task code, on a 404)
+      fault-404dws       404 DWS.0404 (a DWS error, not the missing-task one)
+      fault-404html      404, an HTML page (an ordinary web server's 404)
+      fault-itemnumber, fault-itemnull, fault-itemstring, fault-idempty,
+      fault-idnumber, fault-idbig, fault-idmissing, fault-idnull
+                         the list call: 200, a list whose item 0 is the
+                         fault task and item 1 is bad (BAD_LIST_ITEMS: 7,
+                         null, a string; an id that is "", 7, 2**64, absent,
+                         null); other calls answer normally
       fault-redirect     302 with Location: the same call for the published
                          task (a client must not follow it)
       fault-503date      503 with Retry-After as an HTTP date 2 s ahead
       fault-times        200, a valid task plus API times in many spellings
                          under "times"
-      fault-bignum       200, a valid task plus integers beyond 64 bits and
-                         a real beyond a double
+      fault-bignum       200, a valid task plus integers beyond 64 bits
+      fault-hugereal     200, the same plus a real beyond a double (1e400),
+                         which jansson refuses
+      fault-digits       200, a valid task whose numbers are spelled as a
+                         reader must keep them (DIGITS: 87.50, 1e2, ...),
+                         under "digits", in primary_cluster.progress and
+                         (a list item) as its status
       fault-hostile      400 JSON error whose error_code and error_msg hold
                          terminal escapes, a long error_msg with multibyte
                          characters where a message would cut it, and a
@@ -991,7 +1238,7 @@ class MockState:
     def reset(self) -> None:
         with self.lock:
             self.requests = 0
-            self.routes = {"detail": 0, "list": 0, "progress": 0}
+            self.routes = {"detail": 0, "list": 0, "progress": 0, "events": 0}
             self.auth_failures = 0
             self.connections = 0
             self.proxied = 0
@@ -1000,6 +1247,8 @@ class MockState:
             self.by_id: dict[str, int] = {}
             self.progress_by_id: dict[str, int] = {}
             self.list_by_project: dict[str, int] = {}
+            self.events_by_project: dict[str, int] = {}
+            self.event_pages: dict[str, list[int]] = {}
             self.by_status: dict[str, int] = {}
             self.max_in_flight = self.in_flight
             self.fault_hits: dict[str, int] = {}
@@ -1050,6 +1299,12 @@ class MockState:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
 
+    def reset_max_in_flight(self) -> None:
+        """Starts a new peak, leaving every other counter and state alone
+        (tests measure the concurrency of one query at a time)."""
+        with self.lock:
+            self.max_in_flight = self.in_flight
+
     def request_finished(self, status) -> None:
         with self.lock:
             self.in_flight -= 1
@@ -1058,7 +1313,8 @@ class MockState:
 
     def count_route(self, kind: str, ident: str) -> None:
         table = {"detail": self.by_id, "progress": self.progress_by_id,
-                 "list": self.list_by_project}[kind]
+                 "list": self.list_by_project,
+                 "events": self.events_by_project}[kind]
         with self.lock:
             self.routes[kind] += 1
             table[ident] = table.get(ident, 0) + 1
@@ -1118,6 +1374,9 @@ class MockState:
                 "detail": self.routes["detail"],
                 "list": self.routes["list"],
                 "progress": self.routes["progress"],
+                "events": self.routes["events"],
+                "events_by_project": dict(self.events_by_project),
+                "event_pages": {k: list(v) for k, v in self.event_pages.items()},
                 "auth_failures": self.auth_failures,
                 "connections": self.connections,
                 "by_id": dict(self.by_id),
@@ -1140,13 +1399,13 @@ class MockState:
 
 @dataclass
 class ApiRoute:
-    kind: str               # detail, list or progress
+    kind: str               # detail, list, progress or events
     project: str
     task_id: str | None     # None for list
 
     @property
     def fault_ident(self) -> str:
-        return self.project if self.kind == "list" else self.task_id
+        return self.project if self.kind in ("list", "events") else self.task_id
 
 
 def _decode_segment(seg: str) -> str:
@@ -1169,10 +1428,17 @@ def match_api_route(raw_path: str) -> ApiRoute | None:
         return ApiRoute("detail", segs[1], segs[3])
     if len(segs) == 3 and segs[0] == "v2" and segs[2] == "disaster-recoveries":
         return ApiRoute("list", segs[1], None)
+    if len(segs) == 3 and segs[0] == "v2" and segs[2] == "events":
+        return ApiRoute("events", segs[1], None)
     if (len(segs) == 5 and segs[0] == "v1" and segs[2] == "disaster-recovery"
             and segs[4] == "show-progress"):
         return ApiRoute("progress", segs[1], segs[3])
     return None
+
+
+def under(raw_path: str, prefix: str) -> bool:
+    """Whether raw_path is prefix or below it."""
+    return raw_path == prefix or raw_path.startswith(prefix + "/")
 
 
 _ABSOLUTE_FORM = re.compile(r"(?i)https?://([^/?#]*)")
@@ -1384,8 +1650,17 @@ class MockHandler(BaseHTTPRequestHandler):
                 return
             target, self._proxied = origin_form(self.path)
             raw_path, _, raw_query = target.partition("?")
-            if raw_path == "/__mock" or raw_path.startswith("/__mock/"):
+            delay = DELAY_PREFIX.match(raw_path)
+            self._delay_ms = (min(int(delay.group(1)), MAX_DELAY_MS)
+                              if delay else 0)
+            self._api_path = raw_path[delay.end():] if delay else raw_path
+            self._legacy = under(self._api_path, LEGACY_PREFIX)
+            if under(raw_path, "/__mock"):
                 self._control(raw_path, body)
+            elif under(raw_path, PLAIN_WEB_PREFIX):
+                self._note = "plain web server"
+                self._send(404, PLAIN_404, content_type=HTML_CONTENT_TYPE,
+                           rid_header=False)
             else:
                 self._api(raw_path, raw_query, body)
         except (ConnectionError, TimeoutError):
@@ -1459,6 +1734,9 @@ class MockHandler(BaseHTTPRequestHandler):
         elif route == ("POST", "/__mock/reset"):
             state.reset()
             self._send(200, to_json({"ok": True}))
+        elif route == ("POST", "/__mock/reset_max_in_flight"):
+            state.reset_max_in_flight()
+            self._send(200, to_json({"ok": True}))
         elif route == ("POST", "/__mock/fault"):
             self._add_fault_rule(body)
         elif route == ("GET", "/__mock/config"):
@@ -1494,7 +1772,7 @@ class MockHandler(BaseHTTPRequestHandler):
                 raise ValueError(f"unknown fault {name!r}")
             times = int(spec.get("times", 1))
             route = spec.get("route", "any")
-            if route not in ("any", "detail", "list", "progress"):
+            if route not in ("any", "detail", "list", "progress", "events"):
                 raise ValueError(f"unknown route {route!r}")
             ident = spec.get("id")
             rule = FaultRule(fault, times if times > 0 else None, route,
@@ -1512,7 +1790,10 @@ class MockHandler(BaseHTTPRequestHandler):
         state.request_started()
         state.count_transport(self._proxied, self.server.tls)
         try:
-            route = match_api_route(raw_path)
+            if self._delay_ms:
+                time.sleep(self._delay_ms / 1000)
+            route = match_api_route(self._api_path[len(LEGACY_PREFIX):]
+                                    if self._legacy else self._api_path)
             if route is None:
                 self._send_error_body(404, *API_NOT_FOUND)
                 return
@@ -1559,7 +1840,9 @@ class MockHandler(BaseHTTPRequestHandler):
             fault = parse_fault(ident)
             if fault.repeat and self.server.state.fault_hit(ident) >= fault.repeat:
                 fault = None
-        if fault is None:
+        if fault is None and route.kind == "events":
+            self._serve_events(route, raw_query)
+        elif fault is None:
             self._send(*self._normal_answer(route, raw_query))
         else:
             self._note = f"fault {fault.kind}" + (
@@ -1577,11 +1860,94 @@ class MockHandler(BaseHTTPRequestHandler):
             entry = Entry(fault_task(route.project, route.task_id))
         return entry
 
+    def _events_page(self, route: ApiRoute, raw_query: str):
+        """(status, body, shape, page) of an events page before the page
+        faults of its project's shape; status 400 for a bad offset/limit."""
+        params: dict[str, str] = {}
+        for k, v in parse_query(raw_query):
+            params.setdefault(k.decode("utf-8", "replace"),
+                              v.decode("utf-8", "replace"))
+        offset, limit = params.get("offset", "0"), params.get("limit", "1000")
+        if (not re.fullmatch(r"[0-9]{1,9}", offset)
+                or not re.fullmatch(r"[0-9]{1,4}", limit)
+                or not 1 <= int(limit) <= 1000):
+            return 400, to_json({"error_code": "DWS.0001",
+                                 "error_msg": "Invalid offset or limit."}), None, 0
+        page, size = int(offset), int(limit)
+        shape = parse_events_project(route.project)
+        if shape is not None and "invalid" in shape:
+            return 400, to_json({
+                "error_code": "DWS.0001",
+                "error_msg": f"mock: unknown events part {shape['invalid']!r}"}), None, page
+        if route.project == PROJECT_MAIN:
+            events, shape = fixed_events(), {"base": 0, "empty0": False,
+                                             "dup": None, "pages": {},
+                                             "ignoreoffset": False, "slow": 0}
+        elif shape is not None:
+            events = generated_events(route.project, shape["n"], shape["recent"])
+            bad = {"negtime": -1000, "strtime": "1664331248330",
+                   "realtime": 1664331248330.5,
+                   "bigtime": 10 ** 17}.get(shape.get("badtime"))
+            if bad is not None and events:
+                events[0]["occur_time"] = bad
+        else:
+            events, shape = [], None
+        count = len(events)
+        if shape is None:
+            return 200, events_envelope([], 0), None, page
+        index = page
+        if shape["ignoreoffset"]:
+            index = 0
+        elif shape["base"] == 1:
+            if page == 0 and shape["empty0"]:
+                return 200, events_envelope([], count), shape, page
+            index = max(page - 1, 0)
+        start = index * size
+        dup_from = [k for k, w in shape["pages"].items() if w == "dup"]
+        if dup_from and index >= min(dup_from):
+            start = max(start - 2, 0)
+        return 200, events_envelope(events[start:start + size], count), shape, page
+
+    def _serve_events(self, route: ApiRoute, raw_query: str) -> None:
+        """An events page, with the page faults of its project's shape."""
+        status, body, shape, page = self._events_page(route, raw_query)
+        state = self.server.state
+        with state.lock:
+            state.event_pages.setdefault(route.project, []).append(page)
+        if shape is None or status != 200:
+            self._send(status, body)
+            return
+        if shape["slow"]:
+            time.sleep(shape["slow"] / 1000)
+        fault = shape["pages"].get(page)
+        if fault == "flaky" and state.fault_hit(f"{route.project}#{page}") > 0:
+            fault = None
+        if fault in ("fail", "flaky"):
+            self._send_error_body(500, "DWS.9999", "Internal server error.")
+        elif fault == "html":
+            self._send(200, HTML_502, content_type=HTML_CONTENT_TYPE)
+        elif fault in ("nocount", "strcount", "noarray", "notobject"):
+            obj = json.loads(body)
+            if fault == "nocount":
+                del obj["count"]
+            elif fault == "strcount":
+                obj["count"] = str(obj["count"])
+            elif fault == "noarray":
+                obj["events"] = {"event_id": "x"}
+            else:
+                obj["events"].append("not an event")
+            self._send(200, to_json(obj))
+        else:
+            self._send(200, body)
+
     def _normal_answer(self, route: ApiRoute, raw_query: str):
         """(status, body) of the ordinary answer to this request."""
+        if route.kind == "events":
+            return self._events_page(route, raw_query)[:2]
         if route.kind == "list":
             filters: dict[str, str] = {}
-            for k, v in parse_query(raw_query):
+            # an older API version (LEGACY_PREFIX) ignores the filters
+            for k, v in ([] if self._legacy else parse_query(raw_query)):
                 key = k.decode("utf-8", "replace")
                 if key in LIST_FILTER_KEYS and key not in filters:
                     filters[key] = v.decode("utf-8", "replace")
@@ -1640,7 +2006,18 @@ class MockHandler(BaseHTTPRequestHandler):
             else:
                 self._send_error_body(400, *TASK_MISSING)
         elif kind == "404missing":
+            self._send_error_body(404, *TASK_MISSING)
+        elif kind == "404dws":
             self._send_error_body(404, "DWS.0404", "not found")
+        elif kind == "404html":
+            self._send(404, PLAIN_404, content_type=HTML_CONTENT_TYPE)
+        elif kind in BAD_LIST_ITEMS:
+            if route.kind != "list":
+                self._send(*self._normal_answer(route, raw_query))
+            else:
+                entry = self._entry_for(route) or Entry(
+                    fault_task(route.project, route.fault_ident))
+                self._send(200, bad_item_list(entry, BAD_LIST_ITEMS[kind]))
         elif kind == "503date":
             when = email.utils.formatdate(time.time() + 2, usegmt=True)
             self._send_error_body(503, *STATUS_ERRORS[503],
@@ -1684,8 +2061,10 @@ class MockHandler(BaseHTTPRequestHandler):
             outer, inner = self._success_object(route)
             inner["times"] = dict(ODD_TIMES)
             self._send(200, to_json(outer))
-        elif kind == "bignum":
-            self._send(200, self._big_numbers_answer(route))
+        elif kind in ("bignum", "hugereal"):
+            self._send(200, self._big_numbers_answer(route, kind == "hugereal"))
+        elif kind == "digits":
+            self._send(200, self._digits_answer(route))
         elif kind == "lastcall":
             outer, _ = self._success_object(route)
             self.close_connection = True
@@ -1730,17 +2109,34 @@ class MockHandler(BaseHTTPRequestHandler):
         else:  # pragma: no cover - parse_fault only yields the kinds above
             self._send_error_body(500, "DWS.9999", f"mock: unhandled {kind}")
 
-    def _big_numbers_answer(self, route: ApiRoute) -> bytes:
+    def _big_numbers_answer(self, route: ApiRoute, huge_real: bool) -> bytes:
         """A valid answer (the fault task) whose extra fields hold numbers
-        beyond 64-bit integers and doubles, under keys a foreign table can
-        map with `field`."""
+        beyond 64-bit integers (and with huge_real one beyond a double),
+        under keys a foreign table can map with `field`."""
         outer, inner = self._success_object(route)
         inner["big_int"] = ODD_BIG_INT
         inner["big_negative"] = -ODD_BIG_INT - 1
-        inner["huge_real"] = "__dws_mock_huge_real__"
+        if huge_real:
+            inner["huge_real"] = "__dws_mock_huge_real__"
         if route.kind == "detail":
             inner["primary_cluster"]["disk_used"] = ODD_BIG_INT
         return to_json(outer).replace(b'"__dws_mock_huge_real__"', b"1e400")
+
+    def _digits_answer(self, route: ApiRoute) -> bytes:
+        """A valid answer (the fault task) whose numbers are written as
+        DIGITS spells them, which no JSON encoder would write: placeholders
+        replaced by the literal text."""
+        outer, inner = self._success_object(route)
+        holders = {f"__dws_mock_digits_{k}__": v for k, v in DIGITS.items()}
+        inner["digits"] = {k: f"__dws_mock_digits_{k}__" for k in DIGITS}
+        if route.kind == "detail":
+            inner["primary_cluster"]["progress"] = "__dws_mock_digits_trailing_zero__"
+        elif route.kind == "list":
+            inner["status"] = "__dws_mock_digits_exponent__"
+        text = to_json(outer)
+        for holder, literal in holders.items():
+            text = text.replace(to_json(holder), literal.encode())
+        return text
 
     def _gzip_bomb(self, route: ApiRoute, megabytes: int) -> bytes:
         key = (route.kind, route.project, route.fault_ident, megabytes)
@@ -1773,6 +2169,13 @@ HOSTILE_BODY = (b"\x1b[31mred\x1b[0m\xff\xfe\xc3(" + b"\x00"
 HOSTILE_RID = "req-" + "é" * 98
 
 
+def bad_item_list(entry: Entry, bad: Any) -> bytes:
+    """A list whose item 0 is entry's and item 1 is `bad` (an id of 2**64
+    where the placeholder is)."""
+    return list_envelope([entry.item, to_json(bad)]).replace(
+        b'"__dws_mock_big_id__"', str(ODD_BIG_INT).encode())
+
+
 def _long_string_key(route: ApiRoute) -> str:
     """The string field made huge by fault-huge / fault-gzipbomb."""
     return "latest_barrier_time" if route.kind == "progress" else "name"
@@ -1782,6 +2185,15 @@ def _long_string_key(route: ApiRoute) -> str:
 # (all the same instant but the last ones) in the spellings a reader must
 # accept.
 ODD_BIG_INT = 18446744073709551616
+# fault-digits: numbers as the API might spell them, each kept as written
+DIGITS = {
+    "trailing_zero": "87.50",
+    "exponent": "1e2",
+    "long_fraction": "0.12345678901234567890123",
+    "huge_integer": "123456789012345678901234567890",
+    "negative_zero": "-0",
+    "small": "1E-7",
+}
 ODD_TIMES = {
     "t_plain": "2023-04-29T06:39:56",
     "t_space": "2023-04-29 06:39:56",

@@ -335,6 +335,39 @@ def test_missing_and_paths(c):
     check("empty id segment: 404 APIGW.0101", is_error(r, 404, "APIGW.0101"))
     r = c.raw("GET", f"/v2/{P_MAIN}/disaster-recovery/{T_PUB}/extra")
     check("extra path segment: 404 APIGW.0101", is_error(r, 404, "APIGW.0101"))
+    body = r.json()
+    check("the gateway's 404 text",
+          body.get("error_msg") == "The API does not exist or has not been "
+          "published in the environment" and body.get("request_id"), r.body)
+    r = c.raw("GET", f"/__www/v2/{P_MAIN}/disaster-recoveries")
+    check("/__www: a plain web server's 404 page",
+          r.status == 404 and r.headers["Content-Type"] == "text/html"
+          and b"File not found" in r.body)
+    r = c.get(["__legacy", "v2", P_MAIN, "disaster-recoveries"], [("id", T_PUB)],
+              header_project=P_MAIN)
+    ids = [t["id"] for t in r.json().get("disaster_recovery", [])]
+    check("/__legacy: the list ignores ?id= (the whole project)",
+          r.status == 200 and len(ids) == 5 and T_PUB in ids, r.body)
+    r = listing(c, P_MAIN, [("id", T_PUB)])
+    check("without the prefix the list honours ?id=",
+          r.status == 200 and [t["id"] for t in r.json()["disaster_recovery"]] == [T_PUB])
+    r = c.get(["__legacy", "v2", P_MAIN, "disaster-recovery", T_PUB],
+              header_project=P_MAIN)
+    check("/__legacy: the detail call, signed over the full path",
+          r.status == 200 and r.json() == PUBLISHED, r.body)
+    r = c.get(["__legacy", "v2", P_MAIN, "disaster-recovery", T_PUB],
+              header_project=P_MAIN, sk="wrong")
+    check("/__legacy: still authenticated", is_error(r, 401, "APIGW.0301"))
+    t0 = time.monotonic()
+    r = c.get(["__delay300", "v2", P_MAIN, "disaster-recovery", T_PUB],
+              header_project=P_MAIN)
+    check("/__delay300: the detail call, 300 ms late, signed over the full path",
+          r.status == 200 and r.json() == PUBLISHED
+          and time.monotonic() - t0 >= 0.3, r.body)
+    r = c.get(["__delay10", "__legacy", "v2", P_MAIN, "disaster-recoveries"],
+              [("id", T_PUB)], header_project=P_MAIN)
+    check("/__delay10/__legacy: the older API, late",
+          r.status == 200 and len(r.json().get("disaster_recovery", [])) == 5, r.body)
     r = c.raw("POST", f"/v2/{P_MAIN}/disaster-recoveries", {}, b"{}")
     check("POST on an API route: 405 JSON", r.status == 405 and "error_code" in r.json())
 
@@ -414,7 +447,29 @@ def test_faults(c):
     r = detail(c, P_MAIN, "fault-missing")
     check("fault-missing: 400 DWS.10101", is_error(r, 400, "DWS.10101"))
     r = detail(c, P_MAIN, "fault-404missing")
-    check("fault-404missing: 404 DWS.0404", is_error(r, 404, "DWS.0404"))
+    check("fault-404missing: 404 DWS.10101", is_error(r, 404, "DWS.10101"))
+    r = detail(c, P_MAIN, "fault-404dws")
+    check("fault-404dws: 404 DWS.0404", is_error(r, 404, "DWS.0404"))
+    r = detail(c, P_MAIN, "fault-404html")
+    check("fault-404html: 404 text/html",
+          r.status == 404 and r.headers["Content-Type"] == "text/html"
+          and b"File not found" in r.body)
+    bad = {"itemnumber": 7, "itemnull": None,
+           "itemstring": "b303b78d-438c-41dd-aaf6-c98eea1fc2a6",
+           "idempty": "", "idnumber": 7, "idbig": 2 ** 64,
+           "idmissing": KeyError, "idnull": None}
+    for kind, want in bad.items():
+        r = listing(c, f"fault-{kind}")
+        items = r.json()["disaster_recovery"] if r.status == 200 else []
+        second = items[1] if len(items) == 2 else KeyError
+        got = (second if kind.startswith("item") else
+               second.get("id", KeyError) if isinstance(second, dict) else second)
+        check(f"fault-{kind}: a good item, then a bad one",
+              r.status == 200 and items[0]["id"] == f"fault-{kind}"
+              and got == want and type(got) is type(want), r.body)
+    r = detail(c, P_MAIN, "fault-idempty")
+    check("fault-idempty on a detail call: answered normally",
+          r.status == 200 and r.json()["disaster_recovery"]["id"] == "fault-idempty")
     r = detail(c, P_MAIN, "fault-otherid")
     check("fault-otherid: another task's detail",
           r.status == 200 and r.json()["disaster_recovery"]["id"]
@@ -454,10 +509,20 @@ def test_faults(c):
           and d["standby_cluster"]["progress"] == 99.5)
     r = detail(c, P_MAIN, "fault-bignum")
     d = r.json()["disaster_recovery"]
-    check("fault-bignum: 2**64 as an integer, 1e400",
+    check("fault-bignum: 2**64 as an integer",
           r.status == 200 and d["big_int"] == 2 ** 64
           and d["primary_cluster"]["disk_used"] == 2 ** 64
-          and b'"huge_real": 1e400' in r.body and d["name"] == "fault task")
+          and b"huge_real" not in r.body and d["name"] == "fault task")
+    r = detail(c, P_MAIN, "fault-hugereal")
+    check("fault-hugereal: 2**64 and 1e400",
+          r.status == 200 and b'"huge_real": 1e400' in r.body
+          and r.json()["disaster_recovery"]["big_int"] == 2 ** 64)
+    r = detail(c, P_MAIN, "fault-digits")
+    check("fault-digits: numbers spelled as written",
+          r.status == 200 and b'"progress": 87.50' in r.body
+          and b'"huge_integer": 123456789012345678901234567890' in r.body
+          and b'"negative_zero": -0,' in r.body and b'"small": 1E-7' in r.body
+          and r.json()["disaster_recovery"]["name"] == "fault task")
     d = detail(c, P_MAIN, "fault-times").json()["disaster_recovery"]
     check("fault-times: times in many spellings",
           d["times"]["t_frac10"] == "2023-04-29T06:39:56.1234567890"
@@ -559,6 +624,13 @@ def test_stats(c):
     s = c.control("GET", "stats")
     check("stats: max_in_flight sees concurrent requests",
           s["max_in_flight"] >= 2 and s["connections"] >= 4, s)
+    c.control("POST", "reset_max_in_flight")
+    s2 = c.control("GET", "stats")
+    check("reset_max_in_flight starts a new peak and keeps the counters",
+          s2["max_in_flight"] == 0 and s2["requests"] == s["requests"], s2)
+    detail(c, P_MAIN, "fault-slow-100")
+    check("one request at a time: a peak of 1",
+          c.control("GET", "stats")["max_in_flight"] == 1)
 
 
 def proxied_get(c, authority, segments, params=(), host=None):
@@ -827,6 +899,84 @@ def test_quota_and_delay():
         stop_mock(proc)
 
 
+def events(c, project, offset=None, limit=None, **kw):
+    params = []
+    if offset is not None:
+        params.append(("offset", str(offset)))
+    if limit is not None:
+        params.append(("limit", str(limit)))
+    return c.get(["v2", project, "events"], params, **kw)
+
+
+def test_events(c):
+    """GET /v2/{p}/events: pages by index, the page faults of events-...
+    projects, the counters."""
+    c.control("POST", "reset")
+    r = events(c, P_MAIN)
+    body = r.json() if r.status == 200 else {}
+    evs = body.get("events", [])
+    check("events: PROJECT_MAIN, one page of its 9 events, newest first",
+          r.status == 200 and body.get("count") == 9 and len(evs) == 9
+          and [e["occur_time"] for e in evs] ==
+          sorted((e["occur_time"] for e in evs), reverse=True), body)
+    check("events: the published example is there",
+          any(e["event_id"] == "f63ccf96-e3e0-474a-835a-fd1a779f68bd"
+              and e["occur_time"] == 1664331248330 for e in evs))
+    types = {e["source_type"] for e in evs}
+    dr = [e for e in evs if e["source_type"] == "disaster-recovery"]
+    check("events: several source types; DR events name DR tasks",
+          types == {"cluster", "backup", "disaster-recovery"}
+          and {e["source_id"] for e in dr} == {T_PUB, T_FIN, T_ABN}, types)
+    p = "events-n25-xa"
+    pages = [events(c, p, k, 10).json() for k in range(4)]
+    ids = [e["event_id"] for pg in pages for e in pg["events"]]
+    check("events: 25 events in pages of 10: 10, 10, 5 (short), then none",
+          [len(pg["events"]) for pg in pages] == [10, 10, 5, 0]
+          and all(pg["count"] == 25 for pg in pages) and len(set(ids)) == 25)
+    check("events: limit defaults to 1000", len(events(c, p).json()["events"]) == 25)
+    check("events: limit above 1000 refused",
+          events(c, p, 0, 1001).status == 400)
+    b1 = [events(c, "events-n25-base1-xb", k, 10).json()["events"] for k in range(4)]
+    check("events base1: page 0 is page 1; page 3 is the short last one",
+          b1[0] == b1[1] and len(b1[3]) == 5 and len(b1[2]) == 10)
+    check("events base1empty: page 0 is empty, the count is kept",
+          events(c, "events-n25-base1empty-xc", 0, 10).json() ==
+          {"events": [], "count": 25})
+    d = [events(c, "events-n25-dup1-xd", k, 10).json()["events"] for k in range(3)]
+    check("events dup1: page 1 repeats the last 2 events of page 0",
+          d[1][:2] == d[0][-2:] and len(d[2]) == 7)
+    pf = "events-n25-flaky1-xe"
+    check("events flaky1: page 1 fails once (500), then answers",
+          events(c, pf, 1, 10).status == 500 and events(c, pf, 1, 10).status == 200
+          and events(c, pf, 0, 10).status == 200)
+    check("events fail1: page 1 always 500, page 0 fine",
+          events(c, "events-n25-fail1-xf", 1, 10).status == 500
+          and events(c, "events-n25-fail1-xf", 1, 10).status == 500
+          and events(c, "events-n25-fail1-xf", 0, 10).status == 200)
+    check("events page faults: no count, count as text, events an object, "
+          "an event not an object, HTML",
+          "count" not in events(c, "events-nocount0", 0, 10).json()
+          and events(c, "events-strcount0", 0, 10).json()["count"] == "25"
+          and isinstance(events(c, "events-noarray0", 0, 10).json()["events"], dict)
+          and events(c, "events-notobject0", 0, 10).json()["events"][-1] == "not an event"
+          and events(c, "events-html0", 0, 10).body.startswith(b"<html>"))
+    check("events ignoreoffset: every page is the first",
+          events(c, "events-ignoreoffset", 2, 10).json()["events"] ==
+          events(c, "events-ignoreoffset", 0, 10).json()["events"])
+    check("events: an unknown part of the project is a 400",
+          events(c, "events-n25-bogus", 0, 10).status == 400)
+    check("events: other projects have none",
+          events(c, P_EU).json() == {"events": [], "count": 0})
+    t0 = time.monotonic()
+    events(c, "events-n3-slow300", 0, 10)
+    check("events slow300: the page waits", time.monotonic() - t0 >= 0.3)
+    s = c.control("GET", "stats")
+    check("events: counted by project and page",
+          s["events_by_project"].get(p) == 6
+          and s["event_pages"].get(p) == [0, 1, 2, 3, 0, 0]
+          and s["events"] >= 30, s)
+
+
 def main():
     test_selftest()
     test_quota_and_delay()
@@ -838,6 +988,7 @@ def main():
         test_auth(c)
         test_faults(c)
         test_text(c)
+        test_events(c)
         test_stats(c)
         test_proxy(c)
     finally:

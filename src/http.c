@@ -617,7 +617,8 @@ dws_get_conn(ForeignServer *server, UserMapping *um)
 		conn->shared = dws_shared_conn(cxt, conn->host_header,
 									   psprintf("%s%s", conn->origin, conn->base_path),
 									   &conn->creds, opts.rate_limit,
-									   server->serverid, um->umid);
+									   server->serverid, um->umid,
+									   server->owner, role);
 		if (conn->cache)
 			dws_cache_set_shared(conn->cache, conn->shared);
 		conn->multi = curl_multi_init();

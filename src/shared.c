@@ -374,7 +374,7 @@ catalog_version(int cacheid, Oid oid)
 DwsShared *
 dws_shared_conn(MemoryContext cxt, const char *host, const char *endpoint,
 				const DwsUserOptions *creds, int rate_limit, Oid serverid,
-				Oid umid)
+				Oid umid, Oid owner, Oid role)
 {
 	DwsShared  *s = MemoryContextAllocZero(cxt, sizeof(DwsShared));
 	const char *pieces[3];
@@ -385,16 +385,24 @@ dws_shared_conn(MemoryContext cxt, const char *host, const char *endpoint,
 		(creds->access_key ? creds->access_key : "");
 	digest(s->ident, salt(), pieces, 3);
 	/*
-	 * Answers fetched under an older definition of the server or user
-	 * mapping are not served: an ALTER drops them for every session, as it
-	 * drops a backend's own cache with its connection.
+	 * Answers fetched under an older definition of the server, the user
+	 * mapping, the server's owner or the mapping's role (InvalidOid: PUBLIC)
+	 * are not served: an ALTER of any of them drops them for every session,
+	 * as it drops a backend's own cache with its connection (http.c's
+	 * conn_inval_callback); another role's ALTER ROLE does not.
 	 */
 	s->endpoint = MemoryContextStrdup(cxt,
-									  psprintf("%s %u/%u %u/%u", endpoint,
-											   serverid,
+									  psprintf("%s %u/%u %u/%u %u/%u %u/%u",
+											   endpoint, serverid,
 											   catalog_version(FOREIGNSERVEROID, serverid),
 											   umid,
-											   catalog_version(USERMAPPINGOID, umid)));
+											   catalog_version(USERMAPPINGOID, umid),
+											   owner,
+											   catalog_version(AUTHOID, owner),
+											   role,
+											   OidIsValid(role) ?
+											   catalog_version(AUTHOID, role) :
+											   InvalidTransactionId));
 	s->rate_limit = rate_limit;
 	s->slot = -1;
 	return s;

@@ -24,7 +24,8 @@ extern bool dws_shared_ready(void);
 extern DwsShared *dws_shared_conn(MemoryContext cxt, const char *host,
 								  const char *endpoint,
 								  const DwsUserOptions *creds,
-								  int rate_limit, Oid serverid, Oid umid);
+								  int rate_limit, Oid serverid, Oid umid,
+								  Oid owner, Oid role);
 
 /* the budget: 0 = start the call now, else the milliseconds to wait first */
 extern long dws_budget_take(DwsShared *s);

@@ -170,3 +170,4 @@ SET client_min_messages = warning;
 DROP SCHEMA shared_s CASCADE;
 DROP SERVER shared_dws CASCADE;
 DROP ROLE shared_other;
+DROP EXTENSION dblink;

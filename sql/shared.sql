@@ -144,6 +144,45 @@ SELECT * FROM dblink_get_result('shared_peer') AS t(n bigint);
 ALTER SERVER shared_dws OPTIONS (DROP rate_limit);
 
 -- ---------------------------------------------------------------------
+-- The budget holds back only the calls it paces: in one query, a scan of
+-- shared_dws at rate_limit 2 (8 calls: 3.5 s) and a scan of a server of
+-- another credential (its own budget) whose answers come 2 s late.  The
+-- second scan's calls run while the first waits for its tokens (one wait
+-- drives both): the query takes about as long as the slower scan, not the
+-- 5.5 s of one after the other.  The slow server's connections are opened
+-- first, as a warm session has them.
+-- ---------------------------------------------------------------------
+SET client_min_messages = warning;
+CREATE SERVER shared_slow FOREIGN DATA WRAPPER dwsdr_fdw
+  OPTIONS (endpoint 'http://127.0.0.1:18931/__delay2000',
+           project_id '0536cdee2200d5912f7cc00b877980f1', max_retries '0');
+CREATE USER MAPPING FOR CURRENT_USER SERVER shared_slow
+  OPTIONS (access_key 'TEMPACCESSKEY000002', secret_key 'temp-secret-key-0002',
+           security_token 'demo-security-token-0002');
+CREATE SCHEMA shared_slow_s;
+IMPORT FOREIGN SCHEMA dwsdr LIMIT TO (dr_clusters) FROM SERVER shared_slow INTO shared_slow_s;
+RESET client_min_messages;
+\set slow_ids '(''b303b78d-438c-41dd-aaf6-c98eea1fc2a6'', ''6d2f4c1a-7e3b-4a59-9c0d-1f2e3d4c5b6a'')'
+SELECT count(*) AS warm_up FROM shared_slow_s.dr_clusters WHERE dr_id IN :slow_ids;
+ALTER SERVER shared_dws OPTIONS (ADD rate_limit '2');
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) FROM (
+  SELECT dr_id FROM shared_s.dr_clusters
+   WHERE dr_id = ANY (ARRAY['shared-missing-u1', 'shared-missing-u2', 'shared-missing-u3',
+                            'shared-missing-u4', 'shared-missing-u5', 'shared-missing-u6',
+                            'shared-missing-u7', 'shared-missing-u8'])
+  UNION ALL
+  SELECT dr_id FROM shared_slow_s.dr_clusters WHERE dr_id IN :slow_ids
+) u;
+SELECT clock_timestamp() - :'t0'::timestamptz >= interval '3.3 s' AS paced,
+       clock_timestamp() - :'t0'::timestamptz < interval '4.6 s' AS overlapped;
+ALTER SERVER shared_dws OPTIONS (DROP rate_limit);
+SET client_min_messages = warning;
+DROP SCHEMA shared_slow_s CASCADE;
+DROP SERVER shared_slow CASCADE;
+RESET client_min_messages;
+
+-- ---------------------------------------------------------------------
 -- A 429 seen by one session slows the others of the same budget: the
 -- stand-in's fault-429 says Retry-After: 1, so the next call of this
 -- session waits for it

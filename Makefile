@@ -15,13 +15,14 @@
 MODULE_big = dwsdr_fdw
 OBJS = dwsdr_fdw.o src/options.o src/schema.o src/pushdown.o src/plan.o src/fetch.o \
 	src/http.o src/cache.o src/sign.o src/record.o src/jsontext.o src/apitime.o \
-	src/dwsbuf.o src/jsonsource.o src/msgtext.o src/list.o src/wipe.o src/events.o
+	src/dwsbuf.o src/jsonsource.o src/msgtext.o src/list.o src/wipe.o src/events.o \
+	src/shared.o
 EXTENSION = dwsdr_fdw
-DATA = dwsdr_fdw--1.0.sql dwsdr_fdw--1.0--1.1.sql
+DATA = dwsdr_fdw--1.0.sql dwsdr_fdw--1.0--1.1.sql dwsdr_fdw--1.1--1.2.sql
 PGFILEDESC = "dwsdr_fdw - foreign data wrapper for GaussDB(DWS) DR tasks"
 
 REGRESS = setup options import scan pushdown types times join analyze missing errors cancel network auth concurrency cache observability connections privileges encoding messages faults events regions unreachable
-REGRESS += upgrade
+REGRESS += shared upgrade
 # the files that need pg_cron preloaded (installcheck-cron runs them)
 REGRESS_CRON = cookbook cron
 REGRESS_OPTS = --load-extension=dwsdr_fdw
@@ -42,7 +43,7 @@ print-regress-cron:
 	@echo $(REGRESS_CRON)
 
 # every object depends on the shared headers (PGXS tracks no headers)
-$(OBJS): src/dwsdr.h src/record.h src/sign.h src/compat.h src/dwsbuf.h src/list.h
+$(OBJS): src/dwsdr.h src/record.h src/sign.h src/compat.h src/dwsbuf.h src/list.h src/shared.h
 
 # ---- installcheck against a running server ----
 MOCK_DIR = $(CURDIR)/.mock

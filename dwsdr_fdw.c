@@ -13,6 +13,7 @@
 #include "postgres.h"
 
 #include "src/dwsdr.h"
+#include "src/shared.h"
 
 #include <math.h>
 
@@ -123,6 +124,7 @@ _PG_init(void)
 {
 	dws_http_init();
 	dws_options_init();
+	dws_shared_init();			/* shared.c: settings; hooks when preloaded */
 }
 
 /* ---- table descriptions, kept per relation ---- */

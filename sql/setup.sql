@@ -79,13 +79,15 @@ $$;
 
 -- wait_for_api(app): polls pg_stat_activity, up to 5 s, until the backend
 -- with that application_name waits on the API (wait event type
--- 'Extension'); true if it did, false if it never did in that time
+-- 'Extension', and not for its budget: DwsdrBudget, PostgreSQL 17 and later
+-- when preloaded); true if it did, false if it never did in that time
 CREATE FUNCTION wait_for_api(app text) RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
   FOR i IN 1..100 LOOP
     PERFORM pg_stat_clear_snapshot();
     IF EXISTS (SELECT 1 FROM pg_stat_activity
-                WHERE application_name = app AND wait_event_type = 'Extension') THEN
+                WHERE application_name = app AND wait_event_type = 'Extension'
+                  AND wait_event IS DISTINCT FROM 'DwsdrBudget') THEN
       RETURN true;
     END IF;
     PERFORM pg_sleep(0.05);

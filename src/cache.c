@@ -43,6 +43,8 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "shared.h"
+
 #define DWS_CACHE_KEYLEN 256	/* longer keys are simply not cached */
 #define DWS_CACHE_SWEEP_AT 1024 /* entries before expired ones are swept */
 
@@ -67,6 +69,8 @@ struct DwsCache
 	int64		entries;
 	int64		bytes;			/* of the bodies */
 	int64		sweep_at;		/* entries that trigger the next sweep */
+	DwsShared  *shared;			/* when preloaded: the answers all sessions
+								 * share (shared.c), behind this one */
 };
 
 /*
@@ -202,7 +206,16 @@ dws_cache_lookup(DwsCache *c, DwsCallKind kind, const char *project_id,
 		return false;
 	e = hash_search(c->hash, key, HASH_FIND, NULL);
 	if (e == NULL)
-		return false;
+	{
+		/*
+		 * Not kept here: another session's answer, when preloaded, for a
+		 * fresh read (shared.c); answers for 'stale' are this backend's.
+		 */
+		if (max_age_ms < 0)
+			return false;
+		return dws_shared_cache_get(c->shared, key, c->ttl_s, status, body,
+									len, fetched_at);	/* shared.c */
+	}
 	if (too_old(e, max_age_ms, GetCurrentTimestamp()))
 	{
 		/* expired: forget it now rather than keep its memory */
@@ -247,6 +260,7 @@ dws_cache_store(DwsCache *c, DwsCallKind kind, const char *project_id,
 
 	if (c == NULL || !make_key(key, kind, project_id, id))
 		return;
+	dws_shared_cache_put(c->shared, key, c->ttl_s, status, body, len);	/* shared.c */
 	if ((int64) len > DWS_CACHE_MAX_BYTES)
 		return;					/* alone over the bound: not kept */
 	if (c->ttl_s > 0 && !c->keep_stale && c->entries >= c->sweep_at &&
@@ -296,4 +310,15 @@ dws_cache_reset(DwsCache *c)
 		return;
 	MemoryContextReset(c->data);
 	cache_init_hash(c);
+	dws_shared_cache_forget(c->shared);	/* shared.c */
+}
+
+/*
+ * When preloaded, answers missing here are looked for in the cache all
+ * sessions share, and answers kept here are kept there too (shared.c).
+ */
+void
+dws_cache_set_shared(DwsCache *c, DwsShared *shared)
+{
+	c->shared = shared;
 }

@@ -14,7 +14,8 @@
  *	  filled in by the planner.
  *	- 17 added fdw_restrictinfo to create_foreignscan_path().
  *	- 17 made a WaitEventSet belong to a resource owner instead of a memory
- *	  context.
+ *	  context, replaced MyBackendId (1-based) by MyProcNumber (0-based), and
+ *	  added custom wait event names (WaitEventExtensionNew, in shared.c).
  *	- 18 added disabled_nodes to create_foreignscan_path(), and split
  *	  commands/explain.h: ExplainState is in commands/explain_state.h and the
  *	  ExplainProperty*() functions are in commands/explain_format.h.
@@ -35,6 +36,12 @@
 
 #if PG_VERSION_NUM < 150000
 #error "dwsdr_fdw needs PostgreSQL 15 or later"
+#endif
+
+#if PG_VERSION_NUM >= 170000
+#include "storage/procnumber.h"
+#else
+#include "storage/backendid.h"
 #endif
 
 #if PG_VERSION_NUM >= 180000
@@ -99,6 +106,20 @@ dws_create_wait_event_set(MemoryContext cxt, int nevents)
 	return CreateWaitEventSet(NULL, nevents);
 #else
 	return CreateWaitEventSet(cxt, nevents);
+#endif
+}
+
+/*
+ * This backend's index among the MaxBackends regular backends (shared.c's
+ * activity slots): -1 or past the end for a process that is not one.
+ */
+static inline int
+dws_backend_index(void)
+{
+#if PG_VERSION_NUM >= 170000
+	return (int) MyProcNumber;
+#else
+	return (int) MyBackendId - 1;
 #endif
 }
 

@@ -84,6 +84,7 @@ typedef struct DwsServerOptions
 	int			max_retries;
 	int			max_retry_time_ms;
 	int			cache_ttl;		/* seconds; 0 = no cache across queries */
+	int			rate_limit;		/* calls per second of the budget; 0 = none */
 	int64		max_response_bytes;
 	char	   *ca_file;
 	char	   *proxy;

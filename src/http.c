@@ -46,6 +46,7 @@
 #include <sys/stat.h>
 
 #include "record.h"
+#include "shared.h"
 #include "sign.h"
 #include "wipe.h"
 
@@ -94,6 +95,7 @@ struct DwsConn
 	WaitEventSet *wes;			/* latch, postmaster death, socks */
 	struct DwsWatched *watched; /* the sockets wes holds, nwatched of them */
 	int			nwatched;
+	DwsShared  *shared;			/* its budget and shared answers (shared.c) */
 };
 
 /* A socket of the multi handle and what curl waits for on it. */
@@ -148,6 +150,10 @@ struct DwsBatch
 	bool		done_new;		/* done grew since advance last ran */
 	void		(*advance) (void *arg); /* dws_batch_set_advance */
 	void	   *advance_arg;
+	/* shared.c: dwsdr_activity() and the budget */
+	int			act_total;		/* requests added */
+	int			act_done;		/* ... finished for good */
+	bool		budget_wait;	/* the next call waits for its budget */
 };
 
 /*
@@ -625,6 +631,14 @@ dws_get_conn(ForeignServer *server, UserMapping *um)
 	PG_TRY();
 	{
 		conn_parse_endpoint(conn);
+		/* shared.c: the budget and shared answers of endpoint + credential */
+		conn->shared = dws_shared_conn(cxt, conn->host_header,
+									   psprintf("%s%s", conn->origin, conn->base_path),
+									   &conn->creds, opts.rate_limit,
+									   server->serverid, um->umid,
+									   server->owner, role);
+		if (conn->cache)
+			dws_cache_set_shared(conn->cache, conn->shared);
 		conn->multi = curl_multi_init();
 		if (conn->multi == NULL)
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
@@ -1030,6 +1044,7 @@ transfer_release(DwsConn *conn, DwsTransfer *x, bool reuse_handle)
 	{
 		curl_multi_remove_handle(conn->multi, x->easy);
 		conn->in_flight--;
+		dws_activity_count(0, 0, -1);	/* shared.c */
 		if (reuse_handle && conn->multi && !conn->invalidated)
 		{
 			MemoryContext old = MemoryContextSwitchTo(conn->cxt);
@@ -1140,6 +1155,7 @@ transfer_start(DwsBatch *batch, DwsRequest *req)
 	}
 	x->easy = easy;
 	conn->in_flight++;			/* matched in transfer_release */
+	dws_activity_count(0, 0, 1);	/* shared.c */
 	if (list_length(batch->running) > batch->stats->peak_in_flight)
 		batch->stats->peak_in_flight = list_length(batch->running);
 	x->headers = build_headers(conn, req, path, query);
@@ -1253,6 +1269,7 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 			retry_after_s = 0;
 	}
 	req->status = status;
+	dws_budget_answer(conn->shared, status, (long) retry_after_s);	/* shared.c */
 	req->curl_code = (int) code;
 	req->too_large = x->too_large || code == CURLE_FILESIZE_EXCEEDED;
 	req->sink_failed = x->sink_failed;
@@ -1282,6 +1299,8 @@ transfer_finish(DwsBatch *batch, DwsTransfer *x, CURLcode code)
 	}
 	batch->done = lappend(batch->done, req);
 	batch->done_new = true;
+	batch->act_done++;
+	dws_activity_count(0, 1, 0);	/* shared.c */
 	MemoryContextSwitchTo(old);
 }
 
@@ -1324,6 +1343,7 @@ batch_cleanup(void *arg)
 	foreach(lc, batch->running)
 		transfer_release(conn, (DwsTransfer *) lfirst(lc), false);
 	batch->running = NIL;
+	dws_activity_end(batch->act_total, batch->act_done);	/* shared.c */
 	conn_unpin(conn);
 }
 
@@ -1341,6 +1361,8 @@ dws_batch_create(DwsConn *conn, DwsStats *stats)
 	batch->stats = stats;
 	batch->cb.func = batch_cleanup;
 	batch->cb.arg = batch;
+	dws_activity_begin(conn->serverid, conn->userid);	/* shared.c; ended by
+														 * batch_cleanup */
 	conn->refcount++;			/* released by batch_cleanup */
 	dlist_push_tail(&ActiveBatches, &batch->node);
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &batch->cb);
@@ -1396,6 +1418,8 @@ dws_batch_add(DwsBatch *batch, DwsRequest *req)
 	req->attempts = 0;
 	req->not_before = 0;
 	batch->queued = lappend(batch->queued, req);
+	batch->act_total++;
+	dws_activity_count(1, 0, 0);	/* shared.c */
 	MemoryContextSwitchTo(old);
 }
 
@@ -1405,7 +1429,11 @@ dws_batch_outstanding(DwsBatch *batch)
 	return list_length(batch->queued) + list_length(batch->running);
 }
 
-/* Starts queued requests that are due, while the connection has room. */
+/*
+ * Starts queued requests that are due, while the connection has room and
+ * the budget (shared.c) gives a token for each; else says in how many
+ * milliseconds to try again.
+ */
 static long
 start_due(DwsBatch *batch)
 {
@@ -1415,6 +1443,7 @@ start_due(DwsBatch *batch)
 	ListCell   *lc;
 	MemoryContext old;
 
+	batch->budget_wait = false;
 	if (batch->queued != NIL && batch->checked_epoch != conn_check_epoch)
 		batch_check(batch);
 
@@ -1427,6 +1456,7 @@ start_due(DwsBatch *batch)
 	foreach(lc, batch->queued)
 	{
 		DwsRequest *req = (DwsRequest *) lfirst(lc);
+		long		budget_ms;
 
 		if (conn->in_flight >= conn->opts.max_concurrency)
 			break;
@@ -1437,6 +1467,14 @@ start_due(DwsBatch *batch)
 			if (next_ms < 0 || ms < next_ms)
 				next_ms = ms;
 			continue;
+		}
+		budget_ms = dws_budget_take(conn->shared);
+		if (budget_ms > 0)
+		{
+			if (next_ms < 0 || budget_ms < next_ms)
+				next_ms = budget_ms;
+			batch->budget_wait = true;
+			break;
 		}
 		batch->queued = foreach_delete_current(batch->queued, lc);
 		transfer_start(batch, req);
@@ -1672,13 +1710,17 @@ active_conns(void)
 
 /*
  * Starts the due calls of every batch, whichever scan it belongs to; the
- * time until the next retry of any of them is due, or -1.
+ * time until the next retry of any of them is due or the budget (shared.c)
+ * has a token for one of them, or -1.  A batch the budget holds back does
+ * not hold back the others: each takes its own tokens.  dwsdr_activity()
+ * shows the backend waiting for its budget while any batch is.
  */
 static long
 start_all(void)
 {
 	dlist_iter	it;
 	long		next_ms = -1;
+	bool		budget_wait = false;
 
 	dlist_foreach(it, &ActiveBatches)
 	{
@@ -1686,12 +1728,40 @@ start_all(void)
 		long		ms;
 
 		if (b->queued == NIL)
+		{
+			b->budget_wait = false;
 			continue;
+		}
 		ms = start_due(b);
 		if (ms >= 0 && (next_ms < 0 || ms < next_ms))
 			next_ms = ms;
+		budget_wait |= b->budget_wait;
 	}
+	dws_activity_waiting(budget_wait);
 	return next_ms;
+}
+
+/*
+ * The wait event of a wait that drives every batch: the budget's
+ * (DwsdrBudget, shared.c) when a batch waits for a token and no call of
+ * any batch is in flight, else the API's (DwsdrApi): while a transfer
+ * runs, the wait is also for its answer.
+ */
+static uint32
+wait_event_now(void)
+{
+	dlist_iter	it;
+	bool		budget_wait = false;
+
+	dlist_foreach(it, &ActiveBatches)
+	{
+		DwsBatch   *b = dlist_container(DwsBatch, node, it.cur);
+
+		if (b->running != NIL)
+			return dws_wait_event_api();
+		budget_wait |= b->budget_wait;
+	}
+	return budget_wait ? dws_wait_event_budget() : dws_wait_event_api();
 }
 
 /*
@@ -1881,7 +1951,7 @@ dws_batch_next(DwsBatch *batch)
 			wes = shared_wait_set(conns);
 		INSTR_TIME_SET_CURRENT(t0);
 		n = WaitEventSetWait(wes, wait_ms, events, lengthof(events),
-							 PG_WAIT_EXTENSION);
+							 wait_event_now());
 		INSTR_TIME_SET_CURRENT(t1);
 		INSTR_TIME_SUBTRACT(t1, t0);
 		BUMP(batch, wait_ms, INSTR_TIME_GET_MILLISEC(t1));

@@ -80,6 +80,7 @@ static const DwsOption dws_options[] = {
 	{"max_response_bytes", ForeignServerRelationId, OPT_INT, 1024,
 	INT64CONST(1073741824), 8 * 1024 * 1024},
 	{"cache_ttl", ForeignServerRelationId, OPT_INT, 0, 86400, 0},
+	{"rate_limit", ForeignServerRelationId, OPT_INT, 1, 100000, 0},
 	{"ca_file", ForeignServerRelationId, OPT_TEXT},
 	{"proxy", ForeignServerRelationId, OPT_URL},
 	{"when_unreachable", ForeignServerRelationId, OPT_UNREACHABLE},
@@ -951,6 +952,8 @@ dws_server_options(ForeignServer *server, DwsServerOptions *opts)
 				opts->max_response_bytes = v;
 			else if (strcmp(name, "cache_ttl") == 0)
 				opts->cache_ttl = (int) v;
+			else if (strcmp(name, "rate_limit") == 0)
+				opts->rate_limit = (int) v;
 		}
 		else if (strcmp(name, "region") == 0)
 			region = value;

@@ -68,6 +68,17 @@ Control routes (no authentication, not counted in the statistics):
   DELETE /__mock/fault     drop all fault rules; with a body {"id": X} only
                            the rules for that id (test/chaos: its own rules),
                            with {"project": P} only those for that project
+  GET  /__mock/config      {"delay_ms": N, "quota": N}
+  POST /__mock/config      change either or both, body {"delay_ms": 250} or
+                           {"quota": 50} (0 turns it off); a reset keeps them
+
+Delay and quota (also --delay-ms N and --quota N at start): every API answer
+is delayed N ms; with a quota, each access key (an IAM token counts as a key
+of its own) gets at most N accepted calls in any one-second window, as the
+API gateway's throttling does; a call over it answers 429
+{"error_code": "APIG.0308", "error_msg": "The throttling threshold has been
+reached: policy user over ratelimit,limit:N,time:1 second"} without a
+Retry-After header (the gateway promises none), counted as "throttled".
 
 Fault injection by magic ids (the task id for detail/progress, the project
 id for the list call):  fault-<kind>[-<arg>][-once-<nonce>|-twice-<nonce>]
@@ -80,6 +91,7 @@ request after the last step normally (see parse_fault_seq()).
 
 Usage:
   python3 test/mock/dws_mock.py [--host H] [--port P] [--generate N] [--quiet]
+                                [--delay-ms N] [--quota N]
                                 [--tls-port P --tls-cert FILE --tls-key FILE]
   python3 test/mock/dws_mock.py --selftest
 """
@@ -87,6 +99,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import datetime as dt
 import hashlib
@@ -907,6 +920,18 @@ class Credentials:
     max_skew: int = MAX_CLOCK_SKEW_SECONDS
 
 
+def quota_key(headers) -> str:
+    """Whose quota a call counts against: the access key it was signed
+    with, or (a digest of) the IAM token it carries."""
+    parts = parse_authorization(headers.get("Authorization") or "")
+    if parts is not None:
+        return "ak:" + parts["Access"]
+    token = headers.get("X-Auth-Token")
+    if token:
+        return "token:" + hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+    return "anonymous"
+
+
 def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8", "surrogateescape"),
                                b.encode("utf-8", "surrogateescape"))
@@ -1206,9 +1231,12 @@ class FaultRule:
 class MockState:
     """Counters, once/twice state and fault rules, shared by all threads."""
 
-    def __init__(self):
+    def __init__(self, delay_ms: int = 0, quota: int = 0):
         self.lock = threading.Lock()
         self.in_flight = 0
+        # settings, not state: a reset keeps them (POST /__mock/config)
+        self.delay_ms = delay_ms
+        self.quota = quota
         self.reset()
 
     def reset(self) -> None:
@@ -1229,6 +1257,41 @@ class MockState:
             self.max_in_flight = self.in_flight
             self.fault_hits: dict[str, int] = {}
             self.rules: list[FaultRule] = []
+            self.throttled = 0
+            # per access key: when its accepted calls of the last second came
+            self.quota_calls: dict[str, collections.deque] = {}
+
+    def configure(self, spec: dict) -> dict:
+        """Applies {"delay_ms": N, "quota": N} (either may be left out)."""
+        values = {}
+        for name in ("delay_ms", "quota"):
+            if name in spec:
+                v = spec[name]
+                if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 600_000:
+                    raise ValueError(f"{name} must be a whole number from 0 to 600000")
+                values[name] = v
+        with self.lock:
+            for name, v in values.items():
+                setattr(self, name, v)
+            if "quota" in values:
+                self.quota_calls = {}
+            return {"delay_ms": self.delay_ms, "quota": self.quota}
+
+    def take_quota(self, key: str) -> int:
+        """0 when a call of this key is within the quota (and counts it),
+        else the quota it is over (and counts it as throttled)."""
+        now = time.monotonic()
+        with self.lock:
+            if self.quota <= 0:
+                return 0
+            calls = self.quota_calls.setdefault(key, collections.deque())
+            while calls and calls[0] <= now - 1.0:
+                calls.popleft()
+            if len(calls) >= self.quota:
+                self.throttled += 1
+                return self.quota
+            calls.append(now)
+            return 0
 
     def connection_opened(self) -> None:
         with self.lock:
@@ -1337,6 +1400,7 @@ class MockState:
                 "proxied": self.proxied,
                 "tls": self.tls,
                 "tunnels": self.tunnels,
+                "throttled": self.throttled,
             }
 
 
@@ -1686,6 +1750,16 @@ class MockHandler(BaseHTTPRequestHandler):
             self._send(200, to_json({"ok": True}))
         elif route == ("POST", "/__mock/fault"):
             self._add_fault_rule(body)
+        elif route == ("GET", "/__mock/config"):
+            self._send(200, to_json(state.configure({})))
+        elif route == ("POST", "/__mock/config"):
+            try:
+                spec = json.loads(body or b"{}")
+                if not isinstance(spec, dict):
+                    raise ValueError("the body must be a JSON object")
+                self._send(200, to_json(state.configure(spec)))
+            except ValueError as exc:
+                self._send_error_body(400, "MOCK.0400", str(exc))
         elif route == ("DELETE", "/__mock/fault"):
             try:
                 spec = json.loads(body or b"{}")
@@ -1755,6 +1829,17 @@ class MockHandler(BaseHTTPRequestHandler):
                         401, "APIGW.0301",
                         "Incorrect IAM authentication information: " + reason)
                     return
+            over = state.take_quota(quota_key(self.headers))
+            if state.delay_ms > 0:
+                time.sleep(state.delay_ms / 1000)
+            if over:
+                self._note = "throttled"
+                self._send(429, to_json({
+                    "error_code": "APIG.0308",
+                    "error_msg": "The throttling threshold has been reached: "
+                                 f"policy user over ratelimit,limit:{over},"
+                                 "time:1 second"}))
+                return
             self._serve(route, raw_query)
         finally:
             state.request_finished(self._status)
@@ -2351,6 +2436,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--iam-token", default=DEFAULT_IAM_TOKEN)
     ap.add_argument("--max-skew", type=int, default=MAX_CLOCK_SKEW_SECONDS,
                     help="accepted X-Sdk-Date clock skew in seconds")
+    ap.add_argument("--delay-ms", type=int, default=0, metavar="N",
+                    help="delay every API answer N ms (POST /__mock/config "
+                         "changes it)")
+    ap.add_argument("--quota", type=int, default=0, metavar="N",
+                    help="at most N accepted calls per access key in any one "
+                         "second; more answer 429 APIG.0308 (0: no quota)")
     ap.add_argument("--no-auth", action="store_true",
                     help="accept requests without checking credentials")
     ap.add_argument("--selftest", action="store_true",
@@ -2358,6 +2449,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = ap.parse_args(argv)
     if args.generate < 0:
         ap.error("--generate must be >= 0")
+    if not 0 <= args.delay_ms <= 600_000 or not 0 <= args.quota <= 600_000:
+        ap.error("--delay-ms and --quota must be from 0 to 600000")
     if args.tls_port is not None and not (args.tls_cert and args.tls_key):
         ap.error("--tls-port needs --tls-cert and --tls-key")
     if args.tls_port is None and (args.tls_cert or args.tls_key):
@@ -2379,7 +2472,8 @@ def main(argv=None) -> int:
                         args.temp_secret_key, args.security_token,
                         args.iam_token, args.max_skew)
     server = MockServer((args.host, args.port), store, creds,
-                        quiet=args.quiet, no_auth=args.no_auth)
+                        quiet=args.quiet, no_auth=args.no_auth,
+                        state=MockState(args.delay_ms, args.quota))
     tls_server = None
     if args.tls_port is not None:
         tls_server = TLSMockServer((args.host, args.tls_port),

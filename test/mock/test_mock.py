@@ -846,6 +846,59 @@ def test_text(c):
           and rid.decode() == "req-" + "é" * 98)
 
 
+def test_quota_and_delay():
+    """--quota: per access key, 429 APIG.0308 without Retry-After past the
+    quota in a second; --delay-ms: every answer that late; both changeable
+    through /__mock/config."""
+    proc, port = start_mock("--quiet", "--quota", "3", "--delay-ms", "150")
+    try:
+        c = Client(port)
+        check("config: the command line's delay and quota",
+              c.control("GET", "config") == {"delay_ms": 150, "quota": 3})
+        t0 = time.monotonic()
+        got = [detail(c, P_MAIN, T_PUB) for _ in range(5)]
+        took = time.monotonic() - t0
+        # 5 answers at 150 ms each: the window of the first call is over by
+        # the fifth only if more than a second passed
+        check("delay: each answer waits the delay", took >= 0.7, took)
+        statuses = [r.status for r in got]
+        check("quota: 3 calls of a key in a second, then 429",
+              statuses[:3] == [200, 200, 200] and 429 in statuses[3:], statuses)
+        r = next(r for r in got if r.status == 429)
+        check("quota: the gateway's throttling body, no Retry-After",
+              r.json() == {"error_code": "APIG.0308",
+                           "error_msg": "The throttling threshold has been reached: "
+                                        "policy user over ratelimit,limit:3,time:1 second"}
+              and r.headers.get("Retry-After") is None
+              and r.headers.get("X-Request-Id"), (r.status, r.body, dict(r.headers)))
+        c.control("POST", "config", {"delay_ms": 0})
+        time.sleep(1.1)
+        quick = [detail(c, P_MAIN, T_PUB).status for _ in range(4)]
+        other = detail(c, P_MAIN, T_PUB, sign=False,
+                       extra_headers={"X-Auth-Token": IAM_TOKEN}).status
+        check("quota: counted per key (another key is not throttled)",
+              quick == [200, 200, 200, 429] and other == 200, (quick, other))
+        s = c.control("GET", "stats")
+        check("stats: throttled calls counted",
+              s["throttled"] >= 2 and s["by_status"].get("429") == s["throttled"], s)
+        c.control("POST", "config", {"quota": 0})
+        check("config: quota 0 turns it off",
+              [detail(c, P_MAIN, T_PUB).status for _ in range(6)] == [200] * 6)
+        c.control("POST", "reset")
+        check("reset keeps the settings",
+              c.control("GET", "config") == {"delay_ms": 0, "quota": 0})
+        bad = c.raw("POST", "/__mock/config", {"Content-Type": "application/json"},
+                    b'{"quota": -1}')
+        check("config: a bad value is refused", bad.status == 400, bad.status)
+        c.control("POST", "config", {"delay_ms": 300})
+        t0 = time.monotonic()
+        detail(c, P_MAIN, T_PUB)
+        check("config: a delay set at run time applies",
+              time.monotonic() - t0 >= 0.3)
+    finally:
+        stop_mock(proc)
+
+
 def events(c, project, offset=None, limit=None, **kw):
     params = []
     if offset is not None:
@@ -926,6 +979,7 @@ def test_events(c):
 
 def main():
     test_selftest()
+    test_quota_and_delay()
     proc, port = start_mock()   # not quiet: the log is checked below
     try:
         c = Client(port)

@@ -186,7 +186,13 @@ CONF
 			sleep 0.2
 		done
 	else
-		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$RUNDIR/data" -l "$RUNDIR/server.log" -w start >/dev/null
+		# a loaded machine may need more than pg_ctl's default 60 s; when
+		# the start fails, the server's own words say why
+		if ! PGCTLTIMEOUT=300 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$RUNDIR/data" \
+			-l "$RUNDIR/server.log" -w start >/dev/null; then
+			tail -n 20 "$RUNDIR/server.log" >&2
+			exit 1
+		fi
 	fi
 	export PGHOST=$RUNDIR PGPORT=$DWSDR_PGPORT PGUSER=postgres
 }

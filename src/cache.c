@@ -183,7 +183,7 @@ dws_cache_create(MemoryContext parent, int ttl_s)
 
 /*
  * Makes a cache keep its answers past ttl_s, for when_unreachable 'stale':
- * dws_cache_get still ignores them once expired, dws_cache_lookup with a
+ * a lookup within cache_ttl still ignores them once expired, one with a
  * negative max_age_ms finds them, and only the bound drops them.
  */
 void
@@ -232,21 +232,6 @@ dws_cache_lookup(DwsCache *c, DwsCallKind kind, const char *project_id,
 	return true;
 }
 
-/*
- * A kept answer not older than the cache's ttl_s (any age when 0): its
- * status and a copy of its body in the current memory context.
- */
-bool
-dws_cache_get(DwsCache *c, DwsCallKind kind, const char *project_id,
-			  const char *id, long *status, char **body, size_t *len)
-{
-	if (c == NULL)
-		return false;
-	return dws_cache_lookup(c, kind, project_id, id,
-							c->ttl_s > 0 ? (int64) c->ttl_s * 1000 : -1,
-							status, body, len, NULL);
-}
-
 /* See the contract at the top of this file. */
 void
 dws_cache_store(DwsCache *c, DwsCallKind kind, const char *project_id,
@@ -291,15 +276,6 @@ dws_cache_store(DwsCache *c, DwsCallKind kind, const char *project_id,
 	e->body = copy;
 	c->bytes += (int64) len;
 	evict_oldest(c);
-}
-
-/* Keeps an answer received now (see dws_cache_store). */
-void
-dws_cache_put(DwsCache *c, DwsCallKind kind, const char *project_id,
-			  const char *id, long status, const char *body, size_t len)
-{
-	dws_cache_store(c, kind, project_id, id, status, body, len,
-					GetCurrentTimestamp());
 }
 
 /* Forgets every answer. */

@@ -255,12 +255,6 @@ typedef struct DwsStats
 typedef struct DwsCache DwsCache;
 
 extern DwsCache *dws_cache_create(MemoryContext parent, int ttl_s);
-extern bool dws_cache_get(DwsCache *c, DwsCallKind kind, const char *project_id,
-						  const char *id, long *status, char **body,
-						  size_t *len);
-extern void dws_cache_put(DwsCache *c, DwsCallKind kind, const char *project_id,
-						  const char *id, long status, const char *body,
-						  size_t len);
 extern void dws_cache_reset(DwsCache *c);
 /* the contract of these two is in cache.c's header comment */
 extern bool dws_cache_lookup(DwsCache *c, DwsCallKind kind,

@@ -44,6 +44,7 @@ print-regress-cron:
 
 # every object depends on the shared headers (PGXS tracks no headers)
 $(OBJS): src/dwsdr.h src/record.h src/sign.h src/compat.h src/dwsbuf.h src/list.h src/shared.h
+$(OBJS): src/msgtext.h
 
 # ---- installcheck against a running server ----
 MOCK_DIR = $(CURDIR)/.mock

@@ -132,12 +132,6 @@ typedef struct DwsUrl
 extern const char *dws_parse_url(const char *value, DwsUrl *url, bool *secret);
 extern void dws_options_init(void);
 
-/* ---- msgtext.c ---- */
-extern void dws_msg_prepare(void);
-extern char *dws_msg_text(const char *s, size_t len, size_t maxbytes);
-extern char *dws_text_to_server(const char *s, size_t len, size_t *outlen,
-								int32 *badchar);
-
 /* ---- schema.c ---- */
 typedef enum DwsColKind
 {

@@ -37,6 +37,8 @@
 #include "utils/lsyscache.h"
 #include "utils/varlena.h"
 
+#include "msgtext.h"
+
 
 #include <curl/curl.h>
 

@@ -25,6 +25,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "msgtext.h"
 #include "record.h"
 
 typedef struct DwsField

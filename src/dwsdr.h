@@ -64,6 +64,13 @@ typedef enum DwsCallKind
 
 #define DWS_NUM_CALL_KINDS 4
 
+/*
+ * The modules' own headers whose types the declarations below use; they
+ * include this one, so a .c file includes this header first.
+ */
+#include "schema.h"
+#include "row.h"
+
 /* ---- options.c ---- */
 
 /* What a scan does when the API cannot be reached (when_unreachable) */
@@ -131,82 +138,6 @@ typedef struct DwsUrl
 
 extern const char *dws_parse_url(const char *value, DwsUrl *url, bool *secret);
 extern void dws_options_init(void);
-
-/* ---- schema.c ---- */
-typedef enum DwsColKind
-{
-	DWS_COL_PATH,				/* a JSON path of the canonical record */
-	DWS_COL_SIDE,				/* dr_clusters.side */
-	DWS_COL_RAW,				/* the record as the API returned it */
-	DWS_COL_FETCHED				/* when its answer came from the API */
-} DwsColKind;
-
-/* How one attribute of a foreign table is filled */
-typedef struct DwsColumn
-{
-	AttrNumber	attnum;
-	char	   *name;
-	DwsColKind	kind;
-	char	   *path;			/* DWS_COL_PATH: dotted JSON path */
-	bool		cluster_relative;	/* path starts at the row's cluster */
-	int			sources;		/* DWS_SRC_* that provide it */
-	bool		unused;			/* the plan never reads it: left NULL */
-	bool		epoch_ms;		/* an integer of epoch milliseconds (a
-								 * time column reads it as an instant) */
-	Oid			typid;
-	int32		typmod;
-	Oid			basetypid;		/* typid, or a domain's base type */
-	int32		basetypmod;
-	Oid			typioparam;
-	FmgrInfo	typinput;
-} DwsColumn;
-
-/* All attributes of a foreign table, resolved */
-typedef struct DwsTableDesc
-{
-	Oid			relid;
-	char	   *relname;
-	DwsResource resource;
-	int			ncolumns;		/* = relation's natts; dropped ones kind PATH
-								 * with path NULL */
-	DwsColumn  *columns;		/* indexed by attnum - 1 */
-	AttrNumber	id_attnum;		/* column holding the task id, or 0 */
-	AttrNumber	project_attnum; /* column holding the project id, or 0 */
-} DwsTableDesc;
-
-extern DwsTableDesc *dws_table_desc(Relation rel, DwsResource res);
-extern void dws_table_desc_restrict(DwsTableDesc *desc, List *used_attnums);
-extern void dws_columns_needs(DwsTableDesc *desc, Bitmapset *attrs_used,
-							  bool *list_fields, bool *per_id_fields);
-extern List *dws_import_statements(ImportForeignSchemaStmt *stmt,
-								   ForeignServer *server);
-/*
- * The bytes a record was read from, for the API's own text of its values
- * (jsonsource.c): a per-task answer, whose record is its member "member",
- * or a list item (member NULL), whose primary_cluster.X is its flat key
- * primary_cluster_X.  body is NULL when there are none (a record read from
- * a whole list parsed at once); it need not be NUL-terminated.
- */
-typedef struct DwsSource
-{
-	const char *body;
-	size_t		len;
-	const char *member;
-	bool		list_item;
-	TimestampTz fetched_at;		/* when the oldest answer behind the
-								 * record was received, or 0 */
-} DwsSource;
-
-extern int	dws_record_rows(DwsTableDesc *desc, json_t *record);
-extern void dws_build_row(DwsTableDesc *desc, json_t *record,
-						  const DwsSource *src, int rowno, Datum *values,
-						  bool *nulls);
-
-/* ---- jsonsource.c ---- */
-extern void dws_source_texts(const DwsSource *src, int n,
-							 const char *const *paths, json_t *const *values,
-							 char **texts);
-extern DwsCallKind dws_per_id_call(DwsResource res);
 
 /* ---- pushdown.c ---- */
 typedef struct DwsKeyQual

@@ -68,76 +68,9 @@ typedef enum DwsCallKind
  * The modules' own headers whose types the declarations below use; they
  * include this one, so a .c file includes this header first.
  */
+#include "options.h"
 #include "schema.h"
 #include "row.h"
-
-/* ---- options.c ---- */
-
-/* What a scan does when the API cannot be reached (when_unreachable) */
-typedef enum DwsUnreachable
-{
-	DWS_UNREACHABLE_ERROR,		/* the statement fails (the default) */
-	DWS_UNREACHABLE_SKIP,		/* the scan returns no rows, with a WARNING */
-	DWS_UNREACHABLE_STALE		/* the last kept answers, else as skip */
-} DwsUnreachable;
-
-typedef struct DwsServerOptions
-{
-	char	   *endpoint;		/* base URL, no trailing '/' */
-	char	   *project_id;		/* default project, or NULL */
-	int			max_concurrency;
-	int			connect_timeout_ms;
-	int			timeout_ms;
-	int			max_retries;
-	int			max_retry_time_ms;
-	int			cache_ttl;		/* seconds; 0 = no cache across queries */
-	int			rate_limit;		/* calls per second of the budget; 0 = none */
-	int64		max_response_bytes;
-	char	   *ca_file;
-	char	   *proxy;
-	const char *endpoint_option;	/* "endpoint" or "region": names it */
-	DwsUnreachable when_unreachable;
-} DwsServerOptions;
-
-typedef struct DwsUserOptions
-{
-	char	   *access_key;
-	char	   *secret_key;
-	char	   *security_token;
-	char	   *auth_token;
-} DwsUserOptions;
-
-typedef struct DwsTableOptions
-{
-	DwsResource resource;
-	char	   *project_id;		/* overrides the server's, or NULL */
-	int			page_size;		/* dr_events: events per page (limit) */
-} DwsTableOptions;
-
-extern void dws_server_options(ForeignServer *server, DwsServerOptions *opts);
-extern void dws_check_hosts(ForeignServer *server, const DwsServerOptions *opts);
-extern void dws_user_options(UserMapping *um, ForeignServer *server,
-							 DwsUserOptions *opts);
-extern void dws_table_options(Oid relid, DwsTableOptions *opts);
-extern char *dws_column_field(Oid relid, AttrNumber attnum);
-extern const char *dws_resource_name(DwsResource res);
-extern bool dws_resource_from_name(const char *name, DwsResource *res);
-extern char *dws_region_endpoint(const char *region);
-extern bool dws_has_control_char(const char *value);
-
-/* a base URL (endpoint, proxy) as libcurl reads it; see dws_parse_url */
-typedef struct DwsUrl
-{
-	char	   *scheme;			/* "http" or "https" */
-	char	   *host;			/* as libcurl connects to it */
-	char	   *port;			/* as written, or NULL */
-	char	   *origin;			/* scheme://host[:port] */
-	char	   *host_header;	/* host[:port], as sent and signed */
-	char	   *base_path;		/* the path without trailing '/' ("" for none) */
-} DwsUrl;
-
-extern const char *dws_parse_url(const char *value, DwsUrl *url, bool *secret);
-extern void dws_options_init(void);
 
 /* ---- pushdown.c ---- */
 typedef struct DwsKeyQual

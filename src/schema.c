@@ -163,6 +163,31 @@ static const DwsField dws_fields[] = {
 #undef E
 #undef F
 
+/* The resources, by the names of their tables */
+static const char *const dws_resource_names[DWS_NUM_RESOURCES] = {
+	"dr_clusters", "disaster_recoveries", "dr_progress", "dr_events"
+};
+
+bool
+dws_resource_from_name(const char *name, DwsResource *res)
+{
+	int			i;
+
+	for (i = 0; i < DWS_NUM_RESOURCES; i++)
+		if (strcmp(name, dws_resource_names[i]) == 0)
+		{
+			*res = (DwsResource) i;
+			return true;
+		}
+	return false;
+}
+
+const char *
+dws_resource_name(DwsResource res)
+{
+	return dws_resource_names[res];
+}
+
 /* The call that gives a task's per-id fields for each resource. */
 DwsCallKind
 dws_per_id_call(DwsResource res)

@@ -57,5 +57,7 @@ extern void dws_columns_needs(DwsTableDesc *desc, Bitmapset *attrs_used,
 extern List *dws_import_statements(ImportForeignSchemaStmt *stmt,
 								   ForeignServer *server);
 extern DwsCallKind dws_per_id_call(DwsResource res);
+extern const char *dws_resource_name(DwsResource res);
+extern bool dws_resource_from_name(const char *name, DwsResource *res);
 
 #endif							/* DWSDR_SCHEMA_H */

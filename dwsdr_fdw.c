@@ -13,6 +13,7 @@
 #include "postgres.h"
 
 #include "src/dwsdr.h"
+#include "src/msgtext.h"
 #include "src/shared.h"
 
 #include <math.h>

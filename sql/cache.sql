@@ -78,10 +78,10 @@ SELECT status FROM dr_clusters WHERE dr_id = 'b303b78d-438c-41dd-aaf6-c98eea1fc2
 -- ---------------------------------------------------------------------
 -- cache_ttl: answers kept across queries
 -- ---------------------------------------------------------------------
--- the option: seconds, 0 (off, the default) to 86400
+-- the option: seconds or a time with a unit, 0 (off, the default) to 86400
 ALTER SERVER cache_dws OPTIONS (ADD cache_ttl '-1');
 ALTER SERVER cache_dws OPTIONS (ADD cache_ttl '86401');
-ALTER SERVER cache_dws OPTIONS (ADD cache_ttl '1h');
+ALTER SERVER cache_dws OPTIONS (ADD cache_ttl '25h');
 ALTER SERVER cache_dws OPTIONS (ADD cache_ttl '300');
 SELECT srvoptions FROM pg_foreign_server WHERE srvname = 'cache_dws';
 

@@ -144,7 +144,7 @@ CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-503'$$);
 -- Retry-After as an HTTP date (2 s ahead) is read too: past the limit, one
 -- attempt; within it, a wait, one retry and the answer
 CALL try($$SELECT status FROM dr_clusters WHERE dr_id = 'fault-503date'$$);
-ALTER SERVER errors_srv OPTIONS (SET max_retry_time_ms '10000');
+ALTER SERVER errors_srv OPTIONS (SET max_retry_time_ms '10s');
 SELECT 'fault-503date-once-' || md5(random()::text) AS id_date \gset
 SET plan_cache_mode = force_generic_plan;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF) EXECUTE errors_one(:'id_date');

@@ -85,6 +85,15 @@ CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (max_retries '-
 CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (max_retries '11');
 CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (timeout_ms '0');
 CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (max_response_bytes '1023');
+-- times also take a unit, as settings do (a whole number of it); counts do not
+CREATE SERVER options_units FOREIGN DATA WRAPPER dwsdr_fdw
+  OPTIONS (connect_timeout_ms '010', timeout_ms '30s', max_retry_time_ms '1min', cache_ttl '1h');
+DROP SERVER options_units;
+CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (timeout_ms '2h');
+CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (timeout_ms '30x');
+CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (timeout_ms '1.5s');
+CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (cache_ttl '30 s');
+CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (max_retries '1s');
 CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (endpoint 'ftp://x');
 CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (endpoint 'file:///etc/passwd');
 CREATE SERVER options_bad FOREIGN DATA WRAPPER dwsdr_fdw OPTIONS (endpoint 'not a url');

@@ -58,6 +58,7 @@
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
+#include "msgtext.h"
 #include "record.h"
 
 #define SOURCE_TYPE_DR "disaster-recovery"

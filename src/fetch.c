@@ -37,6 +37,7 @@
 #include "utils/timestamp.h"
 
 #include "list.h"
+#include "msgtext.h"
 #include "record.h"
 
 /*

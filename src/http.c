@@ -45,6 +45,7 @@
 #include <curl/curl.h>
 #include <sys/stat.h>
 
+#include "hosts.h"
 #include "record.h"
 #include "shared.h"
 #include "sign.h"

@@ -34,6 +34,7 @@
 #include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 
+#include "jsonsource.h"
 #include "record.h"
 
 /* PostgreSQL 16 made the semantic actions return an error code. */

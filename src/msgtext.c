@@ -31,6 +31,8 @@
 #include "mb/pg_wchar.h"
 #include "utils/memutils.h"
 
+#include "msgtext.h"
+
 /* The conversion from UTF-8 to one encoding, looked up once. */
 typedef struct Utf8Conv
 {
@@ -89,6 +91,11 @@ dws_msg_prepare(void)
  * MAX_CONVERSION_GROWTH + 1 bytes).  Returns the number of source bytes
  * converted (all of them unless a character has no equivalent), or -1
  * when the conversion is not available.  Never throws.
+ *
+ * The call pg_do_encoding_conversion_buf (14+) makes, with noError; not
+ * that function, which looks the proc up (a catalog read) on every call,
+ * and messages are built in error context callbacks and outside
+ * transactions, where no catalog read may happen.
  */
 static int
 convert_noerror(Utf8Conv *c, const char *src, int len, char *dst)

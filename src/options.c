@@ -1,14 +1,16 @@
 /*-------------------------------------------------------------------------
  * options.c
  *	  The options of dwsdr_fdw: one table drives the validator, the defaults
- *	  and the readers used at plan and execution time.
+ *	  and the readers (each option names its member of the option structs).
+ *	  Integer times also take a unit (30s), read by PostgreSQL's parse_int.
  *
  * Secret options (secret_key, security_token, auth_token) exist only in the
  * user-mapping context, and their values are never echoed in a message.
  *
  * Least privilege: a server whose owner is not a superuser may only reach
  * the hosts of dwsdr_fdw.allowed_hosts (checked when a non-superuser sets
- * its endpoint or proxy, and again whenever its options are read), and
+ * its endpoint or proxy, and again whenever its options are read; the
+ * matching is hosts.c's), and
  * only a superuser or a member of pg_read_server_files may name a ca_file.
  * No option value may hold a control character: values become HTTP headers
  * and URL parts.
@@ -18,12 +20,10 @@
 
 #include "dwsdr.h"
 
-#include <limits.h>
-#include <arpa/inet.h>
+#include <stddef.h>
 
 #include "access/reloptions.h"
 #include "catalog/pg_authid.h"
-#include "catalog/pg_foreign_data_wrapper.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_foreign_table.h"
 #include "catalog/pg_attribute.h"
@@ -37,8 +37,9 @@
 #include "utils/lsyscache.h"
 #include "utils/varlena.h"
 
-
-#include <curl/curl.h>
+#include "hosts.h"
+#include "msgtext.h"
+#include "options.h"
 
 typedef enum DwsOptType
 {
@@ -52,56 +53,87 @@ typedef enum DwsOptType
 	OPT_UNREACHABLE				/* error, skip or stale */
 } DwsOptType;
 
+/*
+ * What the readers fill, by the table's offsets: the option structs, and
+ * the options read only to resolve them (region, resource).
+ */
+typedef struct ServerRead
+{
+	DwsServerOptions o;
+	char	   *region;
+} ServerRead;
+
+typedef struct TableRead
+{
+	DwsTableOptions o;
+	char	   *resource;
+} TableRead;
+
+typedef struct ColumnRead
+{
+	char	   *field;
+} ColumnRead;
+
 typedef struct DwsOption
 {
 	const char *name;
 	Oid			context;		/* catalog the option belongs to */
+	size_t		offset;			/* where the reader stores it, in the
+								 * context's struct above (DwsUserOptions
+								 * for user mappings) */
+	size_t		size;			/* the size of that member */
 	DwsOptType	type;
 	int64		min;
 	int64		max;
 	int64		dflt;			/* default of OPT_INT options */
+	int			unit;			/* OPT_INT: GUC_UNIT_MS or GUC_UNIT_S for a
+								 * time, which may be given with a unit */
 	bool		secret;
 } DwsOption;
 
+#define MEMBER(type, m) offsetof(type, m), sizeof(((type *) 0)->m)
+#define SRV(m)	ForeignServerRelationId, MEMBER(ServerRead, m)
+#define UM(m)	UserMappingRelationId, MEMBER(DwsUserOptions, m)
+#define TBL(m)	ForeignTableRelationId, MEMBER(TableRead, m)
+#define COL(m)	AttributeRelationId, MEMBER(ColumnRead, m)
+
 /*
- * The one table of options.  Defaults of integer options are used by
- * dws_server_options; README.md documents each of them.
+ * The one table of options: the validator checks by it and the readers
+ * read by it.  README.md documents each of them.
  */
 static const DwsOption dws_options[] = {
 	/* server */
-	{"region", ForeignServerRelationId, OPT_REGION},
-	{"endpoint", ForeignServerRelationId, OPT_URL},
-	{"project_id", ForeignServerRelationId, OPT_ID},
-	{"max_concurrency", ForeignServerRelationId, OPT_INT, 1, 256, 8},
-	{"connect_timeout_ms", ForeignServerRelationId, OPT_INT, 1, 600000, 5000},
-	{"timeout_ms", ForeignServerRelationId, OPT_INT, 1, 3600000, 30000},
-	{"max_retries", ForeignServerRelationId, OPT_INT, 0, 10, 3},
-	{"max_retry_time_ms", ForeignServerRelationId, OPT_INT, 0, 3600000, 60000},
-	{"max_response_bytes", ForeignServerRelationId, OPT_INT, 1024,
+	{"region", SRV(region), OPT_REGION},
+	{"endpoint", SRV(o.endpoint), OPT_URL},
+	{"project_id", SRV(o.project_id), OPT_ID},
+	{"max_concurrency", SRV(o.max_concurrency), OPT_INT, 1, 256, 8},
+	{"connect_timeout_ms", SRV(o.connect_timeout_ms), OPT_INT, 1, 600000, 5000,
+	GUC_UNIT_MS},
+	{"timeout_ms", SRV(o.timeout_ms), OPT_INT, 1, 3600000, 30000, GUC_UNIT_MS},
+	{"max_retries", SRV(o.max_retries), OPT_INT, 0, 10, 3},
+	{"max_retry_time_ms", SRV(o.max_retry_time_ms), OPT_INT, 0, 3600000, 60000,
+	GUC_UNIT_MS},
+	{"max_response_bytes", SRV(o.max_response_bytes), OPT_INT, 1024,
 	INT64CONST(1073741824), 8 * 1024 * 1024},
-	{"cache_ttl", ForeignServerRelationId, OPT_INT, 0, 86400, 0},
-	{"rate_limit", ForeignServerRelationId, OPT_INT, 1, 100000, 0},
-	{"ca_file", ForeignServerRelationId, OPT_TEXT},
-	{"proxy", ForeignServerRelationId, OPT_URL},
-	{"when_unreachable", ForeignServerRelationId, OPT_UNREACHABLE},
+	{"cache_ttl", SRV(o.cache_ttl), OPT_INT, 0, 86400, 0, GUC_UNIT_S},
+	{"rate_limit", SRV(o.rate_limit), OPT_INT, 1, 100000, 0},
+	{"ca_file", SRV(o.ca_file), OPT_TEXT},
+	{"proxy", SRV(o.proxy), OPT_URL},
+	{"when_unreachable", SRV(o.when_unreachable), OPT_UNREACHABLE},
 	/* user mapping */
-	{"access_key", UserMappingRelationId, OPT_TEXT},
-	{"secret_key", UserMappingRelationId, OPT_TEXT, 0, 0, 0, true},
-	{"security_token", UserMappingRelationId, OPT_TEXT, 0, 0, 0, true},
-	{"auth_token", UserMappingRelationId, OPT_TEXT, 0, 0, 0, true},
+	{"access_key", UM(access_key), OPT_TEXT},
+	{"secret_key", UM(secret_key), OPT_TEXT, 0, 0, 0, 0, true},
+	{"security_token", UM(security_token), OPT_TEXT, 0, 0, 0, 0, true},
+	{"auth_token", UM(auth_token), OPT_TEXT, 0, 0, 0, 0, true},
 	/* foreign table */
-	{"resource", ForeignTableRelationId, OPT_RESOURCE},
-	{"project_id", ForeignTableRelationId, OPT_ID},
+	{"resource", TBL(resource), OPT_RESOURCE},
+	{"project_id", TBL(o.project_id), OPT_ID},
 	/* dr_events: events per page (the API's limit); for tests of paging */
-	{"page_size", ForeignTableRelationId, OPT_INT, 1, DWS_EVENTS_PAGE_SIZE,
+	{"page_size", TBL(o.page_size), OPT_INT, 1, DWS_EVENTS_PAGE_SIZE,
 	DWS_EVENTS_PAGE_SIZE},
 	/* column */
-	{"field", AttributeRelationId, OPT_PATH},
+	{"field", COL(field), OPT_PATH},
 	{NULL}
-};
-
-static const char *const dws_resource_names[DWS_NUM_RESOURCES] = {
-	"dr_clusters", "disaster_recoveries", "dr_progress", "dr_events"
 };
 
 static const char *const dws_unreachable_names[] = {"error", "skip", "stale"};
@@ -182,138 +214,54 @@ valid_options_list(Oid context)
 	return buf.data;
 }
 
-bool
-dws_resource_from_name(const char *name, DwsResource *res)
-{
-	int			i;
-
-	for (i = 0; i < DWS_NUM_RESOURCES; i++)
-		if (strcmp(name, dws_resource_names[i]) == 0)
-		{
-			*res = (DwsResource) i;
-			return true;
-		}
-	return false;
-}
-
-const char *
-dws_resource_name(DwsResource res)
-{
-	return dws_resource_names[res];
-}
-
 /*
- * Parses an integer option, strictly: digits only, within the table's range.
+ * Reads an integer option: a whole number in digits within the table's
+ * range, as ever; a time may be followed by a unit (30s, 5min, 1h), read by
+ * PostgreSQL's parse_int as a setting's would be, and a plain number is in
+ * the option's own unit.  The digits are checked here because parse_int
+ * also takes blanks, a sign, fractions, octal and hex.
  */
 static int64
 parse_int_option(const DwsOption *opt, const char *value)
 {
-	char	   *end;
-	long long	v;
+	bool		negative = (value[0] == '-');
+	const char *digits = value + negative;
+	size_t		ndigits = strspn(digits, "0123456789");
+	const char *unit = digits + ndigits;
+	const char *unit_hint = NULL;
+	int			v = 0;
+	bool		ok;
 
-	errno = 0;
-	v = strtoll(value, &end, 10);
-	if (errno != 0 || end == value || *end != '\0' ||
-		!(isdigit((unsigned char) value[0]) || value[0] == '-') ||
-		v < opt->min || v > opt->max)
+	while (ndigits > 1 && digits[0] == '0')
+	{
+		digits++;				/* 010 is ten, not octal */
+		ndigits--;
+	}
+	ok = ndigits > 0 &&
+		(unit[0] == '\0' ||
+		 (opt->unit != 0 &&
+		  strspn(unit, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") ==
+		  strlen(unit))) &&
+		parse_int(psprintf("%s%s", negative ? "-" : "", digits), &v,
+				  opt->unit, &unit_hint);
+	if (ok && v >= opt->min && v <= opt->max)
+		return v;
+	if (opt->unit == 0 || unit[0] == '\0' || ndigits == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 				 errmsg("invalid value for option \"%s\": \"%s\"",
 						opt->name, value),
 				 errhint("Use a whole number from " INT64_FORMAT " to " INT64_FORMAT ".",
 						 opt->min, opt->max)));
-	return (int64) v;
-}
-
-/*
- * Parses a base URL (the endpoint, or the proxy) with libcurl's URL API:
- * the parser libcurl connects with, so that the URL checked, the host
- * compared with dwsdr_fdw.allowed_hosts and the host reached are the same.
- * The extension's one URL parser: the validator, the allowed_hosts checks
- * and the connection (origin, Host header, base path) all read a URL here.
- *
- * Returns NULL when the URL is usable: http or https, a host, no
- * credentials (server options are readable by every user), no query or
- * fragment (the FDW builds those itself).  Otherwise returns what is
- * wrong, as the end of a sentence for an errdetail, and sets *secret when
- * the URL holds credentials (the URL must then not be echoed).  The parts
- * read before a problem was found are filled in all the same (the host
- * names the refused URL in allowed_hosts messages); the others are NULL.
- * Every part is palloc'd; no libcurl memory outlives the call, an ERROR
- * included.
- */
-const char *
-dws_parse_url(const char *value, DwsUrl *url, bool *secret)
-{
-	CURLU	   *u = curl_url();
-	char	   *scheme = NULL;
-	char	   *host = NULL;
-	char	   *port = NULL;
-	char	   *path = NULL;
-	char	   *part = NULL;
-	const char *problem = NULL;
-
-	memset(url, 0, sizeof(*url));
-	*secret = false;
-	if (u == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
-						errmsg("out of memory")));
-	/* scheme-less input like "example.com" is refused here by curl */
-	if (curl_url_set(u, CURLUPART_URL, value, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
-		problem = "it is not a valid URL";
-	else
-	{
-		(void) curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-		(void) curl_url_get(u, CURLUPART_HOST, &host, 0);
-		(void) curl_url_get(u, CURLUPART_PORT, &port, 0);
-		(void) curl_url_get(u, CURLUPART_PATH, &path, 0);
-		if (scheme == NULL ||
-			(strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
-			problem = "only http and https are supported";
-		else if (host == NULL || host[0] == '\0')
-			problem = "it has no host";
-		else if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
-				 curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK)
-		{
-			problem = "it must not contain credentials";
-			*secret = true;
-		}
-		else if (curl_url_get(u, CURLUPART_QUERY, &part, 0) == CURLUE_OK)
-			problem = "it must not have a query";
-		else if (curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK)
-			problem = "it must not have a fragment";
-	}
-
-	/* palloc may fail: free libcurl's strings on the way out either way */
-	PG_TRY();
-	{
-		if (host != NULL)
-			url->host = pstrdup(host);
-		if (problem == NULL)
-		{
-			size_t		plen = path ? strlen(path) : 0;
-
-			url->scheme = pstrdup(scheme);
-			url->port = port ? pstrdup(port) : NULL;
-			url->host_header = psprintf("%s%s%s", host, port ? ":" : "",
-										port ? port : "");
-			url->origin = psprintf("%s://%s", scheme, url->host_header);
-			while (plen > 0 && path[plen - 1] == '/')
-				plen--;
-			url->base_path = pnstrdup(path ? path : "", plen);
-		}
-	}
-	PG_FINALLY();
-	{
-		curl_free(scheme);
-		curl_free(host);
-		curl_free(port);
-		curl_free(path);
-		curl_free(part);
-		curl_url_cleanup(u);
-	}
-	PG_END_TRY();
-	return problem;
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+			 errmsg("invalid value for option \"%s\": \"%s\"",
+					opt->name, value),
+			 ok || unit_hint == NULL ?
+			 errhint("Use a time from " INT64_FORMAT " to " INT64_FORMAT " %s: a whole number, or one with a unit such as 30s, 5min or 1h.",
+					 opt->min, opt->max, opt->unit == GUC_UNIT_S ? "s" : "ms") :
+			 errhint("%s", _(unit_hint))));
+	return 0;					/* keep compiler quiet */
 }
 
 /*
@@ -353,154 +301,6 @@ check_endpoint(const char *name, const char *value)
 
 static char *dws_allowed_hosts = NULL;
 
-#define MAX_LABELS 128			/* a DNS name has at most 127 labels */
-
-/*
- * Reads an IP address, IPv6 with or without brackets, into addr; an
- * IPv4-mapped IPv6 address reads as its IPv4 address, so that either way of
- * writing one destination matches the other.  inet_pton(), not our own
- * parser: it is the reference for what an address is.
- */
-static bool
-parse_ip(const char *text, unsigned char addr[16], int *len)
-{
-	static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0xff, 0xff};
-	char		buf[INET6_ADDRSTRLEN + 1];
-	size_t		n = strlen(text);
-
-	if (n >= 2 && text[0] == '[' && text[n - 1] == ']')
-	{
-		text++;
-		n -= 2;
-	}
-	if (n == 0 || n >= sizeof(buf))
-		return false;
-	memcpy(buf, text, n);
-	buf[n] = '\0';
-	if (inet_pton(AF_INET, buf, addr) == 1)
-	{
-		*len = 4;
-		return true;
-	}
-	if (inet_pton(AF_INET6, buf, addr) == 1)
-	{
-		*len = 16;
-		if (memcmp(addr, v4mapped, sizeof(v4mapped)) == 0)
-		{
-			memmove(addr, addr + 12, 4);
-			*len = 4;
-		}
-		return true;
-	}
-	return false;
-}
-
-/*
- * A copy of a host name or pattern, lower-cased and without one trailing
- * dot ("dws.x.myhuaweicloud.com." is the same host as without it).
- */
-static char *
-normalize_host(const char *host)
-{
-	char	   *h = pstrdup(host);
-	size_t		len = strlen(h);
-	char	   *c;
-
-	if (len > 1 && h[len - 1] == '.')
-		h[len - 1] = '\0';
-	for (c = h; *c; c++)
-		*c = pg_ascii_tolower((unsigned char) *c);
-	return h;
-}
-
-/*
- * Splits a normalized name into its labels, in place.  Only ASCII letters,
- * digits, '-' and '_' (and "*" when wildcards are allowed) make a label:
- * anything else (an empty label, a non-ASCII name that IDNA would map) is
- * not a name this setting can speak of, and matches no pattern.
- */
-static int
-split_labels(char *name, char **labels, bool wildcards)
-{
-	int			n = 0;
-	char	   *start = name;
-	char	   *c;
-
-	for (c = name;; c++)
-	{
-		if (*c == '.' || *c == '\0')
-		{
-			bool		end = (*c == '\0');
-
-			*c = '\0';
-			if (c == start || n == MAX_LABELS)
-				return -1;
-			if (strchr(start, '*') && !(wildcards && strcmp(start, "*") == 0))
-				return -1;
-			labels[n++] = start;
-			if (end)
-				return n;
-			start = c + 1;
-		}
-		else if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
-				   *c == '-' || *c == '_' || *c == '*'))
-			return -1;
-	}
-}
-
-/*
- * Does a host name match a pattern?  A "*" first label matches one or more
- * labels ("*.example.com" is every name under example.com, not example.com
- * itself); a "*" label elsewhere matches exactly one ("dws.*.example.com").
- * Labels are compared whole, so "*.example.com" never matches
- * "evilexample.com".
- */
-static bool
-host_matches(const char *host, const char *pattern)
-{
-	char	   *h = normalize_host(host);
-	char	   *p = normalize_host(pattern);
-	char	   *hl[MAX_LABELS];
-	char	   *pl[MAX_LABELS];
-	int			nh = split_labels(h, hl, false);
-	int			np = split_labels(p, pl, true);
-	int			skip;
-	int			i;
-
-	if (nh <= 0 || np <= 0)
-		return false;
-	if (strcmp(pl[0], "*") == 0 && np > 1)
-	{
-		if (nh < np)
-			return false;
-		skip = nh - np;			/* the leading "*" takes skip + 1 labels */
-		for (i = 1; i < np; i++)
-			if (strcmp(pl[i], "*") != 0 && strcmp(pl[i], hl[i + skip]) != 0)
-				return false;
-		return true;
-	}
-	if (nh != np)
-		return false;
-	for (i = 0; i < np; i++)
-		if (strcmp(pl[i], "*") != 0 && strcmp(pl[i], hl[i]) != 0)
-			return false;
-	return true;
-}
-
-/* Checks one entry of dwsdr_fdw.allowed_hosts: "*", an address or a name. */
-static bool
-valid_host_entry(const char *entry)
-{
-	unsigned char addr[16];
-	int			len;
-	char	   *labels[MAX_LABELS];
-
-	if (strcmp(entry, "*") == 0 || parse_ip(entry, addr, &len))
-		return true;
-	return split_labels(normalize_host(entry), labels, true) > 0;
-}
-
 /* GUC check hook: refuses a list that has an entry of no known form. */
 static bool
 check_allowed_hosts(char **newval, void **extra, GucSource source)
@@ -518,7 +318,7 @@ check_allowed_hosts(char **newval, void **extra, GucSource source)
 	{
 		const char *e = (const char *) lfirst(lc);
 
-		if (!valid_host_entry(e))
+		if (!dws_valid_host_entry(e))
 		{
 			GUC_check_errdetail("\"%s\" is not a host name, a *.suffix pattern, an IP address or *.",
 								e);
@@ -560,52 +360,6 @@ dws_options_init(void)
 }
 
 /*
- * Is the host of a URL in dwsdr_fdw.allowed_hosts?  The host is taken the
- * way libcurl will connect to it (curl's own URL parser: percent-decoded,
- * IPv4 forms such as 0x7f000001 normalised, brackets around IPv6, zone id
- * apart; the port plays no part).  *host receives it for messages.
- */
-static bool
-url_host_allowed(const char *url, char **host)
-{
-	DwsUrl		parsed;
-	bool		secret;
-	char	   *raw;
-	List	   *elems;
-	ListCell   *lc;
-	unsigned char addr[16];
-	unsigned char eaddr[16];
-	int			alen = 0;
-	int			elen;
-	bool		is_ip;
-
-	(void) dws_parse_url(url, &parsed, &secret);
-	*host = parsed.host;
-	if (*host == NULL)
-		return false;
-
-	raw = pstrdup(dws_allowed_hosts ? dws_allowed_hosts : "");
-	if (!SplitGUCList(raw, ',', &elems))
-		return false;
-	is_ip = parse_ip(*host, addr, &alen);
-	foreach(lc, elems)
-	{
-		const char *e = (const char *) lfirst(lc);
-
-		if (strcmp(e, "*") == 0)
-			return true;
-		if (parse_ip(e, eaddr, &elen))
-		{
-			if (is_ip && elen == alen && memcmp(addr, eaddr, alen) == 0)
-				return true;
-		}
-		else if (!is_ip && host_matches(*host, e))
-			return true;
-	}
-	return false;
-}
-
-/*
  * CREATE/ALTER SERVER by a role that is not a superuser: the endpoint (or
  * the one the region derives) and the proxy must be allowed hosts.
  */
@@ -614,7 +368,7 @@ check_hosts_at_ddl(const char *optname, const char *url)
 {
 	char	   *host;
 
-	if (url == NULL || superuser() || url_host_allowed(url, &host))
+	if (url == NULL || superuser() || dws_url_host_allowed(url, dws_allowed_hosts, &host))
 		return;
 	dws_msg_prepare();
 	ereport(ERROR,
@@ -636,7 +390,7 @@ check_hosts_at_use(ForeignServer *server, const char *optname, const char *url)
 {
 	char	   *host;
 
-	if (url == NULL || url_host_allowed(url, &host))
+	if (url == NULL || dws_url_host_allowed(url, dws_allowed_hosts, &host))
 		return;
 	dws_msg_prepare();
 	ereport(ERROR,
@@ -774,6 +528,63 @@ check_option_value(const DwsOption *opt, const char *value)
 	}
 }
 
+/* Stores value in the member of dst that the option's entry names. */
+static void
+store_option(const DwsOption *opt, void *dst, char *value)
+{
+	char	   *member = (char *) dst + opt->offset;
+
+	switch (opt->type)
+	{
+		case OPT_INT:
+			if (opt->size == sizeof(int64))
+				*(int64 *) member = parse_int_option(opt, value);
+			else
+			{
+				Assert(opt->size == sizeof(int));
+				*(int *) member = (int) parse_int_option(opt, value);
+			}
+			break;
+		case OPT_UNREACHABLE:
+			Assert(opt->size == sizeof(DwsUnreachable));
+			*(DwsUnreachable *) member = parse_unreachable(value);
+			break;
+		default:
+			Assert(opt->size == sizeof(char *));
+			*(char **) member = value;
+			break;
+	}
+}
+
+/*
+ * Reads the options of one catalog into dst, zeroed by the caller (the
+ * context's struct of the table): the integers' defaults, then every
+ * option given.
+ */
+static void
+read_options(List *options, Oid context, void *dst)
+{
+	const DwsOption *opt;
+	ListCell   *lc;
+
+	for (opt = dws_options; opt->name; opt++)
+		if (opt->context == context && opt->type == OPT_INT)
+		{
+			if (opt->size == sizeof(int64))
+				*(int64 *) ((char *) dst + opt->offset) = opt->dflt;
+			else
+				*(int *) ((char *) dst + opt->offset) = (int) opt->dflt;
+		}
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		opt = find_option(def->defname, context);
+		if (opt != NULL)
+			store_option(opt, dst, defGetString(def));
+	}
+}
+
 /*
  * Validator of every object of the wrapper: unknown or misplaced options,
  * bad values, and the combinations of credentials.  (PostgreSQL itself
@@ -785,14 +596,6 @@ dwsdr_fdw_validator(PG_FUNCTION_ARGS)
 	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
 	Oid			catalog = PG_GETARG_OID(1);
 	ListCell   *lc;
-	bool		has_ak = false,
-				has_sk = false,
-				has_token = false,
-				has_auth = false;
-	const char *endpoint = NULL,
-			   *region = NULL,
-			   *proxy = NULL,
-			   *ca_file = NULL;
 
 	foreach(lc, options)
 	{
@@ -822,57 +625,48 @@ dwsdr_fdw_validator(PG_FUNCTION_ARGS)
 
 		check_no_control_chars(opt->name, value);
 		check_option_value(opt, value);
-
-		if (catalog == ForeignServerRelationId)
-		{
-			if (strcmp(opt->name, "endpoint") == 0)
-				endpoint = value;
-			else if (strcmp(opt->name, "region") == 0)
-				region = value;
-			else if (strcmp(opt->name, "proxy") == 0)
-				proxy = value;
-			else if (strcmp(opt->name, "ca_file") == 0)
-				ca_file = value;
-		}
-
-		if (strcmp(opt->name, "access_key") == 0)
-			has_ak = true;
-		else if (strcmp(opt->name, "secret_key") == 0)
-			has_sk = true;
-		else if (strcmp(opt->name, "security_token") == 0)
-			has_token = true;
-		else if (strcmp(opt->name, "auth_token") == 0)
-			has_auth = true;
 	}
 
 	if (catalog == ForeignServerRelationId)
 	{
+		ServerRead	r;
+
+		memset(&r, 0, sizeof(r));
+		read_options(options, catalog, &r);
 		/* as file_fdw's filename: reading a file is a server privilege */
-		if (ca_file && !superuser() &&
+		if (r.o.ca_file && !superuser() &&
 			!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("permission denied to set option \"ca_file\""),
 					 errdetail("Only superusers and roles with privileges of the pg_read_server_files role may name a file of the database server.")));
-		if (endpoint)
-			check_hosts_at_ddl("endpoint", endpoint);
-		else if (region)
-			check_hosts_at_ddl("region", dws_region_endpoint(region));
-		check_hosts_at_ddl("proxy", proxy);
+		if (r.o.endpoint)
+			check_hosts_at_ddl("endpoint", r.o.endpoint);
+		else if (r.region)
+			check_hosts_at_ddl("region", dws_region_endpoint(r.region));
+		check_hosts_at_ddl("proxy", r.o.proxy);
 	}
 
 	if (catalog == UserMappingRelationId)
 	{
+		DwsUserOptions u;
+		bool		has_ak,
+					has_sk;
+
+		memset(&u, 0, sizeof(u));
+		read_options(options, catalog, &u);
+		has_ak = u.access_key != NULL;
+		has_sk = u.secret_key != NULL;
 		if (has_ak != has_sk)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 					 errmsg("access_key and secret_key must be given together")));
-		if (has_token && !has_ak)
+		if (u.security_token && !has_ak)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 					 errmsg("security_token requires access_key and secret_key"),
 					 errhint("A security token comes with temporary credentials: give all three.")));
-		if (has_auth && has_ak)
+		if (u.auth_token && has_ak)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 					 errmsg("auth_token cannot be combined with access_key"),
@@ -883,95 +677,20 @@ dwsdr_fdw_validator(PG_FUNCTION_ARGS)
 }
 
 /*
- * The endpoint of a region, following the published rules: most regions are
- * under myhuaweicloud.com, eu-west-101 under .eu and a few under .cn.
- */
-char *
-dws_region_endpoint(const char *region)
-{
-	static const char *const cn_regions[] = {
-		"cn-south-4", "cn-north-12", "cn-east-4", "tr-west-1", "ap-southeast-4"
-	};
-	const char *suffix = "myhuaweicloud.com";
-	int			i;
-
-	if (strcmp(region, "eu-west-101") == 0)
-		suffix = "myhuaweicloud.eu";
-	for (i = 0; i < lengthof(cn_regions); i++)
-		if (strcmp(region, cn_regions[i]) == 0)
-			suffix = "myhuaweicloud.cn";
-	return psprintf("https://dws.%s.%s", region, suffix);
-}
-
-static int64
-int_default(const char *name)
-{
-	return find_option(name, ForeignServerRelationId)->dflt;
-}
-
-/*
  * The server's options with defaults applied and the endpoint resolved.
  */
 void
 dws_server_options(ForeignServer *server, DwsServerOptions *opts)
 {
-	ListCell   *lc;
-	char	   *region = NULL;
+	ServerRead	r;
 
-	memset(opts, 0, sizeof(*opts));
+	memset(&r, 0, sizeof(r));
+	read_options(server->options, ForeignServerRelationId, &r);
+	*opts = r.o;
 	opts->endpoint_option = "endpoint";
-	opts->max_concurrency = (int) int_default("max_concurrency");
-	opts->connect_timeout_ms = (int) int_default("connect_timeout_ms");
-	opts->timeout_ms = (int) int_default("timeout_ms");
-	opts->max_retries = (int) int_default("max_retries");
-	opts->max_retry_time_ms = (int) int_default("max_retry_time_ms");
-	opts->max_response_bytes = int_default("max_response_bytes");
-
-	foreach(lc, server->options)
+	if (opts->endpoint == NULL && r.region != NULL)
 	{
-		DefElem    *def = (DefElem *) lfirst(lc);
-		const char *name = def->defname;
-		char	   *value = defGetString(def);
-		const DwsOption *opt = find_option(name, ForeignServerRelationId);
-
-		if (opt && opt->type == OPT_INT)
-		{
-			int64		v = parse_int_option(opt, value);
-
-			if (strcmp(name, "max_concurrency") == 0)
-				opts->max_concurrency = (int) v;
-			else if (strcmp(name, "connect_timeout_ms") == 0)
-				opts->connect_timeout_ms = (int) v;
-			else if (strcmp(name, "timeout_ms") == 0)
-				opts->timeout_ms = (int) v;
-			else if (strcmp(name, "max_retries") == 0)
-				opts->max_retries = (int) v;
-			else if (strcmp(name, "max_retry_time_ms") == 0)
-				opts->max_retry_time_ms = (int) v;
-			else if (strcmp(name, "max_response_bytes") == 0)
-				opts->max_response_bytes = v;
-			else if (strcmp(name, "cache_ttl") == 0)
-				opts->cache_ttl = (int) v;
-			else if (strcmp(name, "rate_limit") == 0)
-				opts->rate_limit = (int) v;
-		}
-		else if (strcmp(name, "region") == 0)
-			region = value;
-		else if (strcmp(name, "endpoint") == 0)
-			opts->endpoint = value;
-		else if (strcmp(name, "project_id") == 0)
-			opts->project_id = value;
-		else if (strcmp(name, "ca_file") == 0)
-			opts->ca_file = value;
-		else if (strcmp(name, "proxy") == 0)
-			opts->proxy = value;
-		else if (strcmp(name, "when_unreachable") == 0)
-			opts->when_unreachable = parse_unreachable(value);
-	}
-
-	if (opts->endpoint == NULL && region != NULL)
-	{
-		opts->endpoint = dws_region_endpoint(region);
+		opts->endpoint = dws_region_endpoint(r.region);
 		opts->endpoint_option = "region";
 	}
 	if (opts->endpoint == NULL)
@@ -1020,19 +739,7 @@ dws_user_options(UserMapping *um, ForeignServer *server, DwsUserOptions *opts)
 	ListCell   *lc;
 
 	memset(opts, 0, sizeof(*opts));
-	foreach(lc, um->options)
-	{
-		DefElem    *def = (DefElem *) lfirst(lc);
-
-		if (strcmp(def->defname, "access_key") == 0)
-			opts->access_key = defGetString(def);
-		else if (strcmp(def->defname, "secret_key") == 0)
-			opts->secret_key = defGetString(def);
-		else if (strcmp(def->defname, "security_token") == 0)
-			opts->security_token = defGetString(def);
-		else if (strcmp(def->defname, "auth_token") == 0)
-			opts->auth_token = defGetString(def);
-	}
+	read_options(um->options, UserMappingRelationId, opts);
 
 	/* set before control characters were refused: never sent as headers */
 	foreach(lc, um->options)
@@ -1055,27 +762,12 @@ dws_user_options(UserMapping *um, ForeignServer *server, DwsUserOptions *opts)
 void
 dws_table_options(Oid relid, DwsTableOptions *opts)
 {
-	ForeignTable *ft = GetForeignTable(relid);
-	ListCell   *lc;
-	bool		have_resource = false;
+	TableRead	r;
 
-	memset(opts, 0, sizeof(*opts));
-	opts->page_size = DWS_EVENTS_PAGE_SIZE;
-	foreach(lc, ft->options)
-	{
-		DefElem    *def = (DefElem *) lfirst(lc);
-
-		if (strcmp(def->defname, "resource") == 0)
-			have_resource = dws_resource_from_name(defGetString(def),
-												   &opts->resource);
-		else if (strcmp(def->defname, "project_id") == 0)
-			opts->project_id = defGetString(def);
-		else if (strcmp(def->defname, "page_size") == 0)
-			opts->page_size = (int)
-				parse_int_option(find_option("page_size", ForeignTableRelationId),
-								 defGetString(def));
-	}
-	if (!have_resource)
+	memset(&r, 0, sizeof(r));
+	read_options(GetForeignTable(relid)->options, ForeignTableRelationId, &r);
+	*opts = r.o;
+	if (r.resource == NULL || !dws_resource_from_name(r.resource, &opts->resource))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("foreign table \"%s\" has no resource option",
@@ -1088,15 +780,10 @@ dws_table_options(Oid relid, DwsTableOptions *opts)
 char *
 dws_column_field(Oid relid, AttrNumber attnum)
 {
-	List	   *options = GetForeignColumnOptions(relid, attnum);
-	ListCell   *lc;
+	ColumnRead	r;
 
-	foreach(lc, options)
-	{
-		DefElem    *def = (DefElem *) lfirst(lc);
-
-		if (strcmp(def->defname, "field") == 0)
-			return defGetString(def);
-	}
-	return NULL;
+	memset(&r, 0, sizeof(r));
+	read_options(GetForeignColumnOptions(relid, attnum), AttributeRelationId,
+				 &r);
+	return r.field;
 }

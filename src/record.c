@@ -236,40 +236,16 @@ dws_is_error_body(json_t *root)
 		json_is_string(json_object_get(root, "error_code"));
 }
 
-/* The detail call's record. */
+/* root[key] when root is an object and the member has the type given. */
 json_t *
-dws_detail_object(json_t *root)
+dws_body_member(json_t *root, const char *key, json_type type)
 {
 	json_t	   *v;
 
 	if (!json_is_object(root))
 		return NULL;
-	v = json_object_get(root, "disaster_recovery");
-	return json_is_object(v) ? v : NULL;
-}
-
-/* The list call's items. */
-json_t *
-dws_list_array(json_t *root)
-{
-	json_t	   *v;
-
-	if (!json_is_object(root))
-		return NULL;
-	v = json_object_get(root, "disaster_recovery");
-	return json_is_array(v) ? v : NULL;
-}
-
-/* The progress call's record. */
-json_t *
-dws_progress_object(json_t *root)
-{
-	json_t	   *v;
-
-	if (!json_is_object(root))
-		return NULL;
-	v = json_object_get(root, "disaster_recovery_progress");
-	return json_is_object(v) ? v : NULL;
+	v = json_object_get(root, key);
+	return v != NULL && json_typeof(v) == type ? v : NULL;
 }
 
 /* True when an object has at least one non-null member. */

@@ -63,13 +63,31 @@ extern void dws_error_fields(json_t *root, const char **code,
 extern int	dws_is_error_body(json_t *root);
 
 /*
- * root["disaster_recovery"] as an object (detail call), as an array (list
+ * root[key] when root is an object and the member has the type given;
+ * borrowed, NULL otherwise.  The three calls' members: root
+ * ["disaster_recovery"] as an object (detail call), as an array (list
  * call), root["disaster_recovery_progress"] as an object (progress call).
- * Borrowed; NULL when absent or of another type.
  */
-extern json_t *dws_detail_object(json_t *root);
-extern json_t *dws_list_array(json_t *root);
-extern json_t *dws_progress_object(json_t *root);
+extern json_t *dws_body_member(json_t *root, const char *key,
+							   json_type type);
+
+static inline json_t *
+dws_detail_object(json_t *root)
+{
+	return dws_body_member(root, "disaster_recovery", JSON_OBJECT);
+}
+
+static inline json_t *
+dws_list_array(json_t *root)
+{
+	return dws_body_member(root, "disaster_recovery", JSON_ARRAY);
+}
+
+static inline json_t *
+dws_progress_object(json_t *root)
+{
+	return dws_body_member(root, "disaster_recovery_progress", JSON_OBJECT);
+}
 
 /*
  * A list item turned into the canonical shape: keys "primary_cluster_X"

@@ -1001,7 +1001,7 @@ dws_server_options(ForeignServer *server, DwsServerOptions *opts)
  * not a superuser, the endpoint and proxy of opts must be hosts that
  * dwsdr_fdw.allowed_hosts lists now.  Called when the options are read
  * (planning, EXPLAIN, a new connection) and at the start of every batch of
- * calls (http.c), with the options the connection calls.
+ * calls (api.c), with the options the connection calls.
  */
 void
 dws_check_hosts(ForeignServer *server, const DwsServerOptions *opts)

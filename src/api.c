@@ -360,8 +360,16 @@ DwsBatch *
 dws_batch_create(DwsConn *conn, DwsStats *stats)
 {
 	ApiBatch   *ab = palloc0(sizeof(ApiBatch));
-	DwsBatchHooks hooks = {hook_check, hook_headers, hook_budget,
-	hook_started, hook_ended, hook_reuse, hook_waited, ab};
+	DwsBatchHooks hooks = {
+		.check = hook_check,
+		.headers = hook_headers,
+		.budget = hook_budget,
+		.started = hook_started,
+		.ended = hook_ended,
+		.reuse = hook_reuse,
+		.waited = hook_waited,
+		.arg = ab,
+	};
 	DwsBatch   *batch;
 
 	ab->conn = conn;

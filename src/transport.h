@@ -12,7 +12,7 @@
 #ifndef DWSDR_TRANSPORT_H
 #define DWSDR_TRANSPORT_H
 
-#include "postgres.h"
+#include "datatype/timestamp.h"
 
 #include <curl/curl.h>
 
@@ -67,7 +67,7 @@ typedef struct DwsSink
 	char		request_id[80]; /* X-Request-Id */ \
 	char		location[256];	/* Location of a redirect, not followed */ \
 	int			attempts; \
-	/* private to transport.c */ \
+	/* private to transport.c and batch.c */ \
 	struct DwsTransfer *xfer; \
 	TimestampTz not_before; \
 	TimestampTz first_start; \

@@ -7,8 +7,6 @@
 #ifndef DWSDR_WAITSET_H
 #define DWSDR_WAITSET_H
 
-#include "postgres.h"
-
 #include "nodes/pg_list.h"
 #include "storage/latch.h"
 

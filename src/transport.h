@@ -75,7 +75,7 @@ typedef struct DwsSink
 
 typedef struct DwsHttpRequest
 {
-DWS_HTTP_REQUEST_FIELDS
+	DWS_HTTP_REQUEST_FIELDS
 } DwsHttpRequest;
 
 /* What a batch asks of its owner; arg is DwsBatchHooks.arg. */

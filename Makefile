@@ -14,10 +14,11 @@
 
 MODULE_big = dwsdr_fdw
 OBJS = dwsdr_fdw.o src/options.o src/schema.o src/pushdown.o src/plan.o src/fetch.o \
-	src/http.o src/cache.o src/sign.o src/record.o src/jsontext.o src/apitime.o \
+	src/cache.o src/sign.o src/record.o src/jsontext.o src/apitime.o \
 	src/dwsbuf.o src/jsonsource.o src/msgtext.o src/list.o src/wipe.o src/events.o \
 	src/shared.o
 OBJS += src/row.o src/hosts.o
+OBJS += src/connection.o src/api.o src/stats.o src/transport.o src/batch.o src/waitset.o
 EXTENSION = dwsdr_fdw
 DATA = dwsdr_fdw--1.0.sql dwsdr_fdw--1.0--1.1.sql dwsdr_fdw--1.1--1.2.sql
 PGFILEDESC = "dwsdr_fdw - foreign data wrapper for GaussDB(DWS) DR tasks"
@@ -46,6 +47,7 @@ print-regress-cron:
 # every object depends on the shared headers (PGXS tracks no headers)
 $(OBJS): src/dwsdr.h src/record.h src/sign.h src/compat.h src/dwsbuf.h src/list.h src/shared.h
 $(OBJS): src/msgtext.h src/schema.h src/row.h src/jsonsource.h src/options.h src/hosts.h
+$(OBJS): src/api.h src/connection.h src/stats.h src/transport.h src/transport_int.h src/waitset.h
 
 # ---- installcheck against a running server ----
 MOCK_DIR = $(CURDIR)/.mock

@@ -707,7 +707,7 @@ scan_projects(DwsScanState *st, ExprContext *econtext)
  * run time (an outer row's, a subquery's: PARAM_EXEC), and a project.
  * Every scan of a query so has its calls in flight from the start: the
  * servers of a UNION ALL view are asked at the same time, whichever one
- * the executor reads first (how the calls then move on: http.c,
+ * the executor reads first (how the calls then move on: batch.c,
  * dws_batch_next).  Only queued here: they go out at the first wait of any
  * scan, and a scan ended unread (a LIMIT met before it) drops them.
  */
@@ -1160,79 +1160,6 @@ dwsAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 	*func = dws_acquire_sample_rows;
 	*totalpages = 1;
 	return true;
-}
-
-/* ---- helper functions ---- */
-
-PG_FUNCTION_INFO_V1(dwsdr_stats);
-PG_FUNCTION_INFO_V1(dwsdr_stats_reset);
-PG_FUNCTION_INFO_V1(dwsdr_cache_clear);
-
-#define DWSDR_STATS_COLS 16
-
-static void
-stats_row(Oid serverid, DwsStats *s, void *arg)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) arg;
-	Datum		values[DWSDR_STATS_COLS];
-	bool		nulls[DWSDR_STATS_COLS] = {0};
-	ForeignServer *server = GetForeignServerExtended(serverid, FSV_MISSING_OK);
-	int			i = 0;
-
-	if (server == NULL)
-		return;					/* dropped since */
-	values[i++] = CStringGetTextDatum(server->servername);	/* text */
-	values[i++] = Int64GetDatum(s->calls[DWS_CALL_LIST] + s->calls[DWS_CALL_DETAIL] +
-								s->calls[DWS_CALL_PROGRESS] +
-								s->calls[DWS_CALL_EVENTS]);
-	values[i++] = Int64GetDatum(s->calls[DWS_CALL_LIST]);
-	values[i++] = Int64GetDatum(s->calls[DWS_CALL_DETAIL]);
-	values[i++] = Int64GetDatum(s->calls[DWS_CALL_PROGRESS]);
-	values[i++] = Int64GetDatum(s->retries);
-	values[i++] = Int64GetDatum(s->errors);
-	values[i++] = Int64GetDatum(s->err_auth);
-	values[i++] = Int64GetDatum(s->err_throttled);
-	values[i++] = Int64GetDatum(s->err_client);
-	values[i++] = Int64GetDatum(s->err_server);
-	values[i++] = Int64GetDatum(s->err_network);
-	values[i++] = Int64GetDatum(s->err_too_large);
-	values[i++] = Int64GetDatum(s->bytes);
-	values[i++] = Float8GetDatum(s->wait_ms);
-	values[i++] = Int64GetDatum(s->cache_hits);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-}
-
-/*
- * dwsdr_stats(): this backend's figures per server since it started (or
- * since dwsdr_stats_reset()).
- */
-Datum
-dwsdr_stats(PG_FUNCTION_ARGS)
-{
-	InitMaterializedSRF(fcinfo, 0);
-	dws_stats_foreach(stats_row, fcinfo->resultinfo);
-	return (Datum) 0;
-}
-
-static void
-stats_zero(Oid serverid, DwsStats *s, void *arg)
-{
-	memset(s, 0, sizeof(DwsStats));
-}
-
-Datum
-dwsdr_stats_reset(PG_FUNCTION_ARGS)
-{
-	dws_stats_foreach(stats_zero, NULL);
-	PG_RETURN_VOID();
-}
-
-/* dwsdr_cache_clear(): forgets the answers kept for cache_ttl. */
-Datum
-dwsdr_cache_clear(PG_FUNCTION_ARGS)
-{
-	dws_cache_clear_all();
-	PG_RETURN_VOID();
 }
 
 /* ---- IMPORT FOREIGN SCHEMA ---- */

@@ -4,7 +4,8 @@
  *
  * The flow of a query: options.c reads the catalogs, schema.c knows the
  * API's fields, pushdown.c finds the WHERE clauses that name tasks, fetch.c
- * turns a scan into calls and records, http.c runs the calls on libcurl.
+ * turns a scan into calls and records, api.c makes them DWS calls on a
+ * connection (connection.c) and transport.c runs them on libcurl.
  *-------------------------------------------------------------------------
  */
 #ifndef DWSDR_H
@@ -87,28 +88,6 @@ extern DwsKeyQual *dws_find_key_qual(PlannerInfo *root, RelOptInfo *baserel,
 extern List *dws_key_values(ExprState *state, bool is_array,
 							ExprContext *econtext, Oid typid);
 
-/* ---- http.c ---- */
-typedef struct DwsConn DwsConn;
-typedef struct DwsBatch DwsBatch;
-
-typedef struct DwsStats
-{
-	int64		calls[DWS_NUM_CALL_KINDS];	/* list, detail, progress, events:
-											 * requests sent */
-	int64		retries;		/* further attempts of those */
-	int64		bytes;			/* body bytes received */
-	double		wait_ms;		/* time spent waiting on the API */
-	int64		cache_hits;		/* answers taken from a cache */
-	int			peak_in_flight; /* most calls in flight at once (per scan) */
-	int64		errors;			/* calls that failed for good: */
-	int64		err_auth;		/* 401, 403 */
-	int64		err_throttled;	/* 429 */
-	int64		err_client;		/* other 4xx (not "no such task") */
-	int64		err_server;		/* 5xx */
-	int64		err_network;	/* no answer: connection, timeout */
-	int64		err_too_large;	/* over max_response_bytes */
-} DwsStats;
-
 /* ---- cache.c ---- */
 typedef struct DwsCache DwsCache;
 
@@ -130,81 +109,10 @@ extern void dws_cache_keep_stale(DwsCache *c);
 #define DWS_CACHE_MAX_BYTES ((int64) 128 * 1024 * 1024)
 
 
-/*
- * Where the body of a call goes: the caller's (fetch.c's), so that the
- * transport knows nothing of what bodies hold.  reset runs at the start of
- * every attempt (a retry starts from nothing, whatever the last attempt
- * sent); write gets each piece received, with the length the answer
- * announced (Content-Length) or 0, and returns false to stop the transfer
- * (no memory).  Both run inside libcurl: neither may throw.
- */
-typedef struct DwsSink
-{
-	void		(*reset) (void *arg);
-	bool		(*write) (void *arg, const char *data, size_t len,
-						  size_t expected);
-	void	   *arg;
-} DwsSink;
-
-typedef struct DwsRequest
-{
-	/* set by the caller */
-	DwsCallKind kind;
-	char	   *project_id;
-	char	   *dr_id;			/* detail/progress: the task; list: NULL */
-	char	   *list_filter_id; /* list: the `id` query filter, or NULL */
-	int64		page;			/* events: the page index (offset) */
-	int			page_size;		/* events: the page size (limit) */
-	void	   *arg;			/* caller's */
-	DwsSink		sink;			/* receives the body */
-
-	/* the body, kept by the caller's sink (http.c never reads it) */
-	char	   *body;			/* palloc'd, NUL-terminated */
-	size_t		body_len;
-
-	/* results */
-	long		status;			/* HTTP status; 0 when no answer */
-	int			curl_code;		/* CURLcode of the last attempt */
-	char		curl_error[256];
-	bool		too_large;		/* body exceeded max_response_bytes */
-	int64		body_limit;		/* max_response_bytes of the attempt: set
-								 * before its first write, and no body
-								 * grows past it */
-	bool		sink_failed;	/* the sink refused bytes (no memory) */
-	char		request_id[80];
-	char		location[256];	/* Location of a redirect, not followed */
-	int			attempts;
-
-	/* private to http.c */
-	struct DwsTransfer *xfer;
-	TimestampTz not_before;
-	TimestampTz first_start;
-	DwsBatch   *batch;
-} DwsRequest;
-
-extern DwsConn *dws_get_conn(ForeignServer *server, UserMapping *um);
-extern void dws_conn_invalidate_all(void);
-extern void dws_conn_pin(DwsConn *conn, MemoryContext owner);
-extern DwsCache *dws_conn_cache(DwsConn *conn);
-extern const DwsServerOptions *dws_conn_options(DwsConn *conn);
-extern Oid	dws_conn_serverid(DwsConn *conn);
-extern DwsStats *dws_server_stats(Oid serverid);
-extern DwsStats *dws_conn_stats(DwsConn *conn);
-extern void dws_cache_clear_all(void);
-extern void dws_stats_foreach(void (*fn) (Oid serverid, DwsStats *stats,
-										  void *arg), void *arg);
-extern int	dws_conn_max_concurrency(DwsConn *conn);
-extern DwsBatch *dws_batch_create(DwsConn *conn, DwsStats *stats);
-extern void dws_batch_add(DwsBatch *batch, DwsRequest *req);
-extern DwsRequest *dws_batch_next(DwsBatch *batch);
-extern int	dws_batch_outstanding(DwsBatch *batch);
-extern void dws_batch_set_advance(DwsBatch *batch,
-								  void (*advance) (void *arg), void *arg);
-extern DwsRequest *dws_batch_peek(DwsBatch *batch);
-extern DwsRequest *dws_batch_take(DwsBatch *batch);
-extern int	dws_batch_held(DwsBatch *batch);
-extern void dws_http_init(void);
-extern const char *dws_call_name(DwsCallKind kind);
+/* ---- connection.c, api.c, stats.c (until each file includes them) ---- */
+#include "stats.h"
+#include "connection.h"
+#include "api.h"
 
 /* ---- fetch.c ---- */
 typedef struct DwsFetchSpec

@@ -6,7 +6,7 @@
  * show-progress for dr_progress) per distinct id and project.  Without ids,
  * the list call of each project runs first; its items are the records when
  * no column needs more, else each item's per-task call follows.  Per-task
- * calls run concurrently (http.c); records come back as calls complete.
+ * calls run concurrently (transport.c); records come back as calls complete.
  * A scan's calls also move on while another scan of the backend waits
  * (fetch_advance): its list taken, its per-task calls sent, ahead of the
  * executor reading it.
@@ -23,7 +23,7 @@
  * age); a call without a kept answer makes that a skip too.  Rows of one
  * region are all fresh, all stale or none: never part of an answer.
  *
- * Bodies arrive through a sink owned here (http.c only moves bytes), are
+ * Bodies arrive through a sink owned here (transport.c only moves bytes), are
  * checked once the call's final answer is in, and only then kept in the
  * cache; list answers are read item by item by list.c.
  *-------------------------------------------------------------------------
@@ -458,7 +458,7 @@ answer_write(void *arg, const char *data, size_t n, size_t expected)
 			newcap = expected + 1;
 		newcap = Max(newcap, 1024);
 		/*
-		 * http.c refuses a piece that would take the body past body_limit,
+		 * transport.c refuses a piece that would take the body past body_limit,
 		 * so doubling never needs to go beyond it: without this, a body
 		 * sent without Content-Length could take twice the limit.
 		 */
@@ -1357,7 +1357,7 @@ dws_fetch_answered_at(DwsRequest *req)
 
 /*
  * What the batch calls when answers of this scan came in while another scan
- * waited (http.c): the scan takes its list answers and starts its per-task
+ * waited (batch.c): the scan takes its list answers and starts its per-task
  * calls, or tops up its window, so that its next phase does not wait for
  * the executor to read it.  Only accepted list answers are taken here: a
  * failed call stays in the batch, and is reported where this scan is read

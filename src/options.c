@@ -328,18 +328,21 @@ check_allowed_hosts(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+uint64		dws_allowed_hosts_generation = 0;
+
 /*
  * GUC assign hook.  A cached connection is used without its server's
  * options being read again (a cached generic plan does not even plan), so
  * when the setting changes, every dwsdr_fdw connection of this backend is
- * treated as if its server had changed: the next scan reads the options,
- * and so checks the host, again.  Only ours: the plan cache and other
- * modules' connections are left alone.
+ * treated as if its server had changed (connection.c compares the
+ * generation at each use): the next scan reads the options, and so checks
+ * the host, again.  Only ours: the plan cache and other modules'
+ * connections are left alone.
  */
 static void
 assign_allowed_hosts(const char *newval, void *extra)
 {
-	dws_conn_invalidate_all();
+	dws_allowed_hosts_generation++;
 }
 
 /*
@@ -717,7 +720,7 @@ dws_server_options(ForeignServer *server, DwsServerOptions *opts)
  * not a superuser, the endpoint and proxy of opts must be hosts that
  * dwsdr_fdw.allowed_hosts lists now.  Called when the options are read
  * (planning, EXPLAIN, a new connection) and at the start of every batch of
- * calls (http.c), with the options the connection calls.
+ * calls (api.c), with the options the connection calls.
  */
 void
 dws_check_hosts(ForeignServer *server, const DwsServerOptions *opts)

@@ -59,4 +59,7 @@ extern char *dws_column_field(Oid relid, AttrNumber attnum);
 extern bool dws_has_control_char(const char *value);
 extern void dws_options_init(void);
 
+/* moves on at each change of dwsdr_fdw.allowed_hosts (connection.c reads it) */
+extern PGDLLIMPORT uint64 dws_allowed_hosts_generation;
+
 #endif							/* DWSDR_OPTIONS_H */

@@ -388,7 +388,7 @@ dws_shared_conn(MemoryContext cxt, const char *host, const char *endpoint,
 	 * Answers fetched under an older definition of the server, the user
 	 * mapping, the server's owner or the mapping's role (InvalidOid: PUBLIC)
 	 * are not served: an ALTER of any of them drops them for every session,
-	 * as it drops a backend's own cache with its connection (http.c's
+	 * as it drops a backend's own cache with its connection (connection.c's
 	 * conn_inval_callback); another role's ALTER ROLE does not.
 	 */
 	s->endpoint = MemoryContextStrdup(cxt,

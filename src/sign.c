@@ -5,17 +5,20 @@
  * Builds the canonical request, the string to sign and the Authorization
  * header value that the Huawei Cloud API gateway verifies (see
  * shared/reference/signing.md).  SHA-256 and HMAC come from OpenSSL's
- * libcrypto.  No PostgreSQL headers: everything is malloc'd and every
- * function reports out-of-memory by returning NULL, so the unit tests and
- * the fuzzers can link this file alone.
+ * libcrypto, percent-encoding from libcurl.  No PostgreSQL headers:
+ * everything is malloc'd and every function reports out-of-memory by
+ * returning NULL, so the unit tests and the fuzzers can link this file
+ * alone (with libcrypto and libcurl).
  *-------------------------------------------------------------------------
  */
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <curl/curl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -29,7 +32,6 @@
 /* 9999-12-31 23:59:59 UTC, the last second an X-Sdk-Date can show */
 #define DWS_SDK_DATE_MAX 253402300799LL
 
-static const char hexdigits_upper[] = "0123456789ABCDEF";
 static const char hexdigits_lower[] = "0123456789abcdef";
 
 /* One header kept for signing: lowercased name, trimmed value. */
@@ -48,26 +50,6 @@ typedef struct DwsQueryPair
 	char	   *value;
 } DwsQueryPair;
 
-/* malloc'd copy of a NUL-terminated string; NULL on out-of-memory. */
-static char *
-dws_strdup(const char *s)
-{
-	size_t		len = strlen(s);
-	char	   *copy = malloc(len + 1);
-
-	if (copy != NULL)
-		memcpy(copy, s, len + 1);
-	return copy;
-}
-
-/* The unreserved characters of the signing spec, tested without locale. */
-static int
-is_unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		(c >= '0' && c <= '9') ||
-		c == '-' || c == '_' || c == '.' || c == '~';
-}
 
 /* Value of one hex digit, or -1. */
 static int
@@ -147,35 +129,25 @@ sha256_hex(const unsigned char *data, size_t len, char *out)
 /*
  * Percent-encoding shared by path segments and query parameters: the
  * gateway recomputes the canonical request from the same rules, so this
- * must be byte-for-byte what the SDKs do.
+ * must be byte-for-byte what the SDKs do.  curl_easy_escape is exactly
+ * that (it keeps A-Z a-z 0-9 - _ . ~ and writes %XX in uppercase); its
+ * result is copied to malloc'd memory, as every string of this file.
  */
 char *
 dws_escape(const char *in, size_t len)
 {
+	char	   *e;
 	char	   *out;
-	char	   *p;
-	size_t		i;
 
-	if (len > (SIZE_MAX - 1) / 3)
+	if (len > INT_MAX)
 		return NULL;
-	out = malloc(len * 3 + 1);
-	if (out == NULL)
+	if (len == 0)
+		return strdup("");		/* libcurl takes a length of 0 as strlen */
+	e = curl_easy_escape(NULL, in, (int) len);
+	if (e == NULL)
 		return NULL;
-	p = out;
-	for (i = 0; i < len; i++)
-	{
-		unsigned char c = (unsigned char) in[i];
-
-		if (is_unreserved(c))
-			*p++ = (char) c;
-		else
-		{
-			*p++ = '%';
-			*p++ = hexdigits_upper[c >> 4];
-			*p++ = hexdigits_upper[c & 0x0f];
-		}
-	}
-	*p = '\0';
+	out = strdup(e);
+	curl_free(e);
 	return out;
 }
 
@@ -287,7 +259,7 @@ dws_canonical_query(const DwsKV *params, int n)
 	int			made = 0;
 
 	if (params == NULL || n <= 0)
-		return dws_strdup("");
+		return strdup("");
 
 	pairs = calloc((size_t) n, sizeof(DwsQueryPair));
 	if (pairs == NULL)
@@ -385,7 +357,7 @@ collect_signed_headers(const DwsKV *headers, int nheaders,
 		if (name == NULL || name[0] == '\0' || strchr(name, '_') != NULL)
 			continue;
 
-		lname = dws_strdup(name);
+		lname = strdup(name);
 		if (lname == NULL)
 		{
 			for (j = 0; j < (size_t) n; j++)

@@ -24,7 +24,8 @@ typedef struct DwsKV
 /*
  * Percent-encodes len bytes of in: A-Z a-z 0-9 - _ . ~ stay, every other
  * byte becomes %XX (uppercase hex).  Used both for one URL path segment and
- * for query keys and values.  NULL on out-of-memory.
+ * for query keys and values (curl_easy_escape).  NULL on out-of-memory or
+ * past INT_MAX bytes.
  */
 extern char *dws_escape(const char *in, size_t len);
 

@@ -31,6 +31,10 @@
 #include "postgres.h"
 
 #include "dwsdr.h"
+#include "answer.h"
+#include "estimate.h"
+#include "events.h"
+#include "fetch.h"
 
 #include "catalog/pg_type.h"
 #include "utils/memutils.h"
@@ -77,21 +81,6 @@ typedef struct ListResult
  */
 #define DWS_HELD_WINDOWS 8
 
-/*
- * The sink of one call: its body as it arrives, in req->body.  The state of
- * an attempt is this and the request's results, and both start afresh with
- * each attempt (answer_reset, transfer_start).
- */
-typedef struct Answer
-{
-	DwsRequest *req;
-	MemoryContext cxt;			/* holds req->body */
-	size_t		cap;			/* bytes allocated at req->body */
-	bool		cached;			/* answered from the cache */
-	TimestampTz fetched;		/* when the answer was received (a cached
-								 * one: its original time) */
-	TimestampTz named_at;		/* when the list naming the task was, or 0 */
-} Answer;
 
 struct DwsFetch
 {
@@ -100,6 +89,8 @@ struct DwsFetch
 	DwsTableDesc *desc;
 	DwsStats   *stats;
 	DwsCallKind per_id_kind;
+	bool		list;			/* the list calls are made */
+	bool		per_id;			/* the per-task calls are made */
 	MemoryContext cxt;			/* lives as long as the fetch */
 	MemoryContext rowcxt;		/* the record last returned */
 	char	   *held_body;		/* the answer it was read from, or NULL */
@@ -142,224 +133,6 @@ struct DwsFetch
 	DwsEvents  *events;
 };
 
-/* The record handed to the caller, kept in rowcxt. */
-typedef struct PendingItem
-{
-	char	   *project_id;
-	char	   *id;
-	json_t	   *list_record;	/* canonical list item, or NULL */
-} PendingItem;
-
-/* ---- errors ---- */
-
-/*
- * Text of the API (or of a request made from it) fit for a message: valid
- * in the database encoding, no control characters, at most maxlen bytes
- * cut at a character boundary (msgtext.c).
- */
-static char *
-clean_text(const char *s, size_t maxlen)
-{
-	return dws_msg_text(s, s ? strlen(s) : 0, maxlen);
-}
-
-static char *
-call_label(DwsRequest *req)
-{
-	if (req->kind == DWS_CALL_LIST)
-		return psprintf("list call for project \"%s\"", req->project_id);
-	if (req->kind == DWS_CALL_EVENTS)
-		return psprintf("events call for project \"%s\" (page " INT64_FORMAT ")",
-						req->project_id, req->page);
-	return psprintf("%s call for DR task \"%s\"",
-					dws_call_name(req->kind), req->dr_id);
-}
-
-/* Counts a failed call by kind, in the scan's and the server's figures. */
-static void
-count_error(DwsFetch *f, DwsRequest *req, bool bad_body)
-{
-	DwsStats   *all[2] = {f->stats, dws_conn_stats(f->conn)};
-	int			i;
-
-	for (i = 0; i < 2; i++)
-	{
-		DwsStats   *s = all[i];
-
-		s->errors++;
-		if (req->too_large)
-			s->err_too_large++;
-		else if (req->status == 0)
-			s->err_network++;
-		else if (bad_body)
-			s->err_server++;
-		else if (req->status == 401 || req->status == 403)
-			s->err_auth++;
-		else if (req->status == 429)
-			s->err_throttled++;
-		else if (req->status >= 500)
-			s->err_server++;
-		else
-			s->err_client++;
-	}
-}
-
-/*
- * The one definition of "the task does not exist", an answer that is no
- * row rather than an error: a per-task call answered with the DWS error
- * DWS.10101, as the API does with HTTP 400 (and, should it ever, with 404).
- * Nothing else is: the API publishes no other code for a missing task, a
- * 404 without a DWS error body is another server's answer (a wrong
- * endpoint, or an ordinary web server), and the list call has no "missing"
- * answer at all (a project without tasks is an empty list).  root is the
- * parsed error body, or NULL.
- */
-static bool
-is_missing(DwsRequest *req, json_t *root)
-{
-	const char *code = NULL;
-
-	if (req->kind == DWS_CALL_LIST ||
-		(req->status != 400 && req->status != 404))
-		return false;
-	dws_error_fields(root, &code, NULL, NULL);
-	return code != NULL && strcmp(code, "DWS.10101") == 0;
-}
-
-/*
- * Whether a 404 that is not "missing" should say the endpoint is wrong:
- * always for the list call (the API has no 404 answer for it), and for a
- * per-task call unless the body is a DWS error (DWS.*), which only the API
- * itself sends.
- */
-static bool
-foreign_404(DwsRequest *req, const char *code)
-{
-	return req->status == 404 &&
-		(req->kind == DWS_CALL_LIST || code == NULL ||
-		 strncmp(code, "DWS.", 4) != 0);
-}
-
-/*
- * Reports a failed call.  root is the parsed body when there is one;
- * problem says what was wrong with a 200 answer (NULL for an HTTP error).
- */
-static void
-report_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
-				  const char *problem)
-{
-	const char *code = NULL,
-			   *msg = NULL,
-			   *body_rid = NULL;
-	const char *rid;
-	char	   *label = call_label(req);
-	int			sqlstate;
-
-	count_error(f, req, problem != NULL);
-	dws_error_fields(root, &code, &msg, &body_rid);
-	rid = req->request_id[0] ? req->request_id : body_rid;
-
-	/*
-	 * Every piece that comes from the API (or from an id of the query) is
-	 * cleaned and bounded, so the message is too.
-	 */
-	dws_msg_prepare();
-	label = clean_text(label, 400);
-	code = code ? clean_text(code, 100) : NULL;
-	msg = msg ? clean_text(msg, 300) : NULL;
-	rid = rid && rid[0] ? clean_text(rid, 100) : NULL;
-	problem = problem ? clean_text(problem, 300) : NULL;
-
-	if (req->too_large)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s failed: the answer is too large", label),
-				 errdetail("The body exceeded max_response_bytes (" INT64_FORMAT " bytes).",
-						   req->body_limit),
-				 errhint("Raise the server option max_response_bytes if the answer is expected to be this large.")));
-
-	if (req->status == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-				 errmsg("%s failed: no answer from the DWS API", label),
-				 errdetail("%s (after %d attempt%s).", clean_text(req->curl_error, 300),
-						   req->attempts, req->attempts == 1 ? "" : "s"),
-				 errhint("Check the server's endpoint (or region) and the network; timeout_ms and connect_timeout_ms bound each attempt, max_retries the attempts.")));
-
-	if (problem == NULL)
-	{
-		switch (req->status)
-		{
-			case 401:
-				sqlstate = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
-				break;
-			case 403:
-				sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
-				break;
-			case 429:
-			case 500:
-			case 502:
-			case 503:
-			case 504:
-				sqlstate = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
-				break;
-			default:
-				sqlstate = ERRCODE_FDW_ERROR;
-				break;
-		}
-		ereport(ERROR,
-				(errcode(sqlstate),
-				 errmsg("%s failed with HTTP status %ld", label, req->status),
-				 errdetail("HTTP status %ld, error_code %s, error_msg \"%s\", request id %s%s.",
-						   req->status, code ? code : "(none)",
-						   msg ? msg :
-						   (root == NULL && req->body_len > 0 ?
-							dws_msg_text(req->body, req->body_len, 120) : ""),
-						   rid ? rid : "(none)",
-						   req->attempts > 1 ?
-						   psprintf(", after %d attempts", req->attempts) : ""),
-				 req->status == 401 ?
-				 errhint("Check access_key and secret_key (with security_token for temporary credentials), or auth_token, in the user mapping; signed requests are also refused when this server's clock is more than 15 minutes off.") :
-				 req->status == 403 ?
-				 errhint("The credentials of the user mapping are not allowed to read DWS DR tasks in project \"%s\".",
-						 clean_text(req->project_id, 100)) :
-				 req->status == 429 ?
-				 errhint("The API is throttling requests; lower max_concurrency or raise max_retries.") :
-				 (req->status == 404 && code && strncmp(code, "APIGW.", 6) == 0) ?
-				 errhint("The API gateway does not know this path: check the endpoint option of the server (host and path).") :
-				 foreign_404(req, code) ?
-				 errhint("The endpoint does not look like the DWS API: check the endpoint option of the server (host and path).") :
-				 (req->status >= 300 && req->status < 400 && req->location[0]) ?
-				 errhint("The API redirected to \"%s\"; redirects are not followed: set the server's endpoint to the final URL.",
-						 clean_text(req->location, 200)) : 0));
-	}
-
-	ereport(ERROR,
-			(errcode(code ? ERRCODE_FDW_ERROR : ERRCODE_FDW_REPLY_HANDLE),
-			 errmsg("%s failed: %s", label, problem),
-			 errdetail("HTTP status %ld, error_code %s, error_msg \"%s\", request id %s; body begins \"%s\".",
-					   req->status, code ? code : "(none)",
-					   msg ? msg : "",
-					   rid ? rid : "(none)",
-					   req->body ? dws_msg_text(req->body, req->body_len, 120) : "")));
-}
-
-/*
- * Whether a failed call means the API could not be reached, for
- * when_unreachable: no answer at all (connection, DNS, TLS, a timeout, a
- * connection cut), HTTP 429 or 5xx, after the retries.  Everything else (a
- * refused credential, an unknown path, a body that is not the API's, an
- * answer too large) says the configuration is wrong, and stays an ERROR.
- */
-static bool
-is_unreachable(DwsRequest *req)
-{
-	if (req->too_large || req->sink_failed)
-		return false;
-	return req->status == 0 || req->status == 429 ||
-		(req->status >= 500 && req->status <= 599);
-}
-
 /*
  * A call that could not reach the API, on a server whose when_unreachable
  * is not 'error': counted as a failure, its cause kept for the WARNING, and
@@ -372,144 +145,23 @@ stop_unreachable(DwsFetch *f, DwsRequest *req)
 	const char *rid;
 	char	   *what;
 
-	if (f->mode == DWS_UNREACHABLE_ERROR || !is_unreachable(req))
+	if (f->mode == DWS_UNREACHABLE_ERROR || !dws_answer_unreachable(req))
 		return false;
-	count_error(f, req, false);
+	dws_answer_count_error(f->stats, dws_conn_stats(f->conn), req, false);
 	dws_msg_prepare();
 	if (req->status == 0)
-		what = psprintf("no answer (%s)", clean_text(req->curl_error, 200));
+		what = psprintf("no answer (%s)", dws_answer_clean(req->curl_error, 200));
 	else
 		what = psprintf("HTTP status %ld", req->status);
-	rid = req->request_id[0] ? clean_text(req->request_id, 100) : "(none)";
+	rid = req->request_id[0] ? dws_answer_clean(req->request_id, 100) : "(none)";
 	f->cause = MemoryContextStrdup(f->cxt,
 								   psprintf("%s: %s, request id %s, after %d attempt%s",
-											clean_text(call_label(req), 300),
+											dws_answer_clean(dws_answer_label(req), 300),
 											what, rid, req->attempts,
 											req->attempts == 1 ? "" : "s"));
 	return true;
 }
 
-/*
- * A call whose body could not be held: the sink ran out of memory.  The
- * transfer was stopped inside libcurl without an ERROR; this is the ERROR.
- */
-static void
-check_sink(DwsFetch *f, DwsRequest *req)
-{
-	if (!req->sink_failed)
-		return;
-	count_error(f, req, false);
-	dws_msg_prepare();
-	ereport(ERROR,
-			(errcode(ERRCODE_OUT_OF_MEMORY),
-			 errmsg("%s failed: out of memory", clean_text(call_label(req), 400)),
-			 errdetail("The answer could not be held in memory after %zu bytes.",
-					   req->body_len)));
-}
-
-/* Parses a body; an unreadable one is an error naming the call. */
-static json_t *
-parse_or_error(DwsFetch *f, DwsRequest *req, bool must_parse)
-{
-	char		err[200];
-	json_t	   *root;
-
-	root = dws_parse_body(req->body ? req->body : "", req->body_len,
-						  err, sizeof(err));
-	if (root == NULL && must_parse)
-		report_call_error(f, req, NULL,
-						  psprintf("the answer is not valid JSON (%s)", err));
-	return root;
-}
-
-/* ---- bodies ---- */
-
-/* A new attempt: the body of an earlier one is forgotten (buffer kept). */
-static void
-answer_reset(void *arg)
-{
-	Answer	   *a = (Answer *) arg;
-
-	a->req->body_len = 0;
-	if (a->req->body)
-		a->req->body[0] = '\0';
-}
-
-/*
- * Appends received bytes to the body, growing it (to the announced length
- * at once when there is one).  This is the one growable buffer that may not
- * throw: it runs inside libcurl, where StringInfo's ERROR on a failed
- * allocation must not start.  false when memory ran out.
- */
-static bool
-answer_write(void *arg, const char *data, size_t n, size_t expected)
-{
-	Answer	   *a = (Answer *) arg;
-	DwsRequest *req = a->req;
-	size_t		need = req->body_len + n + 1;
-
-	if (need > a->cap)
-	{
-		size_t		newcap = Max(need, a->cap * 2);
-		char	   *nb;
-
-		if (a->cap == 0 && expected >= need)
-			newcap = expected + 1;
-		newcap = Max(newcap, 1024);
-		/*
-		 * http.c refuses a piece that would take the body past body_limit,
-		 * so doubling never needs to go beyond it: without this, a body
-		 * sent without Content-Length could take twice the limit.
-		 */
-		if (req->body_limit > 0 && newcap > (size_t) req->body_limit + 1)
-			newcap = Max(need, (size_t) req->body_limit + 1);
-		if (!AllocHugeSizeIsValid(newcap))
-			return false;
-		nb = MemoryContextAllocExtended(a->cxt, newcap,
-										MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
-		if (nb == NULL)
-			return false;
-		if (req->body_len)
-			memcpy(nb, req->body, req->body_len);
-		if (req->body)
-			pfree(req->body);
-		req->body = nb;
-		a->cap = newcap;
-	}
-	memcpy(req->body + req->body_len, data, n);
-	req->body_len += n;
-	req->body[req->body_len] = '\0';
-	return true;
-}
-
-/* A request whose body this scan keeps, in the current memory context. */
-static DwsRequest *
-new_request(DwsCallKind kind, char *project_id)
-{
-	DwsRequest *req = palloc0(sizeof(DwsRequest));
-	Answer	   *a = palloc0(sizeof(Answer));
-
-	a->req = req;
-	a->cxt = CurrentMemoryContext;
-	req->kind = kind;
-	req->project_id = project_id;
-	req->sink.reset = answer_reset;
-	req->sink.write = answer_write;
-	req->sink.arg = a;
-	return req;
-}
-
-/* Frees a request and its body. */
-static void
-free_request(DwsRequest *req)
-{
-	if (req->body)
-		pfree(req->body);
-	pfree(req->sink.arg);
-	if (req->dr_id)
-		pfree(req->dr_id);
-	pfree(req);
-}
 
 /* ---- calls, through the cache ---- */
 
@@ -541,7 +193,7 @@ set_record_text(json_t *rec, const char *key, const char *value)
 static void
 keep_answer(DwsFetch *f, DwsRequest *req)
 {
-	Answer	   *a = (Answer *) req->sink.arg;
+	DwsAnswer  *a = dws_answer_of(req);
 
 	if (a->cached)
 		return;
@@ -563,7 +215,7 @@ keep_answer(DwsFetch *f, DwsRequest *req)
 static void
 submit(DwsFetch *f, DwsRequest *req)
 {
-	Answer	   *a = (Answer *) req->sink.arg;
+	DwsAnswer  *a = dws_answer_of(req);
 
 	if (f->offline)
 	{
@@ -610,8 +262,8 @@ next_answer(DwsFetch *f)
 	req = dws_batch_next(f->batch);
 	if (req)
 	{
-		check_sink(f, req);
-		((Answer *) req->sink.arg)->fetched = GetCurrentTimestamp();
+		dws_answer_check_sink(f->stats, dws_conn_stats(f->conn), req);
+		(dws_answer_of(req))->fetched = GetCurrentTimestamp();
 	}
 	return req;
 }
@@ -664,7 +316,12 @@ dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
 	f->cxt = cxt;
 	f->rowcxt = AllocSetContextCreate(cxt, "dwsdr_fdw record",
 									  ALLOCSET_DEFAULT_SIZES);
-	f->per_id_kind = dws_per_id_call(spec->resource);
+	f->per_id_kind = spec->plan->per_id_kind;
+	/* the plan's calls; none when there is nothing to ask (no project, no id) */
+	f->list = f->per_id = spec->projects != NIL &&
+		(!spec->plan->ids_given || spec->ids != NIL);
+	f->list &= spec->plan->list;
+	f->per_id &= spec->plan->per_id;
 	f->window = 2 * dws_conn_max_concurrency(conn);
 	f->held_max = DWS_HELD_WINDOWS * f->window;
 	f->netcxt = AllocSetContextCreate(cxt, "dwsdr_fdw calls",
@@ -687,7 +344,7 @@ dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
 		f->cache = dws_conn_cache(conn);
 		f->cache_max_age_ms = (int64) dws_conn_options(conn)->cache_ttl * 1000;
 	}
-	else if (spec->ids_given)
+	else if (spec->plan->ids_given)
 	{
 		f->cache = query_cache;
 		f->cache_max_age_ms = -1;
@@ -695,7 +352,7 @@ dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
 	if (f->mode == DWS_UNREACHABLE_STALE)
 		f->keep = dws_conn_cache(conn);
 
-	if (spec->ids_given && spec->need_list)
+	if (spec->plan->ids_given && f->list)
 	{
 		ListCell   *lc;
 		int			i = 0;
@@ -706,7 +363,7 @@ dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
 			f->want_ids[i++] = (char *) lfirst(lc);
 		qsort(f->want_ids, f->nwant, sizeof(char *), cmp_cstr);
 	}
-	if (spec->resource == DWS_RES_EVENTS && spec->need_list)
+	if (spec->plan->resource == DWS_RES_EVENTS && f->list)
 		f->events = dws_events_begin(f, spec, desc,
 									 dws_conn_max_concurrency(conn));
 	MemoryContextSwitchTo(old);
@@ -716,7 +373,7 @@ dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
 static bool
 wanted(DwsFetch *f, const char *id)
 {
-	if (!f->spec->ids_given)
+	if (!f->spec->plan->ids_given)
 		return true;
 	if (id == NULL)
 		return false;
@@ -845,15 +502,6 @@ collect_item(void *arg, size_t index, json_t *item, size_t off, size_t len)
 	return 0;
 }
 
-/* A whole project's list, accepted: its size sizes later plans (plan.c). */
-static void
-note_list_size(DwsFetch *f, DwsRequest *req, ListResult *lr)
-{
-	if (req->list_filter_id == NULL)
-		dws_plan_note_tasks(f->spec->serverid, lr->project_id,
-							(double) lr->nitems);
-}
-
 /*
  * Sends the list call of every project (they run concurrently); their
  * answers are taken one by one (take_list).
@@ -864,16 +512,16 @@ start_lists(DwsFetch *f)
 	DwsFetchSpec *spec = f->spec;
 	ListCell   *lc;
 	int			i = 0;
-	bool		keep_items = spec->list_fields || !spec->need_per_id;
+	bool		keep_items = spec->plan->list_fields || !f->per_id;
 
 	f->nlists = list_length(spec->projects);
 	f->lists = palloc0(sizeof(ListResult) * f->nlists);
 	f->lists_left = f->nlists;
 	foreach(lc, spec->projects)
 	{
-		DwsRequest *req = new_request(DWS_CALL_LIST, (char *) lfirst(lc));
+		DwsRequest *req = dws_answer_request(DWS_CALL_LIST, (char *) lfirst(lc));
 
-		if (spec->ids_given && list_length(spec->ids) == 1)
+		if (spec->plan->ids_given && list_length(spec->ids) == 1)
 			req->list_filter_id = linitial(spec->ids);
 		req->arg = &f->lists[i];
 		f->lists[i].project_id = req->project_id;
@@ -893,7 +541,7 @@ static bool
 take_list(DwsFetch *f, DwsRequest *req)
 {
 	DwsFetchSpec *spec = f->spec;
-	bool		keep_items = spec->list_fields || !spec->need_per_id;
+	bool		keep_items = spec->plan->list_fields || !f->per_id;
 	ListResult *lr = (ListResult *) req->arg;
 	long		n;
 
@@ -908,9 +556,9 @@ take_list(DwsFetch *f, DwsRequest *req)
 	{
 		if (stop_unreachable(f, req))
 			return false;
-		report_call_error(f, req, parse_or_error(f, req, false), NULL);
+		dws_fetch_call_error(f, req, dws_fetch_parse(f, req, false), NULL);
 	}
-	lr->fetched = ((Answer *) req->sink.arg)->fetched;
+	lr->fetched = (dws_answer_of(req))->fetched;
 
 	/*
 	 * The list has no pagination: its body can be large.  Read the items
@@ -920,12 +568,12 @@ take_list(DwsFetch *f, DwsRequest *req)
 	n = dws_list_walk(req->body, req->body_len, collect_item, lr);
 	if (n < 0)
 	{
-		json_t	   *root = parse_or_error(f, req, true);
+		json_t	   *root = dws_fetch_parse(f, req, true);
 		json_t	   *arr = dws_list_array(root);
 		size_t		k;
 
 		if (dws_is_error_body(root) || arr == NULL)
-			report_call_error(f, req, root, dws_is_error_body(root) ?
+			dws_fetch_call_error(f, req, root, dws_is_error_body(root) ?
 							  "the answer is an error object" :
 							  "the answer has no \"disaster_recovery\" array");
 
@@ -941,20 +589,23 @@ take_list(DwsFetch *f, DwsRequest *req)
 	}
 	/* the last array counts (a repeated key, perhaps empty at last) */
 	if (lr->bad && lr->bad_index < (size_t) n)
-		report_call_error(f, req, NULL,
+		dws_fetch_call_error(f, req, NULL,
 						  psprintf("the item at index %zu (counting from 0) %s",
 								   lr->bad_index, lr->bad));
 	keep_answer(f, req);
 	drop_trees(lr, (size_t) n);
 	lr->nitems = (size_t) n;
-	note_list_size(f, req, lr);
+	/* a whole project's list sizes later plans (estimate.c) */
+	if (req->list_filter_id == NULL)
+		dws_estimate_note(f->spec->serverid, lr->project_id,
+						  (double) lr->nitems);
 	if (keep_items)
 	{
 		/* the body moves to the list */
 		lr->body = req->body;
 		req->body = NULL;
 	}
-	free_request(req);
+	dws_answer_free(req);
 	return true;
 }
 
@@ -964,12 +615,12 @@ static DwsRequest *
 per_id_request(DwsFetch *f, const char *project_id, const char *id,
 			   json_t *list_record)
 {
-	DwsRequest *req = new_request(f->per_id_kind, (char *) project_id);
+	DwsRequest *req = dws_answer_request(f->per_id_kind, (char *) project_id);
 
 	req->dr_id = pstrdup(id);
 	req->arg = list_record;
-	if (f->spec->need_list)
-		((Answer *) req->sink.arg)->named_at = f->item_fetched;
+	if (f->list)
+		(dws_answer_of(req))->named_at = f->item_fetched;
 	return req;
 }
 
@@ -1009,7 +660,7 @@ next_list_item(DwsFetch *f, bool with_record, char **project_id, char **id,
 					ereport(ERROR,
 							(errcode(ERRCODE_FDW_REPLY_HANDLE),
 							 errmsg("list call for project \"%s\" failed: an item of the list is not valid JSON",
-									clean_text(lr->project_id, 100))));
+									dws_answer_clean(lr->project_id, 100))));
 				}
 				item_id = json_string_value(json_object_get(item, "id"));
 			}
@@ -1060,13 +711,13 @@ fill_window(DwsFetch *f)
 
 	while (window_open(f))
 	{
-		if (spec->need_list)
+		if (f->list)
 		{
 			char	   *project_id,
 					   *id;
 			json_t	   *rec;
 
-			if (!next_list_item(f, spec->list_fields, &project_id, &id, &rec,
+			if (!next_list_item(f, spec->plan->list_fields, &project_id, &id, &rec,
 								NULL))
 				return;
 			submit(f, per_id_request(f, project_id, id, rec));
@@ -1105,9 +756,9 @@ check_answer_id(DwsFetch *f, DwsRequest *req, json_t *root, const char *id)
 
 	if (ci ? pg_strcasecmp(id, req->dr_id) == 0 : strcmp(id, req->dr_id) == 0)
 		return;
-	report_call_error(f, req, root,
+	dws_fetch_call_error(f, req, root,
 					  psprintf("the answer is for DR task \"%s\", not \"%s\"",
-							   clean_text(id, 100), req->dr_id));
+							   dws_answer_clean(id, 100), req->dr_id));
 }
 
 /*
@@ -1125,19 +776,19 @@ per_id_record(DwsFetch *f, DwsRequest *req, DwsSource *src)
 
 	if (req->status != 200)
 	{
-		root = parse_or_error(f, req, false);
-		if (is_missing(req, root))
+		root = dws_fetch_parse(f, req, false);
+		if (dws_answer_missing(req, root))
 		{
 			keep_answer(f, req);
 			return NULL;
 		}
-		report_call_error(f, req, root, NULL);
+		dws_fetch_call_error(f, req, root, NULL);
 	}
-	root = parse_or_error(f, req, true);
+	root = dws_fetch_parse(f, req, true);
 	obj = req->kind == DWS_CALL_DETAIL ? dws_detail_object(root) :
 		dws_progress_object(root);
 	if (obj == NULL)
-		report_call_error(f, req, root, dws_is_error_body(root) ?
+		dws_fetch_call_error(f, req, root, dws_is_error_body(root) ?
 						  "the answer is an error object" :
 						  req->kind == DWS_CALL_DETAIL ?
 						  "the answer has no \"disaster_recovery\" object" :
@@ -1160,10 +811,10 @@ per_id_record(DwsFetch *f, DwsRequest *req, DwsSource *src)
 	src->body = f->held_body;
 	src->len = req->body_len;
 	/* the older of the task's answer and the list that named it */
-	src->fetched_at = ((Answer *) req->sink.arg)->fetched;
-	if (((Answer *) req->sink.arg)->named_at != 0 &&
-		((Answer *) req->sink.arg)->named_at < src->fetched_at)
-		src->fetched_at = ((Answer *) req->sink.arg)->named_at;
+	src->fetched_at = (dws_answer_of(req))->fetched;
+	if ((dws_answer_of(req))->named_at != 0 &&
+		(dws_answer_of(req))->named_at < src->fetched_at)
+		src->fetched_at = (dws_answer_of(req))->named_at;
 	src->member = req->kind == DWS_CALL_DETAIL ? "disaster_recovery" :
 		"disaster_recovery_progress";
 	return rec;
@@ -1206,7 +857,7 @@ collect_all(DwsFetch *f)
 
 	if (!start_calls(f) || f->unkept)
 		return false;
-	if (!f->spec->need_per_id)
+	if (!f->per_id)
 		return true;
 	for (;;)
 	{
@@ -1269,7 +920,7 @@ skip_scan(DwsFetch *f)
 	char	   *endpoint;
 
 	dws_msg_prepare();
-	endpoint = clean_text(dws_conn_options(f->conn)->endpoint, 300);
+	endpoint = dws_answer_clean(dws_conn_options(f->conn)->endpoint, 300);
 	abandon_calls(f, false);
 	f->skipped = true;
 	ereport(WARNING,
@@ -1302,7 +953,7 @@ decide_reachability(DwsFetch *f)
 	if (collect_all(f))
 		return;
 	dws_msg_prepare();
-	endpoint = clean_text(opts->endpoint, 300);
+	endpoint = dws_answer_clean(opts->endpoint, 300);
 	if (f->mode == DWS_UNREACHABLE_STALE && !f->offline)
 	{
 		abandon_calls(f, true);
@@ -1347,13 +998,6 @@ dws_fetch_skip_unreachable(DwsFetch *f, DwsRequest *req)
 	return true;
 }
 
-/* For events.c: when a call's answer was received from the API. */
-TimestampTz
-dws_fetch_answered_at(DwsRequest *req)
-{
-	return ((Answer *) req->sink.arg)->fetched;
-}
-
 /*
  * What the batch calls when answers of this scan came in while another scan
  * waited (http.c): the scan takes its list answers and starts its per-task
@@ -1388,12 +1032,12 @@ fetch_advance(void *arg)
 			if (req == NULL || req->status != 200 || req->sink_failed)
 				break;
 			(void) dws_batch_take(f->batch);
-			((Answer *) req->sink.arg)->fetched = GetCurrentTimestamp();
+			(dws_answer_of(req))->fetched = GetCurrentTimestamp();
 		}
 		/* only good answers are taken here: the list is accepted or fails */
 		(void) take_list(f, req);
 	}
-	if (f->lists_left == 0 && f->spec->need_per_id)
+	if (f->lists_left == 0 && f->per_id)
 		fill_window(f);
 	f->busy = false;
 	MemoryContextSwitchTo(old);
@@ -1412,11 +1056,11 @@ dws_fetch_start(DwsFetch *f)
 	DwsFetchSpec *spec = f->spec;
 	MemoryContext old;
 
-	if (f->started || spec->resource == DWS_RES_EVENTS)
+	if (f->started || spec->plan->resource == DWS_RES_EVENTS)
 		return;
 	old = MemoryContextSwitchTo(f->cxt);
 	f->started = true;
-	if (spec->need_list)
+	if (f->list)
 		start_lists(f);
 	else
 	{
@@ -1448,7 +1092,7 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 	memset(src, 0, sizeof(*src));
 	old = MemoryContextSwitchTo(f->cxt);
 
-	if (spec->resource == DWS_RES_EVENTS)
+	if (spec->plan->resource == DWS_RES_EVENTS)
 	{
 		/*
 		 * pages of events, read as rows are asked for (events.c); no
@@ -1477,7 +1121,7 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 		return NULL;
 	}
 
-	if (!spec->need_per_id)
+	if (!f->per_id)
 	{
 		char	   *project_id,
 				   *id;
@@ -1503,7 +1147,7 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 		MemoryContextSwitchTo(f->cxt);
 		if (req->arg)
 			json_decref((json_t *) req->arg);
-		free_request(req);
+		dws_answer_free(req);
 		if (rec != NULL)
 			break;
 	}
@@ -1513,20 +1157,6 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 }
 
 /* ---- for events.c ---- */
-
-/* A request whose body is kept in the current memory context. */
-DwsRequest *
-dws_fetch_new_request(DwsCallKind kind, char *project_id)
-{
-	return new_request(kind, project_id);
-}
-
-/* Frees a request and its body. */
-void
-dws_fetch_free_request(DwsRequest *req)
-{
-	free_request(req);
-}
 
 /*
  * Sends a call on the scan's batch.  Not through the cache: pages of
@@ -1550,7 +1180,8 @@ dws_fetch_answer(DwsFetch *f)
 json_t *
 dws_fetch_parse(DwsFetch *f, DwsRequest *req, bool must_parse)
 {
-	return parse_or_error(f, req, must_parse);
+	return dws_answer_parse(f->stats, dws_conn_stats(f->conn), req,
+							must_parse);
 }
 
 /* Reports a failed call (counted in the scan's and the server's figures). */
@@ -1558,5 +1189,5 @@ void
 dws_fetch_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
 					 const char *problem)
 {
-	report_call_error(f, req, root, problem);
+	dws_answer_error(f->stats, dws_conn_stats(f->conn), req, root, problem);
 }

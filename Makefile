@@ -17,7 +17,8 @@ OBJS = dwsdr_fdw.o src/options.o src/schema.o src/pushdown.o src/plan.o src/fetc
 	src/http.o src/cache.o src/sign.o src/record.o src/jsontext.o src/apitime.o \
 	src/dwsbuf.o src/jsonsource.o src/msgtext.o src/list.o src/wipe.o src/events.o \
 	src/shared.o
-OBJS += src/analyze.o src/answer.o src/estimate.o src/explain.o
+OBJS += src/analyze.o src/answer.o src/estimate.o src/explain.o src/fetchlist.o \
+	src/unreachable.o
 EXTENSION = dwsdr_fdw
 DATA = dwsdr_fdw--1.0.sql dwsdr_fdw--1.0--1.1.sql dwsdr_fdw--1.1--1.2.sql
 PGFILEDESC = "dwsdr_fdw - foreign data wrapper for GaussDB(DWS) DR tasks"
@@ -45,7 +46,7 @@ print-regress-cron:
 
 # every object depends on the shared headers (PGXS tracks no headers)
 $(OBJS): src/dwsdr.h src/record.h src/sign.h src/compat.h src/dwsbuf.h src/list.h src/shared.h
-$(OBJS): src/plan.h src/fetch.h src/events.h src/answer.h src/analyze.h src/estimate.h src/explain.h
+$(OBJS): src/plan.h src/fetch.h src/events.h src/answer.h src/analyze.h src/estimate.h src/explain.h src/fetch_int.h
 
 # ---- installcheck against a running server ----
 MOCK_DIR = $(CURDIR)/.mock

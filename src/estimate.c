@@ -55,7 +55,7 @@ dws_estimate_note(Oid serverid, const char *key, double n)
 		ctl.keysize = sizeof(SeenKey);
 		ctl.entrysize = sizeof(SeenEntry);
 		ctl.hcxt = TopMemoryContext;
-		seen = hash_create("dwsdr_fdw sizes seen", 16, &ctl,
+		seen = hash_create("dwsdr_fdw tasks seen", 16, &ctl,
 						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	e = hash_search(seen, &k, HASH_ENTER, NULL);

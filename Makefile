@@ -23,7 +23,7 @@ EXTENSION = dwsdr_fdw
 DATA = dwsdr_fdw--1.0.sql dwsdr_fdw--1.0--1.1.sql dwsdr_fdw--1.1--1.2.sql
 PGFILEDESC = "dwsdr_fdw - foreign data wrapper for GaussDB(DWS) DR tasks"
 
-REGRESS = setup options import scan pushdown types times join analyze missing errors cancel network auth concurrency cache observability connections privileges encoding messages faults events regions unreachable
+REGRESS = setup options import scan pushdown types times join analyze missing errors cancel network auth concurrency cache observability connections privileges encoding messages faults events regions unreachable plancheck
 REGRESS += shared upgrade
 # the files that need pg_cron preloaded (installcheck-cron runs them)
 REGRESS_CRON = cookbook cron

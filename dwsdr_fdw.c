@@ -579,7 +579,7 @@ scan_projects(DwsScanState *st, ExprContext *econtext)
  * run time (an outer row's, a subquery's: PARAM_EXEC), and a project.
  * Every scan of a query so has its calls in flight from the start: the
  * servers of a UNION ALL view are asked at the same time, whichever one
- * the executor reads first (how the calls then move on: http.c,
+ * the executor reads first (how the calls then move on: the transport,
  * dws_batch_next).  Only queued here: they go out at the first wait of any
  * scan, and a scan ended unread (a LIMIT met before it) drops them.
  */

@@ -293,7 +293,7 @@ answer_write(void *arg, const char *data, size_t n, size_t expected)
 			newcap = expected + 1;
 		newcap = Max(newcap, 1024);
 		/*
-		 * http.c refuses a piece that would take the body past body_limit,
+		 * The transport refuses a piece that would take the body past body_limit,
 		 * so doubling never needs to go beyond it: without this, a body
 		 * sent without Content-Length could take twice the limit.
 		 */

@@ -2,30 +2,21 @@
  * fetch.c
  *	  The calls one scan needs, and the records they give.
  *
- * Task ids from the WHERE clause become one per-task call (detail, or
- * show-progress for dr_progress) per distinct id and project.  Without ids,
- * the list call of each project runs first; its items are the records when
- * no column needs more, else each item's per-task call follows.  Per-task
- * calls run concurrently (http.c); records come back as calls complete.
- * A scan's calls also move on while another scan of the backend waits
- * (fetch_advance): its list taken, its per-task calls sent, ahead of the
- * executor reading it.
- * A task that does not exist is no record.  Any other failure is an ERROR:
- * never a partial answer.  This file is also the one place where an API
- * failure becomes an ereport.
+ * The scan's plan (plan.h) with the values it has now: task ids from the
+ * WHERE clause become one per-task call (detail, or show-progress for
+ * dr_progress) per distinct id and project.  Without ids, the list call of
+ * each project runs first (fetchlist.c); its items are the records when no
+ * column needs more, else each item's per-task call follows.  Per-task
+ * calls run concurrently (the transport); records come back as calls
+ * complete.  A scan's calls also move on while another scan of the backend
+ * waits (fetch_advance): its list taken, its per-task calls sent, ahead of
+ * the executor reading it.
+ * A task that does not exist is no record.  Any other failure is an ERROR
+ * (answer.c): never a partial answer.  when_unreachable: unreachable.c.
  *
- * A server whose when_unreachable is 'skip' or 'stale' makes every call of
- * a scan before its first record (the records then come from the answers
- * collected), so that whether the API could be reached is known before any
- * row is returned: when one call cannot reach it (no answer, HTTP 5xx or
- * 429, after the retries), the scan returns no rows at all, with a WARNING,
- * or for 'stale' is made again from the answers kept for its calls (any
- * age); a call without a kept answer makes that a skip too.  Rows of one
- * region are all fresh, all stale or none: never part of an answer.
- *
- * Bodies arrive through a sink owned here (http.c only moves bytes), are
- * checked once the call's final answer is in, and only then kept in the
- * cache; list answers are read item by item by list.c.
+ * Bodies arrive through a sink (answer.c; the transport only moves bytes),
+ * are checked once the call's final answer is in, and only then kept in
+ * the cache.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -410,7 +401,7 @@ dws_fetch_start_calls(DwsFetch *f)
 
 /*
  * What the batch calls when answers of this scan came in while another scan
- * waited (http.c): the scan takes its list answers and starts its per-task
+ * waited (the transport): the scan takes its list answers and starts its per-task
  * calls, or tops up its window, so that its next phase does not wait for
  * the executor to read it.  Only accepted list answers are taken here: a
  * failed call stays in the batch, and is reported where this scan is read

@@ -226,7 +226,7 @@ dws_fetch_take_list(DwsFetch *f, DwsRequest *req)
 	f->lists_left--;
 
 	/*
-	 * The list has no "missing" answer (is_missing): any other is an error,
+	 * The list has no "missing" answer (dws_answer_missing): any other is an error,
 	 * or, when the API could not be reached and the server's
 	 * when_unreachable says so, the end of the scan's calls (false).
 	 */

@@ -118,7 +118,7 @@ server_name(DwsFetch *f)
 /*
  * Abandons the scan's calls and makes it return no rows, with the WARNING
  * that names the server, its endpoint, the call that failed and why (in
- * f->cause, from stop_unreachable).
+ * f->cause, from dws_fetch_stop_unreachable).
  */
 static void
 skip_scan(DwsFetch *f)

@@ -342,14 +342,6 @@ per_id_calls(const DwsScanPlan *plan, double ntasks)
 	return ntasks;
 }
 
-/* The calls one scan makes (one loop of it). */
-double
-dws_plan_ncalls(const DwsScanPlan *plan, double ntasks)
-{
-	return (plan->list ? projects_estimate(plan) : 0) +
-		per_id_calls(plan, ntasks);
-}
-
 /*
  * Cost of a scan's calls: the list calls first, concurrently, then the
  * per-task calls concurrently, max_concurrency at a time: latency per

@@ -60,7 +60,6 @@ extern List *dws_plan_to_path(const DwsScanPlan *plan);
 extern DwsScanPlan *dws_plan_from_path(List *path_private);
 
 extern double dws_plan_ids_estimate(const DwsScanPlan *plan);
-extern double dws_plan_ncalls(const DwsScanPlan *plan, double ntasks);
 extern Cost dws_plan_cost(const DwsScanPlan *plan, double ntasks,
 						  int max_concurrency);
 extern char *dws_plan_describe(const DwsScanPlan *plan, const char *events);

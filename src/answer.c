@@ -26,6 +26,7 @@ dws_answer_clean(const char *s, size_t maxlen)
 	return dws_msg_text(s, s ? strlen(s) : 0, maxlen);
 }
 
+/* The call, as a message names it. */
 char *
 dws_answer_label(DwsRequest *req)
 {

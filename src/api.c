@@ -21,7 +21,7 @@
 #include "wipe.h"
 
 /* Sent with every call: the extension and its version. */
-#define DWS_USER_AGENT "dwsdr_fdw/1.1"
+#define DWS_USER_AGENT "dwsdr_fdw/1.2"
 
 static const char *const call_names[] = {"list", "detail", "progress", "events"};
 
@@ -56,7 +56,7 @@ dws_json_free(void *p)
 
 /* Called once from _PG_init: curl's global state and jansson's allocator. */
 void
-dws_http_init(void)
+dws_api_init(void)
 {
 	dws_transport_init();
 	json_set_alloc_funcs(dws_json_malloc, dws_json_free);

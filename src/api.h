@@ -35,7 +35,7 @@ typedef struct DwsRequest
 	size_t		body_len;
 } DwsRequest;
 
-extern void dws_http_init(void);
+extern void dws_api_init(void);
 extern const char *dws_call_name(DwsCallKind kind);
 
 extern DwsBatch *dws_batch_create(DwsConn *conn, DwsStats *stats);

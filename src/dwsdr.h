@@ -88,6 +88,10 @@ extern DwsKeyQual *dws_find_key_qual(PlannerInfo *root, RelOptInfo *baserel,
 extern List *dws_key_values(ExprState *state, bool is_array,
 							ExprContext *econtext, Oid typid);
 
+/* the guess of the values of an array parameter (= ANY($1)) */
+#define DWS_ARRAY_GUESS 10
+extern double dws_key_guess(const DwsKeyQual *q);
+
 /* ---- cache.c ---- */
 typedef struct DwsCache DwsCache;
 
@@ -113,87 +117,5 @@ extern void dws_cache_keep_stale(DwsCache *c);
 #include "stats.h"
 #include "connection.h"
 #include "api.h"
-
-/* ---- fetch.c ---- */
-typedef struct DwsFetchSpec
-{
-	DwsResource resource;
-	bool		need_list;		/* the list call is made */
-	bool		list_fields;	/* list items are merged into records */
-	bool		need_per_id;	/* the per-task call is made */
-	List	   *projects;		/* char *, distinct, non-empty */
-	bool		ids_given;		/* task ids come from quals */
-	List	   *ids;			/* char *, distinct */
-	Oid			serverid;		/* for dws_plan_note_tasks, or InvalidOid */
-	int			page_size;		/* dr_events: events per page */
-	bool		unreachable_is_error;	/* ANALYZE: when_unreachable is
-										 * ignored, an outage fails it */
-} DwsFetchSpec;
-
-typedef struct DwsFetch DwsFetch;
-
-/* ---- plan.c ---- */
-
-/*
- * The calls of a scan, decided once by dws_plan_scan from its columns and
- * conditions; costing, execution and EXPLAIN read this decision.
- */
-typedef struct DwsScanPlan
-{
-	DwsKeyQual *idq;			/* the condition whose values are the ids, or
-								 * NULL: the list call names the tasks */
-	DwsKeyQual *pq;				/* the condition naming the projects, or NULL:
-								 * the table's (or server's) project */
-	bool		list;			/* the list call of each project is made */
-	bool		list_fields;	/* ... and its items feed the rows */
-	bool		per_id;			/* a per-task call per id */
-	DwsCallKind per_id_kind;	/* detail or show-progress */
-} DwsScanPlan;
-
-extern DwsScanPlan *dws_plan_scan(PlannerInfo *root, RelOptInfo *baserel,
-								  DwsTableDesc *desc, Bitmapset *attrs,
-								  List *clauses, Relids outer);
-extern void dws_plan_decide(DwsResource res, bool list_fields,
-							bool per_id_fields, bool ids_given,
-							DwsScanPlan *plan);
-extern double dws_plan_ncalls(const DwsScanPlan *plan, double nids,
-							  double ntasks);
-extern char *dws_plan_describe(const DwsScanPlan *plan, const char *ids);
-extern void dws_plan_note_tasks(Oid serverid, const char *project_id,
-								double ntasks);
-extern double dws_plan_known_tasks(Oid serverid, const char *project_id);
-
-extern DwsFetch *dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec,
-								 DwsTableDesc *desc, DwsStats *stats,
-								 DwsCache *query_cache);
-extern void dws_fetch_start(DwsFetch *fetch);
-extern json_t *dws_fetch_next(DwsFetch *fetch, DwsSource *src);
-
-/*
- * What events.c borrows from fetch.c: a request whose body the scan keeps,
- * the batch of the scan, and the one place an API failure is reported.
- */
-extern DwsRequest *dws_fetch_new_request(DwsCallKind kind, char *project_id);
-extern void dws_fetch_free_request(DwsRequest *req);
-extern void dws_fetch_send(DwsFetch *f, DwsRequest *req);
-extern DwsRequest *dws_fetch_answer(DwsFetch *f);
-extern json_t *dws_fetch_parse(DwsFetch *f, DwsRequest *req, bool must_parse);
-extern void dws_fetch_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
-								 const char *problem);
-extern bool dws_fetch_skip_unreachable(DwsFetch *f, DwsRequest *req);
-extern TimestampTz dws_fetch_answered_at(DwsRequest *req);
-
-/* ---- events.c ---- */
-#define DWS_EVENTS_PAGE_SIZE 1000	/* the API's default and largest limit */
-
-typedef struct DwsEvents DwsEvents;
-
-extern DwsEvents *dws_events_begin(DwsFetch *f, DwsFetchSpec *spec,
-								   DwsTableDesc *desc, int window);
-extern json_t *dws_events_next(DwsEvents *ev, MemoryContext rowcxt,
-							   TimestampTz *fetched_at);
-extern char *dws_events_describe(Oid serverid, const char *project_id,
-								 int page_size);
-extern double dws_events_known(Oid serverid, const char *project_id);
 
 #endif							/* DWSDR_H */

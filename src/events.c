@@ -51,6 +51,9 @@
 #include "postgres.h"
 
 #include "dwsdr.h"
+#include "answer.h"
+#include "estimate.h"
+#include "events.h"
 
 #include <math.h>
 
@@ -123,7 +126,7 @@ dws_events_begin(DwsFetch *f, DwsFetchSpec *spec, DwsTableDesc *desc,
 										"dwsdr_fdw events page",
 										ALLOCSET_DEFAULT_SIZES);
 	ev->serverid = spec->serverid;
-	ev->page_size = spec->page_size > 0 ? spec->page_size :
+	ev->page_size = spec->plan->page_size > 0 ? spec->plan->page_size :
 		DWS_EVENTS_PAGE_SIZE;
 	ev->window = Max(window, 1);
 	ev->projects = spec->projects;
@@ -145,7 +148,7 @@ double
 dws_events_known(Oid serverid, const char *project_id)
 {
 	return project_id ?
-		dws_plan_known_tasks(serverid, events_key(project_id)) : -1;
+		dws_estimate_get(serverid, events_key(project_id)) : -1;
 }
 
 /*
@@ -196,7 +199,7 @@ static void
 send_page(DwsEvents *ev, int64 page)
 {
 	MemoryContext old = MemoryContextSwitchTo(ev->cxt);
-	DwsRequest *req = dws_fetch_new_request(DWS_CALL_EVENTS,
+	DwsRequest *req = dws_answer_request(DWS_CALL_EVENTS,
 											(char *) lfirst(ev->proj_cell));
 
 	req->page = page;
@@ -332,7 +335,7 @@ take_page(DwsEvents *ev, DwsRequest *req)
 	{
 		/* the scan's first page: skipped, its calls abandoned */
 		ev->done = true;
-		dws_fetch_free_request(req);
+		dws_answer_free(req);
 		return;
 	}
 	if (req->status != 200)
@@ -378,9 +381,9 @@ take_page(DwsEvents *ev, DwsRequest *req)
 
 		ev->count = c;
 		ev->npages = c / ev->page_size + (c % ev->page_size ? 1 : 0);
-		dws_plan_note_tasks(ev->serverid,
-							events_key((char *) lfirst(ev->proj_cell)),
-							(double) c);
+		dws_estimate_note(ev->serverid,
+						  events_key((char *) lfirst(ev->proj_cell)),
+						  (double) c);
 		/* an API counting from 1 may give nothing for page 0 */
 		if (n == 0 && c > 0)
 			ev->base = 1;
@@ -396,9 +399,9 @@ take_page(DwsEvents *ev, DwsRequest *req)
 	ev->item_i = 0;
 	ev->page = req->page;
 	ev->fresh = false;
-	ev->page_fetched = dws_fetch_answered_at(req);
+	ev->page_fetched = dws_answer_of(req)->fetched;
 	ev->answered = true;
-	dws_fetch_free_request(req);
+	dws_answer_free(req);
 }
 
 /*

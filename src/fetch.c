@@ -2,35 +2,31 @@
  * fetch.c
  *	  The calls one scan needs, and the records they give.
  *
- * Task ids from the WHERE clause become one per-task call (detail, or
- * show-progress for dr_progress) per distinct id and project.  Without ids,
- * the list call of each project runs first; its items are the records when
- * no column needs more, else each item's per-task call follows.  Per-task
- * calls run concurrently (transport.c); records come back as calls complete.
- * A scan's calls also move on while another scan of the backend waits
- * (fetch_advance): its list taken, its per-task calls sent, ahead of the
- * executor reading it.
- * A task that does not exist is no record.  Any other failure is an ERROR:
- * never a partial answer.  This file is also the one place where an API
- * failure becomes an ereport.
+ * The scan's plan (plan.h) with the values it has now: task ids from the
+ * WHERE clause become one per-task call (detail, or show-progress for
+ * dr_progress) per distinct id and project.  Without ids, the list call of
+ * each project runs first (fetchlist.c); its items are the records when no
+ * column needs more, else each item's per-task call follows.  Per-task
+ * calls run concurrently (the transport); records come back as calls
+ * complete.  A scan's calls also move on while another scan of the backend
+ * waits (fetch_advance): its list taken, its per-task calls sent, ahead of
+ * the executor reading it.
+ * A task that does not exist is no record.  Any other failure is an ERROR
+ * (answer.c): never a partial answer.  when_unreachable: unreachable.c.
  *
- * A server whose when_unreachable is 'skip' or 'stale' makes every call of
- * a scan before its first record (the records then come from the answers
- * collected), so that whether the API could be reached is known before any
- * row is returned: when one call cannot reach it (no answer, HTTP 5xx or
- * 429, after the retries), the scan returns no rows at all, with a WARNING,
- * or for 'stale' is made again from the answers kept for its calls (any
- * age); a call without a kept answer makes that a skip too.  Rows of one
- * region are all fresh, all stale or none: never part of an answer.
- *
- * Bodies arrive through a sink owned here (transport.c only moves bytes), are
- * checked once the call's final answer is in, and only then kept in the
- * cache; list answers are read item by item by list.c.
+ * Bodies arrive through a sink (answer.c; the transport only moves bytes),
+ * are checked once the call's final answer is in, and only then kept in
+ * the cache.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "dwsdr.h"
+#include "answer.h"
+#include "estimate.h"
+#include "events.h"
+#include "fetch.h"
+#include "fetch_int.h"
 
 #include "catalog/pg_type.h"
 #include "utils/memutils.h"
@@ -40,36 +36,6 @@
 #include "msgtext.h"
 #include "record.h"
 
-/*
- * A project's list, made only from its accepted answer (never from an
- * attempt still running): nothing here outlives a failed attempt.
- */
-typedef struct ListResult
-{
-	char	   *project_id;
-	TimestampTz fetched;		/* when its answer was received */
-	bool		keep_items;		/* items are kept, not only their ids */
-	char	   *body;			/* the answer, when items are read from it */
-	DwsRange   *ranges;			/* each item's bytes in body */
-	json_t	  **trees;			/* ... or the item, kept parsed, or NULL */
-	char	  **ids;			/* or only the items' ids */
-	size_t		nitems;
-	size_t		cap;			/* entries allocated in the arrays */
-	size_t		kept;			/* bytes of the items kept parsed */
-	const char *bad;			/* what is wrong with item bad_index, or NULL */
-	size_t		bad_index;
-} ListResult;
-
-/*
- * A list's items are read twice when kept as bytes: once to split the body
- * (list.c), once to make the row.  An item of at least LIST_TREE_MIN bytes
- * is kept parsed instead, so that a huge item is read once, up to
- * LIST_TREE_BUDGET bytes of such items per list: its tree costs about what
- * the second reading would have cost, and small items stay bytes (a tree
- * costs several times the bytes of a small item).
- */
-#define LIST_TREE_MIN (64 * 1024)
-#define LIST_TREE_BUDGET ((size_t) 64 * 1024 * 1024)
 
 /*
  * Per-task answers a scan may hold unread, in windows (2 x max_concurrency
@@ -78,439 +44,9 @@ typedef struct ListResult
  */
 #define DWS_HELD_WINDOWS 8
 
-/*
- * The sink of one call: its body as it arrives, in req->body.  The state of
- * an attempt is this and the request's results, and both start afresh with
- * each attempt (answer_reset, transfer_start).
- */
-typedef struct Answer
-{
-	DwsRequest *req;
-	MemoryContext cxt;			/* holds req->body */
-	size_t		cap;			/* bytes allocated at req->body */
-	bool		cached;			/* answered from the cache */
-	TimestampTz fetched;		/* when the answer was received (a cached
-								 * one: its original time) */
-	TimestampTz named_at;		/* when the list naming the task was, or 0 */
-} Answer;
 
-struct DwsFetch
-{
-	DwsConn    *conn;
-	DwsFetchSpec *spec;
-	DwsTableDesc *desc;
-	DwsStats   *stats;
-	DwsCallKind per_id_kind;
-	MemoryContext cxt;			/* lives as long as the fetch */
-	MemoryContext rowcxt;		/* the record last returned */
-	char	   *held_body;		/* the answer it was read from, or NULL */
-	MemoryContext netcxt;		/* holds batch: deleted to stop its calls */
-	DwsBatch   *batch;			/* NULL once offline */
-	DwsCache   *cache;			/* answers kept, or NULL */
-	int64		cache_max_age_ms;	/* of a fresh answer in cache; < 0 any */
-	DwsCache   *keep;			/* 'stale': the server's kept answers */
-	List	   *ready;			/* DwsRequest * answered from the cache */
-	int			window;			/* per-task calls queued or running, at most */
-	int			held_max;		/* ... and with answers not yet read */
-	bool		started;
-	bool		busy;			/* in dws_fetch_next: advance leaves it be */
-	bool		decided;		/* the first record was asked for: the calls
-								 * are made, or the scan skipped */
-	int			lists_left;		/* list calls whose answer is not taken */
 
-	/* ids x projects (no list call) */
-	ListCell   *proj_cell;
-	ListCell   *id_cell;
 
-	/* list items */
-	ListResult *lists;
-	int			nlists;
-	int			list_i;
-	size_t		item_i;
-	char	  **want_ids;		/* sorted ids from quals, for filtering */
-	int			nwant;
-	TimestampTz item_fetched;	/* the list of the last item taken */
-
-	/* when_unreachable */
-	DwsUnreachable mode;
-	bool		offline;		/* answers only from keep, never the API */
-	bool		unkept;			/* offline: a call had no kept answer */
-	bool		skipped;		/* the scan returns no rows */
-	TimestampTz oldest;			/* offline: the oldest answer served */
-	char	   *cause;			/* why the API was unreachable */
-
-	/* dr_events: its pages (events.c) */
-	DwsEvents  *events;
-};
-
-/* The record handed to the caller, kept in rowcxt. */
-typedef struct PendingItem
-{
-	char	   *project_id;
-	char	   *id;
-	json_t	   *list_record;	/* canonical list item, or NULL */
-} PendingItem;
-
-/* ---- errors ---- */
-
-/*
- * Text of the API (or of a request made from it) fit for a message: valid
- * in the database encoding, no control characters, at most maxlen bytes
- * cut at a character boundary (msgtext.c).
- */
-static char *
-clean_text(const char *s, size_t maxlen)
-{
-	return dws_msg_text(s, s ? strlen(s) : 0, maxlen);
-}
-
-static char *
-call_label(DwsRequest *req)
-{
-	if (req->kind == DWS_CALL_LIST)
-		return psprintf("list call for project \"%s\"", req->project_id);
-	if (req->kind == DWS_CALL_EVENTS)
-		return psprintf("events call for project \"%s\" (page " INT64_FORMAT ")",
-						req->project_id, req->page);
-	return psprintf("%s call for DR task \"%s\"",
-					dws_call_name(req->kind), req->dr_id);
-}
-
-/* Counts a failed call by kind, in the scan's and the server's figures. */
-static void
-count_error(DwsFetch *f, DwsRequest *req, bool bad_body)
-{
-	DwsStats   *all[2] = {f->stats, dws_conn_stats(f->conn)};
-	int			i;
-
-	for (i = 0; i < 2; i++)
-	{
-		DwsStats   *s = all[i];
-
-		s->errors++;
-		if (req->too_large)
-			s->err_too_large++;
-		else if (req->status == 0)
-			s->err_network++;
-		else if (bad_body)
-			s->err_server++;
-		else if (req->status == 401 || req->status == 403)
-			s->err_auth++;
-		else if (req->status == 429)
-			s->err_throttled++;
-		else if (req->status >= 500)
-			s->err_server++;
-		else
-			s->err_client++;
-	}
-}
-
-/*
- * The one definition of "the task does not exist", an answer that is no
- * row rather than an error: a per-task call answered with the DWS error
- * DWS.10101, as the API does with HTTP 400 (and, should it ever, with 404).
- * Nothing else is: the API publishes no other code for a missing task, a
- * 404 without a DWS error body is another server's answer (a wrong
- * endpoint, or an ordinary web server), and the list call has no "missing"
- * answer at all (a project without tasks is an empty list).  root is the
- * parsed error body, or NULL.
- */
-static bool
-is_missing(DwsRequest *req, json_t *root)
-{
-	const char *code = NULL;
-
-	if (req->kind == DWS_CALL_LIST ||
-		(req->status != 400 && req->status != 404))
-		return false;
-	dws_error_fields(root, &code, NULL, NULL);
-	return code != NULL && strcmp(code, "DWS.10101") == 0;
-}
-
-/*
- * Whether a 404 that is not "missing" should say the endpoint is wrong:
- * always for the list call (the API has no 404 answer for it), and for a
- * per-task call unless the body is a DWS error (DWS.*), which only the API
- * itself sends.
- */
-static bool
-foreign_404(DwsRequest *req, const char *code)
-{
-	return req->status == 404 &&
-		(req->kind == DWS_CALL_LIST || code == NULL ||
-		 strncmp(code, "DWS.", 4) != 0);
-}
-
-/*
- * Reports a failed call.  root is the parsed body when there is one;
- * problem says what was wrong with a 200 answer (NULL for an HTTP error).
- */
-static void
-report_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
-				  const char *problem)
-{
-	const char *code = NULL,
-			   *msg = NULL,
-			   *body_rid = NULL;
-	const char *rid;
-	char	   *label = call_label(req);
-	int			sqlstate;
-
-	count_error(f, req, problem != NULL);
-	dws_error_fields(root, &code, &msg, &body_rid);
-	rid = req->request_id[0] ? req->request_id : body_rid;
-
-	/*
-	 * Every piece that comes from the API (or from an id of the query) is
-	 * cleaned and bounded, so the message is too.
-	 */
-	dws_msg_prepare();
-	label = clean_text(label, 400);
-	code = code ? clean_text(code, 100) : NULL;
-	msg = msg ? clean_text(msg, 300) : NULL;
-	rid = rid && rid[0] ? clean_text(rid, 100) : NULL;
-	problem = problem ? clean_text(problem, 300) : NULL;
-
-	if (req->too_large)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s failed: the answer is too large", label),
-				 errdetail("The body exceeded max_response_bytes (" INT64_FORMAT " bytes).",
-						   req->body_limit),
-				 errhint("Raise the server option max_response_bytes if the answer is expected to be this large.")));
-
-	if (req->status == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-				 errmsg("%s failed: no answer from the DWS API", label),
-				 errdetail("%s (after %d attempt%s).", clean_text(req->curl_error, 300),
-						   req->attempts, req->attempts == 1 ? "" : "s"),
-				 errhint("Check the server's endpoint (or region) and the network; timeout_ms and connect_timeout_ms bound each attempt, max_retries the attempts.")));
-
-	if (problem == NULL)
-	{
-		switch (req->status)
-		{
-			case 401:
-				sqlstate = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
-				break;
-			case 403:
-				sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
-				break;
-			case 429:
-			case 500:
-			case 502:
-			case 503:
-			case 504:
-				sqlstate = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
-				break;
-			default:
-				sqlstate = ERRCODE_FDW_ERROR;
-				break;
-		}
-		ereport(ERROR,
-				(errcode(sqlstate),
-				 errmsg("%s failed with HTTP status %ld", label, req->status),
-				 errdetail("HTTP status %ld, error_code %s, error_msg \"%s\", request id %s%s.",
-						   req->status, code ? code : "(none)",
-						   msg ? msg :
-						   (root == NULL && req->body_len > 0 ?
-							dws_msg_text(req->body, req->body_len, 120) : ""),
-						   rid ? rid : "(none)",
-						   req->attempts > 1 ?
-						   psprintf(", after %d attempts", req->attempts) : ""),
-				 req->status == 401 ?
-				 errhint("Check access_key and secret_key (with security_token for temporary credentials), or auth_token, in the user mapping; signed requests are also refused when this server's clock is more than 15 minutes off.") :
-				 req->status == 403 ?
-				 errhint("The credentials of the user mapping are not allowed to read DWS DR tasks in project \"%s\".",
-						 clean_text(req->project_id, 100)) :
-				 req->status == 429 ?
-				 errhint("The API is throttling requests; lower max_concurrency or raise max_retries.") :
-				 (req->status == 404 && code && strncmp(code, "APIGW.", 6) == 0) ?
-				 errhint("The API gateway does not know this path: check the endpoint option of the server (host and path).") :
-				 foreign_404(req, code) ?
-				 errhint("The endpoint does not look like the DWS API: check the endpoint option of the server (host and path).") :
-				 (req->status >= 300 && req->status < 400 && req->location[0]) ?
-				 errhint("The API redirected to \"%s\"; redirects are not followed: set the server's endpoint to the final URL.",
-						 clean_text(req->location, 200)) : 0));
-	}
-
-	ereport(ERROR,
-			(errcode(code ? ERRCODE_FDW_ERROR : ERRCODE_FDW_REPLY_HANDLE),
-			 errmsg("%s failed: %s", label, problem),
-			 errdetail("HTTP status %ld, error_code %s, error_msg \"%s\", request id %s; body begins \"%s\".",
-					   req->status, code ? code : "(none)",
-					   msg ? msg : "",
-					   rid ? rid : "(none)",
-					   req->body ? dws_msg_text(req->body, req->body_len, 120) : "")));
-}
-
-/*
- * Whether a failed call means the API could not be reached, for
- * when_unreachable: no answer at all (connection, DNS, TLS, a timeout, a
- * connection cut), HTTP 429 or 5xx, after the retries.  Everything else (a
- * refused credential, an unknown path, a body that is not the API's, an
- * answer too large) says the configuration is wrong, and stays an ERROR.
- */
-static bool
-is_unreachable(DwsRequest *req)
-{
-	if (req->too_large || req->sink_failed)
-		return false;
-	return req->status == 0 || req->status == 429 ||
-		(req->status >= 500 && req->status <= 599);
-}
-
-/*
- * A call that could not reach the API, on a server whose when_unreachable
- * is not 'error': counted as a failure, its cause kept for the WARNING, and
- * true (the caller abandons the scan's calls).  false when the failure is
- * to be reported as an ERROR as usual.
- */
-static bool
-stop_unreachable(DwsFetch *f, DwsRequest *req)
-{
-	const char *rid;
-	char	   *what;
-
-	if (f->mode == DWS_UNREACHABLE_ERROR || !is_unreachable(req))
-		return false;
-	count_error(f, req, false);
-	dws_msg_prepare();
-	if (req->status == 0)
-		what = psprintf("no answer (%s)", clean_text(req->curl_error, 200));
-	else
-		what = psprintf("HTTP status %ld", req->status);
-	rid = req->request_id[0] ? clean_text(req->request_id, 100) : "(none)";
-	f->cause = MemoryContextStrdup(f->cxt,
-								   psprintf("%s: %s, request id %s, after %d attempt%s",
-											clean_text(call_label(req), 300),
-											what, rid, req->attempts,
-											req->attempts == 1 ? "" : "s"));
-	return true;
-}
-
-/*
- * A call whose body could not be held: the sink ran out of memory.  The
- * transfer was stopped inside libcurl without an ERROR; this is the ERROR.
- */
-static void
-check_sink(DwsFetch *f, DwsRequest *req)
-{
-	if (!req->sink_failed)
-		return;
-	count_error(f, req, false);
-	dws_msg_prepare();
-	ereport(ERROR,
-			(errcode(ERRCODE_OUT_OF_MEMORY),
-			 errmsg("%s failed: out of memory", clean_text(call_label(req), 400)),
-			 errdetail("The answer could not be held in memory after %zu bytes.",
-					   req->body_len)));
-}
-
-/* Parses a body; an unreadable one is an error naming the call. */
-static json_t *
-parse_or_error(DwsFetch *f, DwsRequest *req, bool must_parse)
-{
-	char		err[200];
-	json_t	   *root;
-
-	root = dws_parse_body(req->body ? req->body : "", req->body_len,
-						  err, sizeof(err));
-	if (root == NULL && must_parse)
-		report_call_error(f, req, NULL,
-						  psprintf("the answer is not valid JSON (%s)", err));
-	return root;
-}
-
-/* ---- bodies ---- */
-
-/* A new attempt: the body of an earlier one is forgotten (buffer kept). */
-static void
-answer_reset(void *arg)
-{
-	Answer	   *a = (Answer *) arg;
-
-	a->req->body_len = 0;
-	if (a->req->body)
-		a->req->body[0] = '\0';
-}
-
-/*
- * Appends received bytes to the body, growing it (to the announced length
- * at once when there is one).  This is the one growable buffer that may not
- * throw: it runs inside libcurl, where StringInfo's ERROR on a failed
- * allocation must not start.  false when memory ran out.
- */
-static bool
-answer_write(void *arg, const char *data, size_t n, size_t expected)
-{
-	Answer	   *a = (Answer *) arg;
-	DwsRequest *req = a->req;
-	size_t		need = req->body_len + n + 1;
-
-	if (need > a->cap)
-	{
-		size_t		newcap = Max(need, a->cap * 2);
-		char	   *nb;
-
-		if (a->cap == 0 && expected >= need)
-			newcap = expected + 1;
-		newcap = Max(newcap, 1024);
-		/*
-		 * transport.c refuses a piece that would take the body past body_limit,
-		 * so doubling never needs to go beyond it: without this, a body
-		 * sent without Content-Length could take twice the limit.
-		 */
-		if (req->body_limit > 0 && newcap > (size_t) req->body_limit + 1)
-			newcap = Max(need, (size_t) req->body_limit + 1);
-		if (!AllocHugeSizeIsValid(newcap))
-			return false;
-		nb = MemoryContextAllocExtended(a->cxt, newcap,
-										MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
-		if (nb == NULL)
-			return false;
-		if (req->body_len)
-			memcpy(nb, req->body, req->body_len);
-		if (req->body)
-			pfree(req->body);
-		req->body = nb;
-		a->cap = newcap;
-	}
-	memcpy(req->body + req->body_len, data, n);
-	req->body_len += n;
-	req->body[req->body_len] = '\0';
-	return true;
-}
-
-/* A request whose body this scan keeps, in the current memory context. */
-static DwsRequest *
-new_request(DwsCallKind kind, char *project_id)
-{
-	DwsRequest *req = palloc0(sizeof(DwsRequest));
-	Answer	   *a = palloc0(sizeof(Answer));
-
-	a->req = req;
-	a->cxt = CurrentMemoryContext;
-	req->kind = kind;
-	req->project_id = project_id;
-	req->sink.reset = answer_reset;
-	req->sink.write = answer_write;
-	req->sink.arg = a;
-	return req;
-}
-
-/* Frees a request and its body. */
-static void
-free_request(DwsRequest *req)
-{
-	if (req->body)
-		pfree(req->body);
-	pfree(req->sink.arg);
-	if (req->dr_id)
-		pfree(req->dr_id);
-	pfree(req);
-}
 
 /* ---- calls, through the cache ---- */
 
@@ -525,8 +61,8 @@ cache_id(DwsRequest *req)
  * (json_string gives NULL for text that is not UTF-8, or on no memory),
  * which would leave the id or project out of the row: make it an error.
  */
-static void
-set_record_text(json_t *rec, const char *key, const char *value)
+void
+dws_fetch_set_text(json_t *rec, const char *key, const char *value)
 {
 	if (json_object_set_new(rec, key, json_string(value)) != 0)
 		ereport(ERROR,
@@ -539,10 +75,10 @@ set_record_text(json_t *rec, const char *key, const char *value)
  * for cache_ttl: called only at those points, never for an answer whose
  * body is still unchecked, so that a bad page never sticks.
  */
-static void
-keep_answer(DwsFetch *f, DwsRequest *req)
+void
+dws_fetch_keep_answer(DwsFetch *f, DwsRequest *req)
 {
-	Answer	   *a = (Answer *) req->sink.arg;
+	DwsAnswer  *a = dws_answer_of(req);
 
 	if (a->cached)
 		return;
@@ -561,10 +97,10 @@ keep_answer(DwsFetch *f, DwsRequest *req)
  * answer kept for the call is taken whatever its age, and a call without
  * one is noted (unkept) and not made.
  */
-static void
-submit(DwsFetch *f, DwsRequest *req)
+void
+dws_fetch_submit(DwsFetch *f, DwsRequest *req)
 {
-	Answer	   *a = (Answer *) req->sink.arg;
+	DwsAnswer  *a = dws_answer_of(req);
 
 	if (f->offline)
 	{
@@ -595,8 +131,8 @@ submit(DwsFetch *f, DwsRequest *req)
 }
 
 /* The next answered call, from the cache or the network; NULL when none. */
-static DwsRequest *
-next_answer(DwsFetch *f)
+DwsRequest *
+dws_fetch_next_answer(DwsFetch *f)
 {
 	DwsRequest *req;
 
@@ -611,8 +147,8 @@ next_answer(DwsFetch *f)
 	req = dws_batch_next(f->batch);
 	if (req)
 	{
-		check_sink(f, req);
-		((Answer *) req->sink.arg)->fetched = GetCurrentTimestamp();
+		dws_answer_check_sink(f->stats, dws_conn_stats(f->conn), req);
+		(dws_answer_of(req))->fetched = GetCurrentTimestamp();
 	}
 	return req;
 }
@@ -642,11 +178,6 @@ window_open(DwsFetch *f)
 
 /* ---- set-up ---- */
 
-static int
-cmp_cstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
 
 DwsFetch *
 dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
@@ -665,7 +196,12 @@ dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
 	f->cxt = cxt;
 	f->rowcxt = AllocSetContextCreate(cxt, "dwsdr_fdw record",
 									  ALLOCSET_DEFAULT_SIZES);
-	f->per_id_kind = dws_per_id_call(spec->resource);
+	f->per_id_kind = spec->plan->per_id_kind;
+	/* the plan's calls; none when there is nothing to ask (no project, no id) */
+	f->list = f->per_id = spec->projects != NIL &&
+		(!spec->plan->ids_given || spec->ids != NIL);
+	f->list &= spec->plan->list;
+	f->per_id &= spec->plan->per_id;
 	f->window = 2 * dws_conn_max_concurrency(conn);
 	f->held_max = DWS_HELD_WINDOWS * f->window;
 	f->netcxt = AllocSetContextCreate(cxt, "dwsdr_fdw calls",
@@ -688,7 +224,7 @@ dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
 		f->cache = dws_conn_cache(conn);
 		f->cache_max_age_ms = (int64) dws_conn_options(conn)->cache_ttl * 1000;
 	}
-	else if (spec->ids_given)
+	else if (spec->plan->ids_given)
 	{
 		f->cache = query_cache;
 		f->cache_max_age_ms = -1;
@@ -696,268 +232,16 @@ dws_fetch_begin(DwsConn *conn, DwsFetchSpec *spec, DwsTableDesc *desc,
 	if (f->mode == DWS_UNREACHABLE_STALE)
 		f->keep = dws_conn_cache(conn);
 
-	if (spec->ids_given && spec->need_list)
-	{
-		ListCell   *lc;
-		int			i = 0;
-
-		f->nwant = list_length(spec->ids);
-		f->want_ids = palloc(sizeof(char *) * Max(f->nwant, 1));
-		foreach(lc, spec->ids)
-			f->want_ids[i++] = (char *) lfirst(lc);
-		qsort(f->want_ids, f->nwant, sizeof(char *), cmp_cstr);
-	}
-	if (spec->resource == DWS_RES_EVENTS && spec->need_list)
+	if (spec->plan->ids_given && f->list)
+		dws_fetch_want_ids(f);
+	if (spec->plan->resource == DWS_RES_EVENTS && f->list)
 		f->events = dws_events_begin(f, spec, desc,
 									 dws_conn_max_concurrency(conn));
 	MemoryContextSwitchTo(old);
 	return f;
 }
 
-static bool
-wanted(DwsFetch *f, const char *id)
-{
-	if (!f->spec->ids_given)
-		return true;
-	if (id == NULL)
-		return false;
-	return bsearch(&id, f->want_ids, f->nwant, sizeof(char *), cmp_cstr) != NULL;
-}
 
-/* Releases the items a list keeps parsed, from index from on. */
-static void
-drop_trees(ListResult *lr, size_t from)
-{
-	size_t		k;
-
-	for (k = from; lr->trees && k < lr->nitems; k++)
-	{
-		json_decref(lr->trees[k]);
-		lr->trees[k] = NULL;
-	}
-}
-
-/* A JSON value's kind, for a message. */
-static const char *
-json_kind(json_t *v)
-{
-	if (json_is_number(v))
-		return "a number";
-	switch (json_typeof(v))
-	{
-		case JSON_OBJECT:
-			return "an object";
-		case JSON_ARRAY:
-			return "an array";
-		case JSON_STRING:
-			return "a string";
-		case JSON_TRUE:
-		case JSON_FALSE:
-			return "a boolean";
-		default:
-			return "null";
-	}
-}
-
-/*
- * What is wrong with a list item, or NULL when it is an object whose "id"
- * is a non-empty string: a task id that the per-task call's path and the
- * row need.  Such an item is the list's error, never skipped: skipped, a
- * task would be silently left out.  A string holding a NUL byte is no id
- * either.
- */
-static const char *
-item_problem(json_t *item)
-{
-	json_t	   *id;
-
-	if (!json_is_object(item))
-		return psprintf("is not an object but %s", json_kind(item));
-	id = json_object_get(item, "id");
-	if (id == NULL || json_is_null(id))
-		return "has no \"id\"";
-	if (!json_is_string(id))
-		return psprintf("has an \"id\" that is %s, not a string",
-						json_kind(id));
-	if (json_string_length(id) == 0)
-		return "has an empty \"id\"";
-	if (strlen(json_string_value(id)) != json_string_length(id))
-		return "has an \"id\" holding a NUL character";
-	return NULL;
-}
-
-/*
- * Item callback of dws_list_walk: keeps the item's range (and a large item
- * parsed), or only its id.  It may throw (out of memory): the walk's tree
- * is palloc'd in the scan's context and goes with it.
- */
-static int
-collect_item(void *arg, size_t index, json_t *item, size_t off, size_t len)
-{
-	ListResult *lr = (ListResult *) arg;
-
-	if (index == 0)
-	{
-		/* a repeated key: its array replaces the earlier one */
-		drop_trees(lr, 0);
-		lr->kept = 0;
-		lr->bad = NULL;
-	}
-	if (lr->bad == NULL && (lr->bad = item_problem(item)) != NULL)
-		lr->bad_index = index;
-	if (index >= lr->cap)
-	{
-		size_t		cap = Max(lr->cap * 2, 64);
-
-		if (lr->keep_items)
-		{
-			lr->ranges = lr->ranges ?
-				repalloc_huge(lr->ranges, cap * sizeof(DwsRange)) :
-				palloc_extended(cap * sizeof(DwsRange), MCXT_ALLOC_HUGE);
-			lr->trees = lr->trees ?
-				repalloc_huge(lr->trees, cap * sizeof(json_t *)) :
-				palloc_extended(cap * sizeof(json_t *), MCXT_ALLOC_HUGE);
-		}
-		else
-			lr->ids = lr->ids ?
-				repalloc_huge(lr->ids, cap * sizeof(char *)) :
-				palloc_extended(cap * sizeof(char *), MCXT_ALLOC_HUGE);
-		lr->cap = cap;
-	}
-	if (lr->keep_items)
-	{
-		lr->ranges[index].off = off;
-		lr->ranges[index].len = len;
-		lr->trees[index] = NULL;
-		if (len == 0 ||			/* no bytes of its own: a whole parse's */
-			(len >= LIST_TREE_MIN && lr->kept + len <= LIST_TREE_BUDGET))
-		{
-			lr->trees[index] = json_incref(item);
-			lr->kept += len;
-		}
-	}
-	else
-	{
-		const char *id = json_string_value(json_object_get(item, "id"));
-
-		lr->ids[index] = id ? pstrdup(id) : NULL;
-	}
-	lr->nitems = index + 1;
-	return 0;
-}
-
-/* A whole project's list, accepted: its size sizes later plans (plan.c). */
-static void
-note_list_size(DwsFetch *f, DwsRequest *req, ListResult *lr)
-{
-	if (req->list_filter_id == NULL)
-		dws_plan_note_tasks(f->spec->serverid, lr->project_id,
-							(double) lr->nitems);
-}
-
-/*
- * Sends the list call of every project (they run concurrently); their
- * answers are taken one by one (take_list).
- */
-static void
-start_lists(DwsFetch *f)
-{
-	DwsFetchSpec *spec = f->spec;
-	ListCell   *lc;
-	int			i = 0;
-	bool		keep_items = spec->list_fields || !spec->need_per_id;
-
-	f->nlists = list_length(spec->projects);
-	f->lists = palloc0(sizeof(ListResult) * f->nlists);
-	f->lists_left = f->nlists;
-	foreach(lc, spec->projects)
-	{
-		DwsRequest *req = new_request(DWS_CALL_LIST, (char *) lfirst(lc));
-
-		if (spec->ids_given && list_length(spec->ids) == 1)
-			req->list_filter_id = linitial(spec->ids);
-		req->arg = &f->lists[i];
-		f->lists[i].project_id = req->project_id;
-		f->lists[i].keep_items = keep_items;
-		i++;
-		submit(f, req);
-	}
-}
-
-/*
- * Takes the answer of a list call: keeps the items (or, when no column
- * needs list fields, only their ids).  A list is made from its final
- * answer only, once that answer is accepted.  false when the call could
- * not reach the API and the scan is to skip or go stale (stop_unreachable).
- */
-static bool
-take_list(DwsFetch *f, DwsRequest *req)
-{
-	DwsFetchSpec *spec = f->spec;
-	bool		keep_items = spec->list_fields || !spec->need_per_id;
-	ListResult *lr = (ListResult *) req->arg;
-	long		n;
-
-	f->lists_left--;
-
-	/*
-	 * The list has no "missing" answer (is_missing): any other is an error,
-	 * or, when the API could not be reached and the server's
-	 * when_unreachable says so, the end of the scan's calls (false).
-	 */
-	if (req->status != 200)
-	{
-		if (stop_unreachable(f, req))
-			return false;
-		report_call_error(f, req, parse_or_error(f, req, false), NULL);
-	}
-	lr->fetched = ((Answer *) req->sink.arg)->fetched;
-
-	/*
-	 * The list has no pagination: its body can be large.  Read the items
-	 * without building a tree of all of them (list.c); when no column
-	 * needs more than the ids, keep only those.
-	 */
-	n = dws_list_walk(req->body, req->body_len, collect_item, lr);
-	if (n < 0)
-	{
-		json_t	   *root = parse_or_error(f, req, true);
-		json_t	   *arr = dws_list_array(root);
-		size_t		k;
-
-		if (dws_is_error_body(root) || arr == NULL)
-			report_call_error(f, req, root, dws_is_error_body(root) ?
-							  "the answer is an error object" :
-							  "the answer has no \"disaster_recovery\" array");
-
-		/*
-		 * A list that reads whole but not value by value (none is known:
-		 * the walk reads values as a whole parse does).  Its items are
-		 * taken from that tree, each kept parsed.
-		 */
-		for (k = 0; k < json_array_size(arr); k++)
-			(void) collect_item(lr, k, json_array_get(arr, k), 0, 0);
-		n = (long) json_array_size(arr);
-		json_decref(root);
-	}
-	/* the last array counts (a repeated key, perhaps empty at last) */
-	if (lr->bad && lr->bad_index < (size_t) n)
-		report_call_error(f, req, NULL,
-						  psprintf("the item at index %zu (counting from 0) %s",
-								   lr->bad_index, lr->bad));
-	keep_answer(f, req);
-	drop_trees(lr, (size_t) n);
-	lr->nitems = (size_t) n;
-	note_list_size(f, req, lr);
-	if (keep_items)
-	{
-		/* the body moves to the list */
-		lr->body = req->body;
-		req->body = NULL;
-	}
-	free_request(req);
-	return true;
-}
 
 /* ---- iteration ---- */
 
@@ -965,112 +249,34 @@ static DwsRequest *
 per_id_request(DwsFetch *f, const char *project_id, const char *id,
 			   json_t *list_record)
 {
-	DwsRequest *req = new_request(f->per_id_kind, (char *) project_id);
+	DwsRequest *req = dws_answer_request(f->per_id_kind, (char *) project_id);
 
 	req->dr_id = pstrdup(id);
 	req->arg = list_record;
-	if (f->spec->need_list)
-		((Answer *) req->sink.arg)->named_at = f->item_fetched;
+	if (f->list)
+		(dws_answer_of(req))->named_at = f->item_fetched;
 	return req;
 }
 
-/*
- * The next item of the list results that the quals want; its canonical
- * form when with_record, and its bytes in src when src is not NULL.  false
- * when the lists are exhausted.
- */
-static bool
-next_list_item(DwsFetch *f, bool with_record, char **project_id, char **id,
-			   json_t **record, DwsSource *src)
-{
-	while (f->list_i < f->nlists)
-	{
-		ListResult *lr = &f->lists[f->list_i];
-
-		while (f->item_i < lr->nitems)
-		{
-			size_t		k = f->item_i++;
-			const char *item_id;
-			json_t	   *item = NULL;
-
-			if (lr->keep_items && lr->trees[k])
-			{
-				/* kept parsed: handed over */
-				item = lr->trees[k];
-				lr->trees[k] = NULL;
-				item_id = json_string_value(json_object_get(item, "id"));
-			}
-			else if (lr->keep_items)
-			{
-				item = dws_parse_body(lr->body + lr->ranges[k].off,
-									  lr->ranges[k].len, NULL, 0);
-				if (item == NULL)
-				{
-					dws_msg_prepare();
-					ereport(ERROR,
-							(errcode(ERRCODE_FDW_REPLY_HANDLE),
-							 errmsg("list call for project \"%s\" failed: an item of the list is not valid JSON",
-									clean_text(lr->project_id, 100))));
-				}
-				item_id = json_string_value(json_object_get(item, "id"));
-			}
-			else
-				item_id = lr->ids[k];
-			/* every item has an id (item_problem); keep the wanted ones */
-			if (item_id == NULL || !wanted(f, item_id))
-			{
-				json_decref(item);
-				continue;
-			}
-			*project_id = lr->project_id;
-			*id = pstrdup(item_id);
-			*record = NULL;
-			f->item_fetched = lr->fetched;
-			if (src != NULL)
-				src->fetched_at = lr->fetched;
-			if (src != NULL && lr->keep_items && lr->ranges[k].len > 0)
-			{
-				src->body = lr->body + lr->ranges[k].off;
-				src->len = lr->ranges[k].len;
-				src->list_item = true;
-			}
-			if (with_record && item)
-			{
-				/* an object (item_problem): NULL only when memory ran out */
-				*record = dws_list_item_canonical(item);
-				if (*record == NULL)
-					ereport(ERROR,
-							(errcode(ERRCODE_OUT_OF_MEMORY),
-							 errmsg("out of memory")));
-				set_record_text(*record, "project_id", lr->project_id);
-			}
-			json_decref(item);
-			return true;
-		}
-		f->list_i++;
-		f->item_i = 0;
-	}
-	return false;
-}
 
 /* Queues per-task calls until the window is full or the work runs out. */
-static void
-fill_window(DwsFetch *f)
+void
+dws_fetch_fill_window(DwsFetch *f)
 {
 	DwsFetchSpec *spec = f->spec;
 
 	while (window_open(f))
 	{
-		if (spec->need_list)
+		if (f->list)
 		{
 			char	   *project_id,
 					   *id;
 			json_t	   *rec;
 
-			if (!next_list_item(f, spec->list_fields, &project_id, &id, &rec,
+			if (!dws_fetch_next_item(f, spec->plan->list_fields, &project_id, &id, &rec,
 								NULL))
 				return;
-			submit(f, per_id_request(f, project_id, id, rec));
+			dws_fetch_submit(f, per_id_request(f, project_id, id, rec));
 		}
 		else
 		{
@@ -1085,7 +291,7 @@ fill_window(DwsFetch *f)
 				if (f->id_cell == NULL)
 					return;
 			}
-			submit(f, per_id_request(f, (char *) lfirst(f->proj_cell),
+			dws_fetch_submit(f, per_id_request(f, (char *) lfirst(f->proj_cell),
 									 (char *) lfirst(f->id_cell), NULL));
 			f->id_cell = lnext(spec->ids, f->id_cell);
 		}
@@ -1106,9 +312,9 @@ check_answer_id(DwsFetch *f, DwsRequest *req, json_t *root, const char *id)
 
 	if (ci ? pg_strcasecmp(id, req->dr_id) == 0 : strcmp(id, req->dr_id) == 0)
 		return;
-	report_call_error(f, req, root,
+	dws_fetch_call_error(f, req, root,
 					  psprintf("the answer is for DR task \"%s\", not \"%s\"",
-							   clean_text(id, 100), req->dr_id));
+							   dws_answer_clean(id, 100), req->dr_id));
 }
 
 /*
@@ -1126,19 +332,19 @@ per_id_record(DwsFetch *f, DwsRequest *req, DwsSource *src)
 
 	if (req->status != 200)
 	{
-		root = parse_or_error(f, req, false);
-		if (is_missing(req, root))
+		root = dws_fetch_parse(f, req, false);
+		if (dws_answer_missing(req, root))
 		{
-			keep_answer(f, req);
+			dws_fetch_keep_answer(f, req);
 			return NULL;
 		}
-		report_call_error(f, req, root, NULL);
+		dws_fetch_call_error(f, req, root, NULL);
 	}
-	root = parse_or_error(f, req, true);
+	root = dws_fetch_parse(f, req, true);
 	obj = req->kind == DWS_CALL_DETAIL ? dws_detail_object(root) :
 		dws_progress_object(root);
 	if (obj == NULL)
-		report_call_error(f, req, root, dws_is_error_body(root) ?
+		dws_fetch_call_error(f, req, root, dws_is_error_body(root) ?
 						  "the answer is an error object" :
 						  req->kind == DWS_CALL_DETAIL ?
 						  "the answer has no \"disaster_recovery\" object" :
@@ -1147,38 +353,38 @@ per_id_record(DwsFetch *f, DwsRequest *req, DwsSource *src)
 	/* the record is the answer itself (raw is read from its bytes) */
 	rec = json_incref(obj);
 	if (!json_is_string(json_object_get(rec, "id")))
-		set_record_text(rec, "id", req->dr_id);
+		dws_fetch_set_text(rec, "id", req->dr_id);
 	else
 		check_answer_id(f, req, root, json_string_value(json_object_get(rec, "id")));
-	set_record_text(rec, "project_id", req->project_id);
+	dws_fetch_set_text(rec, "project_id", req->project_id);
 	if (list_record && dws_merge_missing(rec, list_record) != 0)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 						errmsg("out of memory")));
 	/* only an answer found to be for this task is kept for cache_ttl */
-	keep_answer(f, req);
+	dws_fetch_keep_answer(f, req);
 	f->held_body = req->body;
 	req->body = NULL;
 	src->body = f->held_body;
 	src->len = req->body_len;
 	/* the older of the task's answer and the list that named it */
-	src->fetched_at = ((Answer *) req->sink.arg)->fetched;
-	if (((Answer *) req->sink.arg)->named_at != 0 &&
-		((Answer *) req->sink.arg)->named_at < src->fetched_at)
-		src->fetched_at = ((Answer *) req->sink.arg)->named_at;
+	src->fetched_at = (dws_answer_of(req))->fetched;
+	if ((dws_answer_of(req))->named_at != 0 &&
+		(dws_answer_of(req))->named_at < src->fetched_at)
+		src->fetched_at = (dws_answer_of(req))->named_at;
 	src->member = req->kind == DWS_CALL_DETAIL ? "disaster_recovery" :
 		"disaster_recovery_progress";
 	return rec;
 }
 
 /* Where the scan's calls start: the lists, or the first id and project. */
-static bool
-start_calls(DwsFetch *f)
+bool
+dws_fetch_start_calls(DwsFetch *f)
 {
 	dws_fetch_start(f);
 	/* every list first: the per-task calls follow their items in order */
 	while (f->lists_left > 0)
 	{
-		DwsRequest *req = next_answer(f);
+		DwsRequest *req = dws_fetch_next_answer(f);
 
 		/* every list call ends with an answer: never a partial scan */
 		if (req == NULL)
@@ -1187,173 +393,12 @@ start_calls(DwsFetch *f)
 				return false;	/* a list with no kept answer (unkept) */
 			elog(ERROR, "dwsdr_fdw: %d list answers never came", f->lists_left);
 		}
-		if (!take_list(f, req))
+		if (!dws_fetch_take_list(f, req))
 			return false;
 	}
 	return true;
 }
 
-/*
- * 'skip' and 'stale': makes every call of the scan before its first record
- * and queues the answers (ready), which dws_fetch_next then reads as it
- * reads answers from the cache.  false as soon as one call could not reach
- * the API, or, offline, had no kept answer.
- */
-static bool
-collect_all(DwsFetch *f)
-{
-	List	   *done = NIL;
-	DwsRequest *req;
-
-	if (!start_calls(f) || f->unkept)
-		return false;
-	if (!f->spec->need_per_id)
-		return true;
-	for (;;)
-	{
-		fill_window(f);
-		if (f->unkept)
-			return false;
-		req = next_answer(f);
-		if (req == NULL)
-			break;
-		if (req->status != 200 && stop_unreachable(f, req))
-			return false;
-		done = lappend(done, req);
-	}
-	f->ready = done;
-	return true;
-}
-
-/*
- * Abandons the scan's calls: those still running or waiting are stopped
- * (their batch goes with its context) and nothing more is sent.  With
- * offline, the scan starts again from the answers kept for its calls.
- */
-static void
-abandon_calls(DwsFetch *f, bool offline)
-{
-	if (f->netcxt != NULL)
-		MemoryContextDelete(f->netcxt);
-	f->netcxt = NULL;
-	f->batch = NULL;
-	f->ready = NIL;
-	f->lists = NULL;
-	f->nlists = 0;
-	f->list_i = 0;
-	f->item_i = 0;
-	f->proj_cell = NULL;
-	f->id_cell = NULL;
-	f->lists_left = 0;
-	f->started = false;		/* offline, dws_fetch_start sends them anew */
-	f->offline = offline;
-}
-
-/* The foreign server's name, for the WARNINGs. */
-static char *
-server_name(DwsFetch *f)
-{
-	ForeignServer *server = GetForeignServerExtended(dws_conn_serverid(f->conn),
-													 FSV_MISSING_OK);
-
-	return server ? server->servername : "?";
-}
-
-/*
- * Abandons the scan's calls and makes it return no rows, with the WARNING
- * that names the server, its endpoint, the call that failed and why (in
- * f->cause, from stop_unreachable).
- */
-static void
-skip_scan(DwsFetch *f)
-{
-	char	   *endpoint;
-
-	dws_msg_prepare();
-	endpoint = clean_text(dws_conn_options(f->conn)->endpoint, 300);
-	abandon_calls(f, false);
-	f->skipped = true;
-	ereport(WARNING,
-			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-			 errmsg("foreign server \"%s\" is unreachable: its rows are left out",
-					server_name(f)),
-			 errdetail("Endpoint %s; %s%s.", endpoint, f->cause,
-					   f->mode == DWS_UNREACHABLE_STALE ?
-					   "; and a call the scan needs has no kept answer" : ""),
-			 errhint(f->mode == DWS_UNREACHABLE_STALE ?
-					 "The server's when_unreachable is 'stale': a scan is served from kept answers only when every call it needs has one." :
-					 "The server's when_unreachable is 'skip'; set it to 'error' to make this an error.")));
-}
-
-/*
- * The decision of a scan on a server whose when_unreachable is not 'error',
- * taken before its first record: every call made (collect_all); when one
- * could not reach the API, 'stale' serves the kept answers of every call
- * the scan needs, and otherwise (or when one has none) the scan returns no
- * rows.  Either way a WARNING names the server, its endpoint, the call that
- * failed and why.
- */
-static void
-decide_reachability(DwsFetch *f)
-{
-	const DwsServerOptions *opts = dws_conn_options(f->conn);
-	char	   *endpoint;
-	char	   *age;
-
-	if (collect_all(f))
-		return;
-	dws_msg_prepare();
-	endpoint = clean_text(opts->endpoint, 300);
-	if (f->mode == DWS_UNREACHABLE_STALE && !f->offline)
-	{
-		abandon_calls(f, true);
-		if (collect_all(f))
-		{
-			TimestampTz now = GetCurrentTimestamp();
-
-			if (f->oldest == 0 || f->oldest > now)
-				f->oldest = now;
-			/* whole seconds: a figure that reads the same in every style */
-			age = psprintf(INT64_FORMAT " second%s",
-						   (int64) ((now - f->oldest) / USECS_PER_SEC),
-						   (now - f->oldest) / USECS_PER_SEC == 1 ? "" : "s");
-			ereport(WARNING,
-					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-					 errmsg("foreign server \"%s\" is unreachable: its rows are served from kept answers",
-							server_name(f)),
-					 errdetail("The oldest answer served is %s old (received %s). Endpoint %s; %s.",
-							   age,
-							   timestamptz_to_str(f->oldest),
-							   endpoint, f->cause),
-					 errhint("The server's when_unreachable is 'stale'; column fetched_at tells each row's age.")));
-			return;
-		}
-	}
-	skip_scan(f);
-}
-
-/*
- * For events.c: a page that failed before the scan returned any row.  true
- * when the server's when_unreachable makes the failure a skipped scan (the
- * WARNING given, every call abandoned: the caller sends no more); false
- * when it is to be reported as an ERROR as usual.  Pages of events are
- * never kept, so 'stale' has nothing to serve them from and skips too.
- */
-bool
-dws_fetch_skip_unreachable(DwsFetch *f, DwsRequest *req)
-{
-	if (!stop_unreachable(f, req))
-		return false;
-	skip_scan(f);
-	return true;
-}
-
-/* For events.c: when a call's answer was received from the API. */
-TimestampTz
-dws_fetch_answered_at(DwsRequest *req)
-{
-	return ((Answer *) req->sink.arg)->fetched;
-}
 
 /*
  * What the batch calls when answers of this scan came in while another scan
@@ -1389,13 +434,13 @@ fetch_advance(void *arg)
 			if (req == NULL || req->status != 200 || req->sink_failed)
 				break;
 			(void) dws_batch_take(f->batch);
-			((Answer *) req->sink.arg)->fetched = GetCurrentTimestamp();
+			(dws_answer_of(req))->fetched = GetCurrentTimestamp();
 		}
 		/* only good answers are taken here: the list is accepted or fails */
-		(void) take_list(f, req);
+		(void) dws_fetch_take_list(f, req);
 	}
-	if (f->lists_left == 0 && f->spec->need_per_id)
-		fill_window(f);
+	if (f->lists_left == 0 && f->per_id)
+		dws_fetch_fill_window(f);
 	f->busy = false;
 	MemoryContextSwitchTo(old);
 }
@@ -1413,12 +458,12 @@ dws_fetch_start(DwsFetch *f)
 	DwsFetchSpec *spec = f->spec;
 	MemoryContext old;
 
-	if (f->started || spec->resource == DWS_RES_EVENTS)
+	if (f->started || spec->plan->resource == DWS_RES_EVENTS)
 		return;
 	old = MemoryContextSwitchTo(f->cxt);
 	f->started = true;
-	if (spec->need_list)
-		start_lists(f);
+	if (f->list)
+		dws_fetch_start_lists(f);
 	else
 	{
 		f->proj_cell = list_head(spec->projects);
@@ -1449,7 +494,7 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 	memset(src, 0, sizeof(*src));
 	old = MemoryContextSwitchTo(f->cxt);
 
-	if (spec->resource == DWS_RES_EVENTS)
+	if (spec->plan->resource == DWS_RES_EVENTS)
 	{
 		/*
 		 * pages of events, read as rows are asked for (events.c); no
@@ -1467,9 +512,9 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 	{
 		f->decided = true;
 		if (f->mode == DWS_UNREACHABLE_ERROR)
-			(void) start_calls(f);
+			(void) dws_fetch_start_calls(f);
 		else
-			decide_reachability(f);
+			dws_fetch_decide_reachability(f);
 	}
 	if (f->skipped)
 	{
@@ -1478,14 +523,14 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 		return NULL;
 	}
 
-	if (!spec->need_per_id)
+	if (!f->per_id)
 	{
 		char	   *project_id,
 				   *id;
 
 		/* the list items are the records */
 		MemoryContextSwitchTo(f->rowcxt);
-		(void) next_list_item(f, true, &project_id, &id, &rec, src);
+		(void) dws_fetch_next_item(f, true, &project_id, &id, &rec, src);
 		MemoryContextSwitchTo(old);
 		f->busy = false;
 		return rec;
@@ -1495,8 +540,8 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 	{
 		DwsRequest *req;
 
-		fill_window(f);
-		req = next_answer(f);
+		dws_fetch_fill_window(f);
+		req = dws_fetch_next_answer(f);
 		if (req == NULL)
 			break;
 		MemoryContextSwitchTo(f->rowcxt);
@@ -1504,7 +549,7 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 		MemoryContextSwitchTo(f->cxt);
 		if (req->arg)
 			json_decref((json_t *) req->arg);
-		free_request(req);
+		dws_answer_free(req);
 		if (rec != NULL)
 			break;
 	}
@@ -1514,20 +559,6 @@ dws_fetch_next(DwsFetch *f, DwsSource *src)
 }
 
 /* ---- for events.c ---- */
-
-/* A request whose body is kept in the current memory context. */
-DwsRequest *
-dws_fetch_new_request(DwsCallKind kind, char *project_id)
-{
-	return new_request(kind, project_id);
-}
-
-/* Frees a request and its body. */
-void
-dws_fetch_free_request(DwsRequest *req)
-{
-	free_request(req);
-}
 
 /*
  * Sends a call on the scan's batch.  Not through the cache: pages of
@@ -1544,14 +575,15 @@ dws_fetch_send(DwsFetch *f, DwsRequest *req)
 DwsRequest *
 dws_fetch_answer(DwsFetch *f)
 {
-	return next_answer(f);
+	return dws_fetch_next_answer(f);
 }
 
 /* Parses a body; an unreadable one is an error when must_parse. */
 json_t *
 dws_fetch_parse(DwsFetch *f, DwsRequest *req, bool must_parse)
 {
-	return parse_or_error(f, req, must_parse);
+	return dws_answer_parse(f->stats, dws_conn_stats(f->conn), req,
+							must_parse);
 }
 
 /* Reports a failed call (counted in the scan's and the server's figures). */
@@ -1559,5 +591,5 @@ void
 dws_fetch_call_error(DwsFetch *f, DwsRequest *req, json_t *root,
 					 const char *problem)
 {
-	report_call_error(f, req, root, problem);
+	dws_answer_error(f->stats, dws_conn_stats(f->conn), req, root, problem);
 }

@@ -50,6 +50,8 @@ typedef struct DwsTableOptions
 	int			page_size;		/* dr_events: events per page (limit) */
 } DwsTableOptions;
 
+#define DWS_EVENTS_PAGE_SIZE 1000	/* the API's default and largest limit */
+
 extern void dws_server_options(ForeignServer *server, DwsServerOptions *opts);
 extern void dws_check_hosts(ForeignServer *server, const DwsServerOptions *opts);
 extern void dws_user_options(UserMapping *um, ForeignServer *server,

@@ -107,13 +107,17 @@ const_values(Node *expr, bool is_array)
 	return -1;
 }
 
-/* Known number of values, or a guess: one for "=", many for "= ANY". */
-static double
-guess_values(DwsKeyQual *q)
+/*
+ * Known number of values, or the guess: one for "=", DWS_ARRAY_GUESS for
+ * "= ANY" of a parameter.  The one guess: choosing a clause and costing
+ * the scan both read it.
+ */
+double
+dws_key_guess(const DwsKeyQual *q)
 {
 	if (q->nvalues >= 0)
 		return q->nvalues;
-	return q->is_array ? 1000 : 1;
+	return q->is_array ? DWS_ARRAY_GUESS : 1;
 }
 
 /*
@@ -178,7 +182,7 @@ dws_find_key_qual(PlannerInfo *root, RelOptInfo *baserel, List *clauses,
 		else
 			continue;
 
-		if (best == NULL || guess_values(&cand) < guess_values(best))
+		if (best == NULL || dws_key_guess(&cand) < dws_key_guess(best))
 		{
 			if (best == NULL)
 				best = palloc(sizeof(DwsKeyQual));

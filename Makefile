@@ -21,6 +21,7 @@ OBJS += src/row.o src/hosts.o
 OBJS += src/connection.o src/api.o src/stats.o src/transport.o src/batch.o src/waitset.o
 OBJS += src/analyze.o src/answer.o src/estimate.o src/explain.o src/fetchlist.o \
 	src/unreachable.o
+OBJS += src/budget.o src/activity.o
 EXTENSION = dwsdr_fdw
 DATA = dwsdr_fdw--1.0.sql dwsdr_fdw--1.0--1.1.sql dwsdr_fdw--1.1--1.2.sql
 PGFILEDESC = "dwsdr_fdw - foreign data wrapper for GaussDB(DWS) DR tasks"
@@ -50,6 +51,7 @@ print-regress-cron:
 $(OBJS): src/dwsdr.h src/record.h src/sign.h src/compat.h src/dwsbuf.h src/list.h src/shared.h
 $(OBJS): src/msgtext.h src/schema.h src/row.h src/jsonsource.h src/options.h src/hosts.h
 $(OBJS): src/api.h src/connection.h src/stats.h src/transport.h src/transport_int.h src/waitset.h
+$(OBJS): src/cache.h src/budget.h src/activity.h
 $(OBJS): src/plan.h src/fetch.h src/events.h src/answer.h src/analyze.h src/estimate.h src/explain.h src/fetch_int.h
 
 # ---- installcheck against a running server ----

@@ -5,7 +5,9 @@
  *	  and, when the server sets cache_ttl, across queries for that many
  *	  seconds; and, when the server sets when_unreachable 'stale', the last
  *	  accepted answer of every call, for as long as the connection lives,
- *	  to be served when the API cannot be reached.
+ *	  to be served when the API cannot be reached.  When dwsdr_fdw is
+ *	  preloaded, both are also kept in the cache all sessions share
+ *	  (shared.c), behind this one: a new session finds them there.
  *
  * Only final answers that become rows or "no such task" are kept (HTTP 200
  * and the not-found answers); errors never are.  A cache lives in a memory
@@ -37,6 +39,7 @@
 #include "postgres.h"
 
 #include "dwsdr.h"
+#include "cache.h"
 
 #include "lib/ilist.h"
 #include "utils/hsearch.h"
@@ -193,6 +196,29 @@ dws_cache_keep_stale(DwsCache *c)
 		c->keep_stale = true;
 }
 
+/*
+ * When preloaded, the answers all sessions share (shared.c): for a fresh
+ * read (cache_ttl), one that e (what this backend keeps, or NULL) does
+ * not give; for a read of kept answers ('stale', any age), one newer than
+ * e, which may be another session's.  false when e is the better answer.
+ */
+static bool
+lookup_shared(DwsCache *c, const char *key, int64 max_age_ms, CacheEntry *e,
+			  long *status, char **body, size_t *len, TimestampTz *fetched)
+{
+	if (max_age_ms < 0 ? !c->keep_stale : (e != NULL || c->ttl_s <= 0))
+		return false;
+	if (!dws_shared_cache_get(c->shared, key, max_age_ms, status, body, len,
+							  fetched))	/* shared.c */
+		return false;
+	if (e != NULL && e->fetched >= *fetched)
+	{
+		pfree(*body);
+		return false;
+	}
+	return true;
+}
+
 /* See the contract at the top of this file. */
 bool
 dws_cache_lookup(DwsCache *c, DwsCallKind kind, const char *project_id,
@@ -201,28 +227,26 @@ dws_cache_lookup(DwsCache *c, DwsCallKind kind, const char *project_id,
 {
 	char		key[DWS_CACHE_KEYLEN];
 	CacheEntry *e;
+	TimestampTz fetched;
 
 	if (c == NULL || !make_key(key, kind, project_id, id))
 		return false;
 	e = hash_search(c->hash, key, HASH_FIND, NULL);
-	if (e == NULL)
-	{
-		/*
-		 * Not kept here: another session's answer, when preloaded, for a
-		 * fresh read (shared.c); answers for 'stale' are this backend's.
-		 */
-		if (max_age_ms < 0)
-			return false;
-		return dws_shared_cache_get(c->shared, key, c->ttl_s, status, body,
-									len, fetched_at);	/* shared.c */
-	}
-	if (too_old(e, max_age_ms, GetCurrentTimestamp()))
+	if (e != NULL && too_old(e, max_age_ms, GetCurrentTimestamp()))
 	{
 		/* expired: forget it now rather than keep its memory */
 		if (!c->keep_stale)
 			drop_entry(c, e);
-		return false;
+		e = NULL;
 	}
+	if (lookup_shared(c, key, max_age_ms, e, status, body, len, &fetched))
+	{
+		if (fetched_at)
+			*fetched_at = fetched;
+		return true;
+	}
+	if (e == NULL)
+		return false;
 	*status = e->status;
 	*len = e->len;
 	*body = palloc(e->len + 1);
@@ -245,7 +269,8 @@ dws_cache_store(DwsCache *c, DwsCallKind kind, const char *project_id,
 
 	if (c == NULL || !make_key(key, kind, project_id, id))
 		return;
-	dws_shared_cache_put(c->shared, key, c->ttl_s, status, body, len);	/* shared.c */
+	dws_shared_cache_put(c->shared, key, c->ttl_s, c->keep_stale, status,
+						 body, len, fetched_at);	/* shared.c */
 	if ((int64) len > DWS_CACHE_MAX_BYTES)
 		return;					/* alone over the bound: not kept */
 	if (c->ttl_s > 0 && !c->keep_stale && c->entries >= c->sweep_at &&
@@ -294,7 +319,7 @@ dws_cache_reset(DwsCache *c)
  * sessions share, and answers kept here are kept there too (shared.c).
  */
 void
-dws_cache_set_shared(DwsCache *c, DwsShared *shared)
+dws_cache_set_shared(DwsCache *c, struct DwsShared *shared)
 {
 	c->shared = shared;
 }

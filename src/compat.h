@@ -15,7 +15,7 @@
  *	- 17 added fdw_restrictinfo to create_foreignscan_path().
  *	- 17 made a WaitEventSet belong to a resource owner instead of a memory
  *	  context, replaced MyBackendId (1-based) by MyProcNumber (0-based), and
- *	  added custom wait event names (WaitEventExtensionNew, in shared.c).
+ *	  added custom wait event names (WaitEventExtensionNew, in activity.c).
  *	- 18 added disabled_nodes to create_foreignscan_path(), and split
  *	  commands/explain.h: ExplainState is in commands/explain_state.h and the
  *	  ExplainProperty*() functions are in commands/explain_format.h.
@@ -110,7 +110,7 @@ dws_create_wait_event_set(MemoryContext cxt, int nevents)
 }
 
 /*
- * This backend's index among the MaxBackends regular backends (shared.c's
+ * This backend's index among the MaxBackends regular backends (activity.c's
  * activity slots): -1 or past the end for a process that is not one.
  */
 static inline int

@@ -93,24 +93,7 @@ extern List *dws_key_values(ExprState *state, bool is_array,
 extern double dws_key_guess(const DwsKeyQual *q);
 
 /* ---- cache.c ---- */
-typedef struct DwsCache DwsCache;
-
-extern DwsCache *dws_cache_create(MemoryContext parent, int ttl_s);
-extern void dws_cache_reset(DwsCache *c);
-/* the contract of these two is in cache.c's header comment */
-extern bool dws_cache_lookup(DwsCache *c, DwsCallKind kind,
-							 const char *project_id, const char *id,
-							 int64 max_age_ms, long *status, char **body,
-							 size_t *len, TimestampTz *fetched_at);
-extern void dws_cache_store(DwsCache *c, DwsCallKind kind,
-							const char *project_id, const char *id,
-							long status, const char *body, size_t len,
-							TimestampTz fetched_at);
-extern void dws_cache_keep_stale(DwsCache *c);
-
-/* the bound of every cache: past either, the oldest answers go first */
-#define DWS_CACHE_MAX_ENTRIES 10000
-#define DWS_CACHE_MAX_BYTES ((int64) 128 * 1024 * 1024)
+#include "cache.h"
 
 
 /* ---- connection.c, api.c, stats.c (until each file includes them) ---- */

@@ -51,7 +51,7 @@ print-regress-cron:
 $(OBJS): src/dwsdr.h src/record.h src/sign.h src/compat.h src/dwsbuf.h src/list.h src/shared.h
 $(OBJS): src/msgtext.h src/schema.h src/row.h src/jsonsource.h src/options.h src/hosts.h
 $(OBJS): src/api.h src/connection.h src/stats.h src/transport.h src/transport_int.h src/waitset.h
-$(OBJS): src/cache.h src/budget.h src/activity.h
+$(OBJS): src/cache.h src/budget.h src/activity.h src/pushdown.h
 $(OBJS): src/plan.h src/fetch.h src/events.h src/answer.h src/analyze.h src/estimate.h src/explain.h src/fetch_int.h
 
 # ---- installcheck against a running server ----

@@ -20,6 +20,7 @@
 #include "src/fetch.h"
 #include "src/msgtext.h"
 #include "src/plan.h"
+#include "src/pushdown.h"
 #include "src/shared.h"
 
 #include "access/table.h"

@@ -7,6 +7,8 @@
 #define DWS_ANSWER_H
 
 #include "dwsdr.h"
+#include "api.h"
+#include "stats.h"
 
 /*
  * The sink of one call: its body as it arrives, in req->body.  The state of

@@ -13,6 +13,7 @@
 #include "foreign/foreign.h"
 
 #include "hosts.h"
+#include "cache.h"
 #include "options.h"
 #include "stats.h"
 #include "transport.h"

@@ -1,11 +1,15 @@
 /*-------------------------------------------------------------------------
  * dwsdr.h
- *	  Declarations shared by the PostgreSQL-side modules of dwsdr_fdw.
+ *	  What every PostgreSQL-side module of dwsdr_fdw shares: the tables
+ *	  (resources), the calls, and the one way to include jansson next to
+ *	  PostgreSQL's headers.  Each module declares its functions in its own
+ *	  header.
  *
  * The flow of a query: options.c reads the catalogs, schema.c knows the
- * API's fields, pushdown.c finds the WHERE clauses that name tasks, fetch.c
- * turns a scan into calls and records, api.c makes them DWS calls on a
- * connection (connection.c) and transport.c runs them on libcurl.
+ * API's fields, pushdown.c finds the WHERE clauses that name tasks, plan.c
+ * decides the calls, fetch.c makes them and gives records, api.c makes
+ * them DWS calls on a connection (connection.c) and transport.c runs them
+ * on libcurl.
  *-------------------------------------------------------------------------
  */
 #ifndef DWSDR_H
@@ -64,41 +68,5 @@ typedef enum DwsCallKind
 } DwsCallKind;
 
 #define DWS_NUM_CALL_KINDS 4
-
-/*
- * The modules' own headers whose types the declarations below use; they
- * include this one, so a .c file includes this header first.
- */
-#include "options.h"
-#include "schema.h"
-#include "row.h"
-
-/* ---- pushdown.c ---- */
-typedef struct DwsKeyQual
-{
-	Expr	   *expr;			/* the non-Var side */
-	Node	   *clause;			/* the clause, as found in the list given */
-	bool		is_array;		/* = ANY(expr) */
-	int			nvalues;		/* known number of values, -1 if unknown */
-} DwsKeyQual;
-
-extern DwsKeyQual *dws_find_key_qual(PlannerInfo *root, RelOptInfo *baserel,
-									 List *clauses, AttrNumber attnum,
-									 Relids allowed_outer);
-extern List *dws_key_values(ExprState *state, bool is_array,
-							ExprContext *econtext, Oid typid);
-
-/* the guess of the values of an array parameter (= ANY($1)) */
-#define DWS_ARRAY_GUESS 10
-extern double dws_key_guess(const DwsKeyQual *q);
-
-/* ---- cache.c ---- */
-#include "cache.h"
-
-
-/* ---- connection.c, api.c, stats.c (until each file includes them) ---- */
-#include "stats.h"
-#include "connection.h"
-#include "api.h"
 
 #endif							/* DWSDR_H */

@@ -8,6 +8,8 @@
 
 #include "dwsdr.h"
 #include "plan.h"
+#include "options.h"
+#include "stats.h"
 
 #include "commands/explain.h"
 

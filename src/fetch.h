@@ -8,6 +8,11 @@
 
 #include "dwsdr.h"
 #include "plan.h"
+#include "api.h"
+#include "cache.h"
+#include "connection.h"
+#include "row.h"
+#include "stats.h"
 
 /* A plan with the values its scan has now. */
 typedef struct DwsFetchSpec

@@ -19,6 +19,7 @@
 #include "postgres.h"
 
 #include "dwsdr.h"
+#include "schema.h"
 
 #include <stddef.h>
 

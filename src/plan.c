@@ -15,6 +15,8 @@
 #include "postgres.h"
 
 #include "dwsdr.h"
+#include "pushdown.h"
+#include "api.h"
 #include "plan.h"
 
 #include <math.h>

@@ -9,6 +9,8 @@
 #define DWS_PLAN_H
 
 #include "dwsdr.h"
+#include "options.h"
+#include "schema.h"
 
 #include "nodes/pathnodes.h"
 

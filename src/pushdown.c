@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "dwsdr.h"
+#include "pushdown.h"
 
 #include "catalog/pg_type.h"
 #include "nodes/nodeFuncs.h"

@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "dwsdr.h"
+#include "options.h"
 
 #include "access/sysattr.h"
 #include "access/tupdesc.h"

@@ -16,6 +16,7 @@
 #define DWSDR_SHARED_H
 
 #include "dwsdr.h"
+#include "options.h"
 
 #include "common/sha2.h"
 

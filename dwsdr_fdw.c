@@ -190,13 +190,9 @@ table_facts(Relation rel, DwsTableDesc **desc, DwsTableOptions *topts,
 
 	if (desc_cache == NULL)
 	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(DescCacheEntry);
-		ctl.hcxt = CacheMemoryContext;
-		desc_cache = hash_create("dwsdr_fdw table descriptions", 16, &ctl,
-								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		desc_cache = dws_backend_hash("dwsdr_fdw table descriptions", 16,
+									  sizeof(Oid), sizeof(DescCacheEntry),
+									  CacheMemoryContext);
 		CacheRegisterRelcacheCallback(desc_cache_inval_rel, (Datum) 0);
 		CacheRegisterSyscacheCallback(FOREIGNTABLEREL, desc_cache_inval_all,
 									  (Datum) 0);

@@ -383,12 +383,8 @@ dws_get_conn(ForeignServer *server, UserMapping *um)
 
 	if (ConnHash == NULL)
 	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(ConnEntry);
-		ConnHash = hash_create("dwsdr_fdw connections", 8, &ctl,
-							   HASH_ELEM | HASH_BLOBS);
+		ConnHash = dws_backend_hash("dwsdr_fdw connections", 8, sizeof(Oid),
+									sizeof(ConnEntry), TopMemoryContext);
 		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, conn_inval_callback, 0);
 		CacheRegisterSyscacheCallback(USERMAPPINGOID, conn_inval_callback, 0);
 		CacheRegisterSyscacheCallback(AUTHOID, conn_inval_callback, 0);

@@ -22,6 +22,7 @@
 #include "foreign/foreign.h"
 #include "nodes/pathnodes.h"
 #include "nodes/execnodes.h"
+#include "utils/hsearch.h"
 
 #include <jansson.h>
 
@@ -68,5 +69,23 @@ typedef enum DwsCallKind
 } DwsCallKind;
 
 #define DWS_NUM_CALL_KINDS 4
+
+/*
+ * A hash table of fixed-size binary keys in cxt: the tables a backend
+ * keeps for its life (connections, figures, table descriptions, project
+ * sizes), each made on first use.
+ */
+static inline HTAB *
+dws_backend_hash(const char *name, long nelem, Size keysize, Size entrysize,
+				 MemoryContext cxt)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = cxt;
+	return hash_create(name, nelem, &ctl,
+					   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
 
 #endif							/* DWSDR_H */

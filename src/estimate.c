@@ -49,15 +49,8 @@ dws_estimate_note(Oid serverid, const char *key, double n)
 	if (!OidIsValid(serverid) || !seen_key(&k, serverid, key))
 		return;
 	if (seen == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(SeenKey);
-		ctl.entrysize = sizeof(SeenEntry);
-		ctl.hcxt = TopMemoryContext;
-		seen = hash_create("dwsdr_fdw tasks seen", 16, &ctl,
-						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+		seen = dws_backend_hash("dwsdr_fdw tasks seen", 16, sizeof(SeenKey),
+								sizeof(SeenEntry), TopMemoryContext);
 	e = hash_search(seen, &k, HASH_ENTER, NULL);
 	e->n = n;
 }

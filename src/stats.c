@@ -34,14 +34,10 @@ dws_server_stats(Oid serverid)
 	bool		found;
 
 	if (ServerStatsHash == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(ServerStatsEntry);
-		ServerStatsHash = hash_create("dwsdr_fdw server stats", 8, &ctl,
-									  HASH_ELEM | HASH_BLOBS);
-	}
+		ServerStatsHash = dws_backend_hash("dwsdr_fdw server stats", 8,
+										   sizeof(Oid),
+										   sizeof(ServerStatsEntry),
+										   TopMemoryContext);
 	e = hash_search(ServerStatsHash, &serverid, HASH_ENTER, &found);
 	if (!found)
 		memset(&e->stats, 0, sizeof(DwsStats));

@@ -18,7 +18,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "shared.h"
+#include "activity.h"
 #include "transport_int.h"
 #include "wipe.h"
 

@@ -3,8 +3,8 @@
  *	  Huawei Cloud SDK-HMAC-SHA256 request signing and URL escaping.
  *
  * Builds the canonical request, the string to sign and the Authorization
- * header value that the Huawei Cloud API gateway verifies (see
- * shared/reference/signing.md).  SHA-256 and HMAC come from OpenSSL's
+ * header value that the Huawei Cloud API gateway verifies (as Huawei's
+ * SDKs sign: huaweicloudsdkcore/signer).  SHA-256 and HMAC: OpenSSL's
  * libcrypto, percent-encoding from libcurl.  No PostgreSQL headers:
  * everything is malloc'd and every function reports out-of-memory by
  * returning NULL, so the unit tests and the fuzzers can link this file
@@ -403,7 +403,8 @@ collect_signed_headers(const DwsKV *headers, int nheaders,
 
 /*
  * Signs one request.  The canonical request and string to sign follow
- * signing.md step by step; the result is the Authorization header value.
+ * the SDKs' signer step by step; the result is the Authorization header
+ * value.
  */
 char *
 dws_sign(const char *method, const char *path, const char *query,

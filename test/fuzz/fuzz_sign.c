@@ -22,7 +22,7 @@
  *     that decode to exactly the parameters given;
  *   - dws_sdk_date: YYYYMMDDTHHMMSSZ, equal to gmtime_r's reading;
  *   - dws_sign: equal, byte for byte, to the Authorization value and the
- *     canonical request built here from signing.md (last duplicate header
+ *     canonical request built here from the signing guide (last duplicate header
  *     wins, names with '_' unsigned, values trimmed), the signature
  *     recomputed with OpenSSL; the same inputs twice give the same result.
  *-------------------------------------------------------------------------
@@ -467,7 +467,7 @@ check_sign(const char *method, const char *path, const char *query,
 	int			i;
 	int			j;
 
-	/* the signed headers, as signing.md describes them */
+	/* the signed headers, as the signing guide describes them */
 	for (i = 0; i < nh; i++)
 	{
 		const char *name = headers[i].name;

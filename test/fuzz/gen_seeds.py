@@ -186,7 +186,7 @@ def sign_seeds():
     hdrs = [("Host", "service.endpoint.myhuaweicloud.com"),
             ("X-Sdk-Date", "20200608T023900Z"),
             ("TEST_UNDERSCORE", "TEST_VALUE")]
-    # the official vectors (signing.md)
+    # the official vectors (Huawei's signing guide)
     w("vector_get", sign_seed("GET", "/resources", "20200608T023900Z",
                               "AccessKey", "SecretKey", [("size", "1")], hdrs))
     w("vector_post", sign_seed("POST", "/resources", "20200608T023900Z",

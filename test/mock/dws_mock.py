@@ -5,7 +5,7 @@ Used by the regression tests, the demo and the benchmark of the dwsdr_fdw
 PostgreSQL foreign data wrapper so that they never talk to the real cloud.
 Standard library only (Python 3.11).
 
-What it serves (GET only; see /work/shared/reference/dws-dr-api.md):
+What it serves (GET only; the DWS DR API as Huawei documents it):
 
   GET /v2/{project_id}/disaster-recovery/{id}                  detail
   GET /v2/{project_id}/disaster-recoveries[?id=&primary_cluster_id=&standby_cluster_id=]
@@ -824,7 +824,7 @@ def events_envelope(events: list, count) -> bytes:
 
 
 # ---------------------------------------------------------------------------
-# AK/SK signing (SDK-HMAC-SHA256), our own implementation of signing.md
+# AK/SK signing (SDK-HMAC-SHA256), our own implementation of Huawei's signing guide
 # ---------------------------------------------------------------------------
 
 _UNRESERVED = frozenset(
@@ -2262,7 +2262,7 @@ def wrong_types_answer(route: ApiRoute) -> dict:
 
 
 # ---------------------------------------------------------------------------
-# Self-test of the signer against the official vectors in signing.md
+# Self-test of the signer against the official vectors of Huawei's signing guide
 # ---------------------------------------------------------------------------
 
 class _Headers:

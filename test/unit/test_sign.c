@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  * test_sign.c
  *	  Unit tests of src/sign.c: the official SDK-HMAC-SHA256 test vectors
- *	  (shared/reference/signing.md) and the escaping rules behind them.
+ *	  (Huawei Cloud's AK/SK signing guide) and the escaping rules behind them.
  *-------------------------------------------------------------------------
  */
 #include <stdlib.h>

@@ -7,8 +7,6 @@
 #ifndef DWSDR_ACTIVITY_H
 #define DWSDR_ACTIVITY_H
 
-#include "postgres.h"
-
 /* the activity of this backend (dwsdr_activity()) */
 extern void dws_activity_begin(Oid serverid, Oid userid);
 extern void dws_activity_count(int total, int done, int in_flight);

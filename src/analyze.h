@@ -6,8 +6,6 @@
 #ifndef DWS_ANALYZE_H
 #define DWS_ANALYZE_H
 
-#include "postgres.h"
-
 #include "foreign/fdwapi.h"
 
 extern bool dws_analyze_foreign_table(Relation relation,

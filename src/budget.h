@@ -8,8 +8,6 @@
 #ifndef DWSDR_BUDGET_H
 #define DWSDR_BUDGET_H
 
-#include "postgres.h"
-
 #include "storage/lwlock.h"
 
 struct DwsShared;				/* shared.h: a connection's identity */

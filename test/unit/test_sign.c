@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "sign.h"
 #include "tap.h"
 
@@ -214,6 +216,25 @@ test_escape(void)
 	got = dws_escape("a\0b", 3);
 	tap_str(got, "a%00b", "embedded NUL byte escaped");
 	free(got);
+	check_escape("id-1.~a/b", "id-1.~a%2Fb", "unreserved prefix, then a byte to escape");
+
+	/* the copy kept for unreserved strings is what libcurl writes */
+	{
+		int			c,
+					same = 1;
+
+		for (c = 1; c < 256 && same; c++)
+		{
+			char		in[4] = {'x', (char) c, 'y', '\0'};
+			char	   *mine = dws_escape(in, 3);
+			char	   *lib = curl_easy_escape(NULL, in, 3);
+
+			same = mine && lib && strcmp(mine, lib) == 0;
+			free(mine);
+			curl_free(lib);
+		}
+		tap_ok(same, "every byte escaped as curl_easy_escape escapes it");
+	}
 }
 
 static void

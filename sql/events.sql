@@ -191,11 +191,11 @@ CALL try($$SELECT count(*) FROM ev_skip WHERE project_id = 'events-n25-html0-xu3
 ALTER SERVER events_skip OPTIONS (SET when_unreachable 'stale');
 -- read once, then the project down (HTTP 503 on every call): skipped
 SELECT count(*) FROM ev_skip WHERE project_id = 'events-n25-xu4';
-COPY (SELECT 1) TO PROGRAM 'curl -sf --noproxy ''*'' -o /dev/null -X POST -d ''{"fault": "fault-503", "times": 0, "project": "events-n25-xu4"}'' http://127.0.0.1:18931/__mock/fault';
+SELECT mock_control('POST', 'fault', '{"fault": "fault-503", "times": 0, "project": "events-n25-xu4"}') -> 'ok' AS fault_set;
 \set VERBOSITY terse
 SELECT count(*) FROM ev_skip WHERE project_id = 'events-n25-xu4';
 \set VERBOSITY default
-COPY (SELECT 1) TO PROGRAM 'curl -sf --noproxy ''*'' -o /dev/null -X DELETE -d ''{"project": "events-n25-xu4"}'' http://127.0.0.1:18931/__mock/fault';
+SELECT mock_control('DELETE', 'fault', '{"project": "events-n25-xu4"}') -> 'ok' AS fault_cleared;
 SELECT count(*) FROM ev_skip WHERE project_id = 'events-n25-xu4';
 
 -- cancel while paging: each page takes 2 s

@@ -95,29 +95,37 @@ BEGIN
   RETURN false;
 END $$;
 
--- mock_control(method, route): the stand-in's answer to one of its control
--- routes, e.g. ('GET', 'stats') for what it saw (its max_in_flight is the
--- most API requests it held at once) or ('POST', 'reset_max_in_flight').
--- The server fetches it with curl (COPY FROM PROGRAM; the tests run as a
--- superuser), ignoring the proxies set in its environment.
-CREATE FUNCTION mock_control(method text, route text) RETURNS jsonb
-LANGUAGE plpgsql AS $$
+-- mock_control(method, route [, body]): the stand-in's answer to one of its
+-- control routes, e.g. ('GET', 'stats') for what it saw (its max_in_flight
+-- is the most API requests it held at once), ('POST', 'reset_max_in_flight')
+-- or ('POST', 'fault', '{"fault": "close", ...}').  The server fetches it
+-- with curl (COPY FROM PROGRAM; the tests run as a superuser), ignoring the
+-- proxies set in its environment; a status of 400 or more is an error.
+-- It reads the program's output rather than writing to it: COPY TO PROGRAM
+-- fails (EPIPE) when the program exits before reading what COPY writes.
+CREATE FUNCTION mock_control(method text, route text, body jsonb DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   answer jsonb;
+  cmd text;
 BEGIN
   -- both go into a shell command: plain words only
-  IF method NOT IN ('GET', 'POST') OR route !~ '^[a-z_]+$' THEN
+  IF method NOT IN ('GET', 'POST', 'DELETE') OR route !~ '^[a-z_]+$' THEN
     RAISE EXCEPTION 'mock_control: bad method or route';
   END IF;
   IF to_regclass('pg_temp.mock_answer') IS NULL THEN
     CREATE TEMP TABLE mock_answer (body text);
   END IF;
   TRUNCATE mock_answer;
+  cmd := format('curl -sSf --noproxy ''*'' -X %s', method);
+  IF body IS NOT NULL THEN
+    -- one single-quoted shell word: each ' in it written as '\''
+    cmd := cmd || ' -d ''' || replace(body::text, '''', '''\''''') || '''';
+  END IF;
+  cmd := cmd || ' http://127.0.0.1:18931/__mock/' || route;
   EXECUTE format('COPY mock_answer FROM PROGRAM %L WITH (FORMAT csv, QUOTE %L, DELIMITER %L)',
-                 format('curl -sS --noproxy ''*'' -X %s http://127.0.0.1:18931/__mock/%s',
-                        method, route),
-                 E'\x01', E'\x02');
-  SELECT string_agg(body, E'\n')::jsonb INTO answer FROM mock_answer;
+                 cmd, E'\x01', E'\x02');
+  SELECT string_agg(m.body, E'\n')::jsonb INTO answer FROM mock_answer m;
   RETURN answer;
 END $$;
 

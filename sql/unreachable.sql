@@ -8,30 +8,24 @@
 --
 \set VERBOSITY default
 
--- the stand-in's control routes, through curl (a superuser's COPY)
+-- the stand-in's fault rules (mock_control of sql/setup.sql)
 CREATE PROCEDURE region_down(project text, fault text) LANGUAGE plpgsql AS $$
 BEGIN
-  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L',
-    format('curl -sf --noproxy ''*'' -o /dev/null -X POST -d ''{"fault": "%s", "times": 0, "project": "%s"}'' http://127.0.0.1:18931/__mock/fault',
-           fault, project));
+  PERFORM mock_control('POST', 'fault',
+    jsonb_build_object('fault', fault, 'times', 0, 'project', project));
 END $$;
 CREATE PROCEDURE region_up(project text) LANGUAGE plpgsql AS $$
 BEGIN
-  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L',
-    format('curl -sf --noproxy ''*'' -o /dev/null -X DELETE -d ''{"project": "%s"}'' http://127.0.0.1:18931/__mock/fault',
-           project));
+  PERFORM mock_control('DELETE', 'fault', jsonb_build_object('project', project));
 END $$;
 CREATE PROCEDURE task_down(id text, fault text) LANGUAGE plpgsql AS $$
 BEGIN
-  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L',
-    format('curl -sf --noproxy ''*'' -o /dev/null -X POST -d ''{"fault": "%s", "times": 0, "id": "%s"}'' http://127.0.0.1:18931/__mock/fault',
-           fault, id));
+  PERFORM mock_control('POST', 'fault',
+    jsonb_build_object('fault', fault, 'times', 0, 'id', id));
 END $$;
 CREATE PROCEDURE task_up(id text) LANGUAGE plpgsql AS $$
 BEGIN
-  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L',
-    format('curl -sf --noproxy ''*'' -o /dev/null -X DELETE -d ''{"id": "%s"}'' http://127.0.0.1:18931/__mock/fault',
-           id));
+  PERFORM mock_control('DELETE', 'fault', jsonb_build_object('id', id));
 END $$;
 
 -- the option: three values, on servers only

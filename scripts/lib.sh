@@ -181,10 +181,19 @@ CONF
 			--suppressions="$REPO/test/valgrind.supp" \
 			--log-file="$RUNDIR/valgrind.%p.log" \
 			"$PGBIN/postgres" -D "$RUNDIR/data" > "$RUNDIR/server.log" 2>&1 &
+		local ready=no
 		for _ in $(seq 1 600); do
-			"$PGBIN/pg_isready" -q -h "$RUNDIR" -p "$DWSDR_PGPORT" && break
+			if "$PGBIN/pg_isready" -q -h "$RUNDIR" -p "$DWSDR_PGPORT"; then
+				ready=yes
+				break
+			fi
 			sleep 0.2
 		done
+		if [ $ready = no ]; then
+			echo "the server under valgrind did not start in 120 s:" >&2
+			tail -n 20 "$RUNDIR/server.log" >&2
+			exit 1
+		fi
 	else
 		# a loaded machine may need more than pg_ctl's default 60 s; when
 		# the start fails, the server's own words say why

@@ -156,15 +156,7 @@ dws_escape(const char *in, size_t len)
 			break;
 	}
 	if (i == len)
-	{
-		out = malloc(len + 1);
-		if (out != NULL)
-		{
-			memcpy(out, in, len);
-			out[len] = '\0';
-		}
-		return out;
-	}
+		return strndup(in, len);
 	e = curl_easy_escape(NULL, in, (int) len);
 	if (e == NULL)
 		return NULL;
